@@ -384,6 +384,16 @@ bad_latlon:
 }
 
 /* See config.h. */
+void config_set_extension(struct broker_config *cfg,
+			  int (*fn)(void *ctx, const char *section, const char *key,
+				    const char *value, char *err, size_t errlen),
+			  void *ctx)
+{
+	cfg->ext_fn = fn;
+	cfg->ext_ctx = ctx;
+}
+
+/* See config.h. */
 void config_defaults(struct broker_config *cfg)
 {
 	char err[128];
@@ -419,6 +429,18 @@ static int config__ini_handler(void *user, const char *section, const char *name
 	if (ctx->failed)
 		return 1; /* keep only the first error; inih reports its line */
 	o = config__find(name);
+	if ((!o || strcmp(o->section, section) != 0) && ctx->cfg->ext_fn) {
+		r = ctx->cfg->ext_fn(ctx->cfg->ext_ctx, section, name, value, err,
+				     sizeof(err));
+		if (r == 0)
+			return 1;
+		if (r != V2X_E_MISSING) {
+			snprintf(ctx->msg, sizeof(ctx->msg), "[%s] %s: %s", section,
+				 name, err);
+			ctx->code = r;
+			goto fail;
+		}
+	}
 	if (!o) {
 		snprintf(ctx->msg, sizeof(ctx->msg), "unknown key '%s' in [%s]", name,
 			 section);

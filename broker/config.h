@@ -84,7 +84,25 @@ struct broker_config {
 
 	/* Which source last set each repeatable key (-1 default, 0 file, 1 flag). */
 	int src_udp_uper, src_udp_msgpack;
+
+	/* INI keys this table does not know go here (see config_set_extension). */
+	int (*ext_fn)(void *ctx, const char *section, const char *key,
+		      const char *value, char *err, size_t errlen);
+	void *ext_ctx;
 };
+
+/*
+ * config_set_extension() - let another module own more INI sections/keys
+ * (the detectors' [events], [detect.<name>] and extra [fusion] keys).  A key
+ * this table does not know is passed to fn; fn returns 0, V2X_E_MISSING for
+ * "not mine either" (reported as an unknown key), or another negative code
+ * with err filled.  Call after config_defaults() and before loading files.
+ * Such keys are INI-only (no flags).
+ */
+void config_set_extension(struct broker_config *cfg,
+			  int (*fn)(void *ctx, const char *section, const char *key,
+				    const char *value, char *err, size_t errlen),
+			  void *ctx);
 
 /* config_defaults() - fill cfg with the documented defaults. */
 void config_defaults(struct broker_config *cfg);
