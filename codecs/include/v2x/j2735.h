@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "v2x/j2735_types.h"
 #include "v2x/msg.h"
 
 /* DSRCmsgID values (J2735 2016+). */
@@ -77,6 +78,17 @@ int v2x_j2735_from_json(const char *text, size_t len, struct v2x_j2735_msg *msg)
 
 /* v2x_j2735_to_bsm() - compact view of a decoded BSM; V2X_E_UNKNOWN_MSG if not one. */
 int v2x_j2735_to_bsm(const struct v2x_j2735_msg *msg, struct v2x_bsm *out);
+
+/*
+ * v2x_j2735_to_spat() - compact view of intersection number `which` (0 for
+ * the first) of a decoded SPaT: its id, revision, status, times and, per
+ * MovementState, the signal group and the first MovementEvent's state and
+ * timing (36001 where absent).  out->ts_ns is 0.  Returns 0,
+ * V2X_E_UNKNOWN_MSG if msg is not a SPaT, V2X_E_RANGE if there is no such
+ * intersection, V2X_E_LIMIT beyond V2X_SPAT_MOVEMENTS_MAX states.
+ */
+int v2x_j2735_to_spat(const struct v2x_j2735_msg *msg, int which,
+		      struct v2x_spat *out);
 
 /* Outer framing. */
 enum v2x_framing {
