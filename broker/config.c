@@ -77,6 +77,9 @@ static const struct opt opts[] = {
 	  "10", "HZ", "rate of obj/<geohash7> publications per track (0 = off)" },
 	{ "relay_bsm", "fusion", OPT_BOOL, OFF(relay_bsm), 0, 0, 1,
 	  "false", "BOOL", "relay every accepted BSM as bsm/<geohash7>" },
+	{ "forward_events", "fusion", OPT_BOOL, OFF(forward_events), 0, 0, 1,
+	  "false", "BOOL", "publish event frames received on msgpack listeners "
+	  "(neighbour RSUs, test tools) as events" },
 	{ "track_capacity", "fusion", OPT_INT, OFF(track_capacity), 0, 16, 4 << 20,
 	  "131072", "N", "maximum concurrent tracks" },
 	{ "tick_ms", "fusion", OPT_INT, OFF(tick_ms), 0, 10, 10000,

@@ -51,6 +51,7 @@ struct broker_config {
 	double track_expiry_s;
 	double obj_rate_hz;
 	int relay_bsm;
+	int forward_events;       /* event frames received are published */
 	int track_capacity;
 	int tick_ms;
 	char map[CONFIG_STR_MAX]; /* road map GeoJSON, "" = none */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * advisory.h - turning an advisory received from the cloud (MQTT
+ * <prefix>/advisory/#) into the ZeroMQ message adv/<geohash7>.
+ *
+ * The cloud may send a msgpack map or a JSON object.  Its position, if any,
+ * is read from the keys "lat" and "lon": integers are 1e-7 degree (as in
+ * every frame of the message model), floating-point numbers are degrees.
+ * The ZeroMQ payload is always a msgpack map: the cloud's msgpack bytes
+ * unchanged, or the JSON object converted key by key (strings, numbers,
+ * booleans, null, arrays, nested objects).
+ *
+ * Runs on the publish thread; advisories are rare, so the parsers may
+ * allocate (msgpack-c zone, jansson) - this is not the per-message path.
+ */
+#ifndef V2X_BROKER_ADVISORY_H
+#define V2X_BROKER_ADVISORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * advisory_prepare() - parse payload; write the ZeroMQ payload into out and
+ * the geohash7 of its position into cell (8 bytes; default_cell, truncated
+ * to 7, when the advisory has no position).  Returns the payload length,
+ * or V2X_E_SYNTAX (neither a msgpack map nor a JSON object), V2X_E_RANGE
+ * (lat/lon out of range), V2X_E_MISSING (no position and no default
+ * cell), V2X_E_NOSPACE (out too small), V2X_E_NESTING.
+ */
+int advisory_prepare(const void *payload, size_t len, const char *default_cell,
+		     uint8_t *out, size_t cap, char cell[8]);
+
+#endif
