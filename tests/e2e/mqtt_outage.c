@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mqtt_outage.c - end-to-end test of broker/pub_mqtt.c against a real
+ * Mosquitto started on a free loopback port:
+ *   1. QoS 1 events reach a subscriber; QoS 0 stats too;
+ *   2. an advisory published by the cloud reaches the callback;
+ *   3. outage: Mosquitto down, N events published and buffered
+ *      (pub_mqtt_buffered() == N), Mosquitto back: all N delivered;
+ *   4. restart survival: Mosquitto down, N events published,
+ *      pub_mqtt_free() (the process "restarts"), a new pub_mqtt with the
+ *      same client id and persist_dir, Mosquitto back: all N delivered.
+ * Exit 0 pass, 77 skip (no mosquitto / mosquitto_sub), 1 fail.
+ *
+ * The subscriber (mosquitto_sub) holds a persistent session (-c, QoS 1) and
+ * Mosquitto keeps sessions across its own restarts in a per-test directory,
+ * so that the subscriber cannot miss messages while it reconnects.  The
+ * events under test are published while Mosquitto is down, so they never
+ * reached the server before it restarted: server persistence cannot mask a
+ * message lost by the client.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pub_mqtt.h"
+
+#define MOSQUITTO "/usr/sbin/mosquitto"
+#define MOSQUITTO_SUB "/usr/bin/mosquitto_sub"
+#define MOSQUITTO_PUB "/usr/bin/mosquitto_pub"
+#define PREFIX "v2x/e2e"
+
+static char workdir[256];
+static int port;
+static pid_t broker_pid = -1, sub_pid = -1;
+static char sub_file[300];
+static int failures;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+			failures++;                                            \
+			goto out;                                              \
+		}                                                              \
+	} while (0)
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), p = -1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		p = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return p;
+}
+
+static int port_open(int p)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static pid_t spawn(char *const argv[], const char *out_path)
+{
+	pid_t pid;
+
+	/* The child must not inherit (and flush twice) our buffered output. */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		if (out_path) {
+			FILE *f = freopen(out_path, "a", stdout);
+
+			if (!f)
+				_exit(127);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void stop(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGTERM);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = -1;
+}
+
+static int broker_start(void)
+{
+	char conf[300], port_s[16];
+	char *argv[] = { MOSQUITTO, "-c", conf, NULL };
+	FILE *f;
+	long t0 = now_ms();
+
+	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", workdir);
+	snprintf(port_s, sizeof(port_s), "%d", port);
+	f = fopen(conf, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n"
+		"persistence true\npersistence_location %s/\nautosave_interval 0\n"
+		"log_dest file %s/mosquitto.log\n", port, workdir, workdir);
+	fclose(f);
+	broker_pid = spawn(argv, NULL);
+	while (!port_open(port)) {
+		if (now_ms() - t0 > 10000)
+			return -1;
+		sleep_ms(20);
+	}
+	return 0;
+}
+
+/* Lines of the subscriber output that contain @needle. */
+static int count_lines(const char *needle)
+{
+	FILE *f = fopen(sub_file, "r");
+	char line[1024];
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, needle))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* How many of "<tag>-0" .. "<tag>-(n-1)" the subscriber got (each counted once). */
+static int count_unique(const char *tag, int n)
+{
+	char *seen = calloc((size_t)n, 1), line[1024];
+	FILE *f = fopen(sub_file, "r");
+	size_t tl = strlen(tag);
+	int got = 0;
+
+	if (!f || !seen) {
+		free(seen);
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ' ');
+
+		/* "-v" output: "<topic> <payload>" */
+		if (!p || strncmp(p + 1, tag, tl) || p[1 + tl] != '-')
+			continue;
+		int i = atoi(p + 2 + tl);
+
+		if (i >= 0 && i < n && !seen[i]) {
+			seen[i] = 1;
+			got++;
+		}
+	}
+	fclose(f);
+	free(seen);
+	return got;
+}
+
+static void cloud_publish(const char *topic, const char *msg)
+{
+	char port_s[16];
+	char *argv[] = { MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", port_s, "-q", "1",
+			 "-t", (char *)topic, "-m", (char *)msg, NULL };
+	pid_t pid;
+
+	snprintf(port_s, sizeof(port_s), "%d", port);
+	pid = spawn(argv, NULL);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+/* Start the subscriber and wait until a probe message comes through. */
+static int sub_start(void)
+{
+	char port_s[16];
+	char *argv[] = { MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", port_s, "-i",
+			 "e2e-sub", "-c", "-q", "1", "-v", "-t", PREFIX "/#", NULL };
+	long t0 = now_ms();
+	int before = count_lines("probe");
+
+	snprintf(port_s, sizeof(port_s), "%d", port);
+	sub_pid = spawn(argv, sub_file);
+	while (count_lines("probe") == before) {
+		if (now_ms() - t0 > 10000)
+			return -1;
+		cloud_publish(PREFIX "/probe", "probe");
+		sleep_ms(100);
+	}
+	return 0;
+}
+
+static int wait_until(int (*cond)(void *), void *arg, long timeout_ms)
+{
+	long t0 = now_ms();
+
+	while (!cond(arg)) {
+		if (now_ms() - t0 > timeout_ms)
+			return -1;
+		sleep_ms(20);
+	}
+	return 0;
+}
+
+static int is_connected(void *pm)
+{
+	return pub_mqtt_connected(pm);
+}
+
+static int is_disconnected(void *pm)
+{
+	return !pub_mqtt_connected(pm);
+}
+
+struct advisory_seen {
+	pthread_mutex_t lock;
+	int n;
+	char topic[128];
+	char payload[128];
+};
+
+static void on_advisory(void *ctx, const char *topic, const void *payload, size_t len)
+{
+	struct advisory_seen *a = ctx;
+
+	pthread_mutex_lock(&a->lock);
+	a->n++;
+	snprintf(a->topic, sizeof(a->topic), "%s", topic);
+	snprintf(a->payload, sizeof(a->payload), "%.*s", (int)len, (const char *)payload);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static int advisory_arrived(void *arg)
+{
+	struct advisory_seen *a = arg;
+	int n;
+
+	pthread_mutex_lock(&a->lock);
+	n = a->n;
+	pthread_mutex_unlock(&a->lock);
+	return n > 0;
+}
+
+static int stats_arrived(void *arg)
+{
+	return count_lines(PREFIX "/stats stats-1") == 1;
+}
+
+struct unique_wait {
+	const char *tag;
+	int n;
+};
+
+static int all_arrived(void *arg)
+{
+	struct unique_wait *w = arg;
+
+	return count_unique(w->tag, w->n) == w->n;
+}
+
+static int publish_n(struct pub_mqtt *pm, const char *tag, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char payload[64];
+		int len = snprintf(payload, sizeof(payload), "%s-%d", tag, i);
+		int rc = pub_mqtt_publish_event(pm, "stopped_vehicle", payload, (size_t)len);
+
+		if (rc != 0) {
+			fprintf(stderr, "publish %s-%d: %d\n", tag, i, rc);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int main(void)
+{
+	struct advisory_seen adv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct pub_mqtt_config cfg = { 0 };
+	struct pub_mqtt_stats st;
+	struct pub_mqtt *pm = NULL;
+	char uri[64], persist[300], err[256];
+	enum { N_LIVE = 50, N_OUTAGE = 200, N_RESTART = 100 };
+	struct unique_wait w;
+
+	if (access(MOSQUITTO, X_OK) || access(MOSQUITTO_SUB, X_OK) ||
+	    access(MOSQUITTO_PUB, X_OK)) {
+		fprintf(stderr, "SKIP: mosquitto, mosquitto_sub or mosquitto_pub not installed\n");
+		return 77;
+	}
+	snprintf(workdir, sizeof(workdir), "/tmp/v2x-mqtt-e2e-XXXXXX");
+	if (!mkdtemp(workdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	/* Mosquitto started as root runs as user mosquitto: let it write here. */
+	chmod(workdir, 0777);
+	snprintf(sub_file, sizeof(sub_file), "%s/sub.out", workdir);
+	snprintf(persist, sizeof(persist), "%s/persist", workdir);
+	mkdir(persist, 0700);
+	port = free_port();
+	CHECK(port > 0, "no free port");
+	CHECK(broker_start() == 0, "mosquitto did not start on port %d", port);
+	CHECK(sub_start() == 0, "subscriber not ready");
+
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", port);
+	cfg.uri = uri;
+	cfg.client_id = "v2x-e2e-rsu";
+	cfg.prefix = PREFIX;
+	cfg.persist_dir = persist;
+	cfg.keepalive_s = 5;
+	cfg.max_buffered = 10000;
+	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
+	CHECK(pm, "pub_mqtt_new: %s", err);
+	CHECK(wait_until(is_connected, pm, 10000) == 0, "not connected");
+
+	/* 1. Live delivery. */
+	CHECK(publish_n(pm, "live", N_LIVE) == 0, "publish");
+	CHECK(pub_mqtt_flush(pm, 10000) == 0, "flush: %llu unacked",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	w = (struct unique_wait){ "live", N_LIVE };
+	CHECK(wait_until(all_arrived, &w, 10000) == 0, "live: %d of %d arrived",
+	      count_unique("live", N_LIVE), N_LIVE);
+	CHECK(count_lines(PREFIX "/events/stopped_vehicle live-") == N_LIVE,
+	      "live: duplicates or wrong topic");
+	CHECK(pub_mqtt_publish_stats(pm, "stats-1", 7) == 0, "stats");
+	CHECK(wait_until(stats_arrived, NULL, 10000) == 0, "stats not received");
+	pub_mqtt_get_stats(pm, &st);
+	CHECK(st.published == N_LIVE && st.acked == N_LIVE && st.failed == 0,
+	      "counters %llu/%llu/%llu", (unsigned long long)st.published,
+	      (unsigned long long)st.acked, (unsigned long long)st.failed);
+	printf("ok 1 - live delivery of %d QoS 1 events and a QoS 0 stats message\n", N_LIVE);
+
+	/* 2. Advisory from the cloud. */
+	cloud_publish(PREFIX "/advisory/work_zone", "slow down");
+	CHECK(wait_until(advisory_arrived, &adv, 10000) == 0, "no advisory");
+	CHECK(!strcmp(adv.topic, PREFIX "/advisory/work_zone"), "topic %s", adv.topic);
+	CHECK(!strcmp(adv.payload, "slow down"), "payload %s", adv.payload);
+	printf("ok 2 - advisory delivered to the callback\n");
+
+	/* 3. Outage: Mosquitto down, publish, Mosquitto back. */
+	stop(&sub_pid);
+	stop(&broker_pid);
+	CHECK(wait_until(is_disconnected, pm, 30000) == 0, "still connected");
+	CHECK(pub_mqtt_publish_stats(pm, "x", 1) == -ENOTCONN, "stats while down");
+	CHECK(publish_n(pm, "outage", N_OUTAGE) == 0, "publish while down");
+	CHECK(pub_mqtt_buffered(pm) == N_OUTAGE, "buffered %llu, want %d",
+	      (unsigned long long)pub_mqtt_buffered(pm), N_OUTAGE);
+	sleep_ms(1500); /* a reconnect attempt or two fails meanwhile */
+	CHECK(pub_mqtt_buffered(pm) == N_OUTAGE, "buffered %llu after failed reconnects",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	CHECK(broker_start() == 0, "mosquitto restart");
+	CHECK(sub_start() == 0, "subscriber restart");
+	CHECK(pub_mqtt_flush(pm, 60000) == 0, "outage flush: %llu unacked",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	w = (struct unique_wait){ "outage", N_OUTAGE };
+	CHECK(wait_until(all_arrived, &w, 10000) == 0, "outage: %d of %d arrived",
+	      count_unique("outage", N_OUTAGE), N_OUTAGE);
+	printf("ok 3 - %d events buffered during the outage, all delivered after (%d lines)\n",
+	       N_OUTAGE, count_lines(" outage-"));
+
+	/* 4. Restart survival. */
+	stop(&sub_pid);
+	stop(&broker_pid);
+	CHECK(wait_until(is_disconnected, pm, 30000) == 0, "still connected");
+	CHECK(publish_n(pm, "restart", N_RESTART) == 0, "publish while down");
+	CHECK(pub_mqtt_buffered(pm) == N_RESTART, "buffered %llu",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	pub_mqtt_free(pm);
+	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
+	CHECK(pm, "pub_mqtt_new again: %s", err);
+	pub_mqtt_get_stats(pm, &st);
+	CHECK(st.restored == N_RESTART, "restored %llu, want %d",
+	      (unsigned long long)st.restored, N_RESTART);
+	CHECK(pub_mqtt_buffered(pm) == N_RESTART, "buffered after restart %llu",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	CHECK(broker_start() == 0, "mosquitto restart");
+	CHECK(sub_start() == 0, "subscriber restart");
+	CHECK(pub_mqtt_flush(pm, 60000) == 0, "restart flush: %llu unacked",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	w = (struct unique_wait){ "restart", N_RESTART };
+	CHECK(wait_until(all_arrived, &w, 10000) == 0, "restart: %d of %d arrived",
+	      count_unique("restart", N_RESTART), N_RESTART);
+	printf("ok 4 - %d events survived a publisher restart during the outage (%d lines)\n",
+	       N_RESTART, count_lines(" restart-"));
+out:
+	pub_mqtt_free(pm);
+	stop(&sub_pid);
+	stop(&broker_pid);
+	if (!failures) {
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", workdir);
+	} else {
+		fprintf(stderr, "work directory kept: %s\n", workdir);
+	}
+	return failures ? 1 : 0;
+}
