@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect_collision.c - forward collision risk.
+ *
+ * For each vehicle sample, its leader is the nearest vehicle ahead in the
+ * same lane (per-lane ordering by distance along the lane, det_lanes), at
+ * most max_gap_m away.  With the bumper gap g = centre distance minus half
+ * of both lengths (4.5 m each when unknown) and the closing speed
+ * v = v_follower - v_leader, the time to collision is g / v.  A TTC under
+ * ttc_s with v > min_closing_mps, sustained persist_ms, makes the follower
+ * a candidate (both tracks involved).  Leaders closer than DUP_DIST_M
+ * centre to centre, or overlapping (g <= 0), are taken as a second track of
+ * the same road user and skipped.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "v2x/msg.h"
+#include "detect_common.h"
+
+#define DUP_DIST_M 2.5f
+#define DEFAULT_LEN_M 4.5f
+#define GRACE_NS 300000000ull
+
+struct collision {
+	struct det_lanes *dl;
+	struct det_clock clk;
+	float ttc, min_closing, max_gap;
+	uint64_t persist_ns;
+	uint32_t sweep_budget;
+};
+
+static void col_on_sample(void *self, const struct det_sample *s,
+			  struct det_env *env)
+{
+	struct collision *co = self;
+	const struct det_entry *lead;
+	struct det_candidate c;
+	struct det_entry *e;
+	float gap, closing, ttc = INFINITY, lf, ll;
+	int created;
+
+	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
+		return;
+	detect__clock_sample(&co->clk, s->t_ns);
+	e = detect__lanes_update(co->dl, s, &created);
+	if (!e)
+		return;
+	lead = detect__lanes_leader(co->dl, e, DUP_DIST_M, co->max_gap);
+	if (lead && lead->cls != V2X_CLASS_PEDESTRIAN &&
+	    lead->cls != V2X_CLASS_CYCLIST) {
+		lf = e->length_m > 0 ? e->length_m : DEFAULT_LEN_M;
+		ll = lead->length_m > 0 ? lead->length_m : DEFAULT_LEN_M;
+		gap = lead->along_m - e->along_m - (lf + ll) / 2;
+		closing = e->speed_mps - lead->speed_mps;
+		if (gap > 0 && closing > co->min_closing)
+			ttc = gap / closing;
+	}
+	if (!(ttc < co->ttc)) {
+		if (e->active || s->t_ns - e->ref_ns > GRACE_NS) {
+			e->since_ns = 0;
+			e->active = 0;
+		}
+		return;
+	}
+	e->ref_ns = s->t_ns;
+	if (!e->since_ns)
+		e->since_ns = s->t_ns ? s->t_ns : 1;
+	if (s->t_ns - e->since_ns < co->persist_ns)
+		return;
+	e->active = 1;
+	detect__cand_from_sample(&c, V2X_EVT_COLLISION_RISK, s);
+	c.severity = ttc < co->ttc / 2 ? 6 : 5;
+	c.n_tracks = 2;
+	c.tracks[1] = lead->track_id;
+	c.sources |= lead->sources;
+	env->raise(env->owner, &c);
+}
+
+static void col_tick(void *self, struct det_env *env)
+{
+	struct collision *co = self;
+
+	detect__lanes_sweep(co->dl, detect__clock_tick(&co->clk, env->now_ns),
+			    co->sweep_budget, NULL, NULL);
+}
+
+static void col_free(void *self)
+{
+	struct collision *co = self;
+
+	if (!co)
+		return;
+	detect__lanes_free(co->dl);
+	free(co);
+}
+
+static const struct detector_ops col_ops = {
+	.name = "collision_risk",
+	.on_sample = col_on_sample,
+	.tick = col_tick,
+	.free = col_free,
+};
+
+/**
+ * detect_collision_new() - see detect_config.h.
+ */
+struct detector detect_collision_new(const struct detect_config *cfg)
+{
+	struct detector d = { NULL, NULL };
+	struct collision *co = calloc(1, sizeof(*co));
+
+	if (!co)
+		return d;
+	co->dl = detect__lanes_new(cfg->fusion.lane_capacity,
+				   (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	if (!co->dl) {
+		free(co);
+		return d;
+	}
+	co->ttc = cfg->collision.ttc_s;
+	co->min_closing = cfg->collision.min_closing_mps;
+	co->max_gap = cfg->collision.max_gap_m;
+	co->persist_ns = (uint64_t)cfg->collision.persist_ms * 1000000u;
+	co->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
+	d.ops = &col_ops;
+	d.self = co;
+	return d;
+}

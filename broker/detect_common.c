@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect_common.c - per-track detector state with per-lane ordering (see
+ * detect_common.h) and small helpers shared by the detectors.
+ *
+ * Two open-addressing tables (linear probing, backward-shift deletion):
+ * track id -> entry index, and (lane, 20 m cell) -> head of a doubly linked
+ * list of the entries in that cell.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "v2x/msg.h"
+#include "detect_common.h"
+
+#define CELL_M 20.0f
+
+struct cell_slot {
+	int32_t lane, cell;
+	uint32_t head; /* DET_NONE = empty slot */
+};
+
+struct det_lanes {
+	struct det_entry *ent;
+	uint32_t cap, free_head, sweep_pos;
+	uint64_t stale_ns;
+	uint32_t *tslot;   /* track hash: entry index or DET_NONE */
+	uint32_t tmask;
+	struct cell_slot *cslot;
+	uint32_t cmask;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t c = 16;
+
+	while (c < n)
+		c <<= 1;
+	return c;
+}
+
+/**
+ * detect__lanes_new() - see detect_common.h.
+ */
+struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns)
+{
+	struct det_lanes *dl = calloc(1, sizeof(*dl));
+	uint32_t i, n;
+
+	if (!dl)
+		return NULL;
+	if (capacity < 16)
+		capacity = 16;
+	dl->cap = capacity;
+	dl->stale_ns = stale_ns;
+	dl->ent = calloc(capacity, sizeof(*dl->ent));
+	n = pow2_at_least(capacity * 2);
+	dl->tslot = malloc((size_t)n * sizeof(*dl->tslot));
+	dl->tmask = n - 1;
+	dl->cslot = malloc((size_t)n * sizeof(*dl->cslot));
+	dl->cmask = n - 1;
+	if (!dl->ent || !dl->tslot || !dl->cslot) {
+		detect__lanes_free(dl);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		dl->tslot[i] = DET_NONE;
+		dl->cslot[i].head = DET_NONE;
+	}
+	for (i = 0; i < capacity; i++)
+		dl->ent[i].next = i + 1 < capacity ? i + 1 : DET_NONE;
+	dl->free_head = 0;
+	return dl;
+}
+
+/**
+ * detect__lanes_free() - see detect_common.h.
+ */
+void detect__lanes_free(struct det_lanes *dl)
+{
+	if (!dl)
+		return;
+	free(dl->ent);
+	free(dl->tslot);
+	free(dl->cslot);
+	free(dl);
+}
+
+static uint32_t thome(const struct det_lanes *dl, uint64_t id)
+{
+	return (uint32_t)mix64(id) & dl->tmask;
+}
+
+static uint32_t chome(const struct det_lanes *dl, int32_t lane, int32_t cell)
+{
+	return (uint32_t)mix64(((uint64_t)(uint32_t)lane << 32) | (uint32_t)cell) &
+	       dl->cmask;
+}
+
+static int between(uint32_t i, uint32_t home, uint32_t j)
+{
+	/* home cyclically in (i, j] */
+	return i <= j ? (home > i && home <= j) : (home > i || home <= j);
+}
+
+static void tslot_delete(struct det_lanes *dl, uint32_t i)
+{
+	uint32_t j = i;
+
+	for (;;) {
+		dl->tslot[i] = DET_NONE;
+		for (;;) {
+			j = (j + 1) & dl->tmask;
+			if (dl->tslot[j] == DET_NONE)
+				return;
+			if (!between(i, thome(dl, dl->ent[dl->tslot[j]].track_id), j))
+				break;
+		}
+		dl->tslot[i] = dl->tslot[j];
+		i = j;
+	}
+}
+
+static void cslot_delete(struct det_lanes *dl, uint32_t i)
+{
+	uint32_t j = i, k;
+
+	for (;;) {
+		dl->cslot[i].head = DET_NONE;
+		for (;;) {
+			j = (j + 1) & dl->cmask;
+			if (dl->cslot[j].head == DET_NONE)
+				return;
+			if (!between(i, chome(dl, dl->cslot[j].lane,
+					      dl->cslot[j].cell), j))
+				break;
+		}
+		dl->cslot[i] = dl->cslot[j];
+		/* Entries on the moved list point at their slot: fix them. */
+		for (k = dl->cslot[i].head; k != DET_NONE; k = dl->ent[k].next)
+			dl->ent[k].cell_slot = i;
+		i = j;
+	}
+}
+
+static uint32_t cslot_find(const struct det_lanes *dl, int32_t lane,
+			   int32_t cell)
+{
+	uint32_t i = chome(dl, lane, cell);
+
+	while (dl->cslot[i].head != DET_NONE) {
+		if (dl->cslot[i].lane == lane && dl->cslot[i].cell == cell)
+			return i;
+		i = (i + 1) & dl->cmask;
+	}
+	return DET_NONE;
+}
+
+static void cell_unlink(struct det_lanes *dl, uint32_t idx)
+{
+	struct det_entry *e = &dl->ent[idx];
+	uint32_t cs = e->cell_slot;
+
+	if (cs == DET_NONE)
+		return;
+	if (e->prev != DET_NONE)
+		dl->ent[e->prev].next = e->next;
+	else
+		dl->cslot[cs].head = e->next;
+	if (e->next != DET_NONE)
+		dl->ent[e->next].prev = e->prev;
+	e->cell_slot = DET_NONE;
+	e->next = e->prev = DET_NONE;
+	if (dl->cslot[cs].head == DET_NONE)
+		cslot_delete(dl, cs);
+}
+
+static void cell_link(struct det_lanes *dl, uint32_t idx)
+{
+	struct det_entry *e = &dl->ent[idx];
+	int32_t cell = (int32_t)floorf(e->along_m / CELL_M);
+	uint32_t i = chome(dl, e->lane, cell);
+
+	while (dl->cslot[i].head != DET_NONE) {
+		if (dl->cslot[i].lane == e->lane && dl->cslot[i].cell == cell)
+			break;
+		i = (i + 1) & dl->cmask;
+	}
+	if (dl->cslot[i].head == DET_NONE) {
+		dl->cslot[i].lane = e->lane;
+		dl->cslot[i].cell = cell;
+	} else {
+		dl->ent[dl->cslot[i].head].prev = idx;
+	}
+	e->next = dl->cslot[i].head;
+	e->prev = DET_NONE;
+	dl->cslot[i].head = idx;
+	e->cell_slot = i;
+}
+
+/**
+ * detect__lanes_get() - see detect_common.h.
+ */
+struct det_entry *detect__lanes_get(struct det_lanes *dl, uint64_t track_id)
+{
+	uint32_t i = thome(dl, track_id);
+
+	while (dl->tslot[i] != DET_NONE) {
+		if (dl->ent[dl->tslot[i]].track_id == track_id)
+			return &dl->ent[dl->tslot[i]];
+		i = (i + 1) & dl->tmask;
+	}
+	return NULL;
+}
+
+/**
+ * detect__lanes_update() - see detect_common.h.
+ */
+struct det_entry *detect__lanes_update(struct det_lanes *dl,
+				       const struct det_sample *s,
+				       int *created)
+{
+	uint32_t i = thome(dl, s->track_id), idx;
+	struct det_entry *e;
+	int32_t old_cell, new_cell;
+
+	*created = 0;
+	while (dl->tslot[i] != DET_NONE) {
+		if (dl->ent[dl->tslot[i]].track_id == s->track_id)
+			break;
+		i = (i + 1) & dl->tmask;
+	}
+	if (dl->tslot[i] == DET_NONE) {
+		idx = dl->free_head;
+		if (idx == DET_NONE)
+			return NULL;
+		dl->free_head = dl->ent[idx].next;
+		e = &dl->ent[idx];
+		memset(e, 0, sizeof(*e));
+		e->used = 1;
+		e->track_id = s->track_id;
+		e->cell_slot = DET_NONE;
+		e->next = e->prev = DET_NONE;
+		e->lane = -1;
+		dl->tslot[i] = idx;
+		*created = 1;
+	} else {
+		idx = dl->tslot[i];
+		e = &dl->ent[idx];
+	}
+	old_cell = e->cell_slot != DET_NONE ?
+		dl->cslot[e->cell_slot].cell : INT32_MIN;
+	new_cell = s->match.lane >= 0 ?
+		(int32_t)floorf(s->match.along_m / CELL_M) : INT32_MIN;
+	if (e->cell_slot != DET_NONE &&
+	    (e->lane != s->match.lane || old_cell != new_cell))
+		cell_unlink(dl, idx);
+	e->t_ns = s->t_ns;
+	e->lane = s->match.lane;
+	e->segment = s->match.segment;
+	e->along_m = s->match.along_m;
+	e->speed_mps = s->speed_mps;
+	e->length_m = s->length_m;
+	e->lat = s->lat;
+	e->lon = s->lon;
+	e->cls = s->cls;
+	e->sources = s->sources;
+	e->sensor_id = s->sensor_id;
+	if (e->lane >= 0 && e->cell_slot == DET_NONE)
+		cell_link(dl, idx);
+	return e;
+}
+
+/**
+ * detect__lanes_leader() - see detect_common.h.
+ */
+const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
+					     const struct det_entry *e,
+					     float min_dist_m, float max_gap_m)
+{
+	const struct det_entry *best = NULL;
+	int32_t c0, c1, c;
+	uint32_t cs, k;
+
+	if (e->lane < 0)
+		return NULL;
+	c0 = (int32_t)floorf(e->along_m / CELL_M);
+	c1 = (int32_t)floorf((e->along_m + max_gap_m) / CELL_M);
+	for (c = c0; c <= c1; c++) {
+		cs = cslot_find(dl, e->lane, c);
+		if (cs == DET_NONE)
+			continue;
+		for (k = dl->cslot[cs].head; k != DET_NONE; k = dl->ent[k].next) {
+			const struct det_entry *o = &dl->ent[k];
+			float d = o->along_m - e->along_m;
+
+			if (o == e || d <= min_dist_m || d > max_gap_m)
+				continue;
+			/* Stale in either direction of time: not there now. */
+			if (o->t_ns + dl->stale_ns < e->t_ns ||
+			    e->t_ns + dl->stale_ns < o->t_ns)
+				continue;
+			if (!best || o->along_m < best->along_m)
+				best = o;
+		}
+		/* Cells are visited in order: the first hit cell has the
+		 * nearest leader unless a closer one is in a later cell,
+		 * which cannot be. */
+		if (best)
+			break;
+	}
+	return best;
+}
+
+/**
+ * detect__lanes_remove() - see detect_common.h.
+ */
+void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e)
+{
+	uint32_t idx = (uint32_t)(e - dl->ent), i;
+
+	cell_unlink(dl, idx);
+	i = thome(dl, e->track_id);
+	while (dl->tslot[i] != idx)
+		i = (i + 1) & dl->tmask;
+	tslot_delete(dl, i);
+	e->used = 0;
+	e->next = dl->free_head;
+	dl->free_head = idx;
+}
+
+/**
+ * detect__lanes_sweep() - see detect_common.h.
+ */
+int detect__lanes_sweep(struct det_lanes *dl, uint64_t now_ns,
+			uint32_t budget,
+			void (*on_remove)(void *ctx, struct det_entry *e),
+			void *ctx)
+{
+	uint32_t n;
+	int removed = 0;
+
+	if (budget > dl->cap)
+		budget = dl->cap;
+	for (n = 0; n < budget; n++) {
+		struct det_entry *e = &dl->ent[dl->sweep_pos];
+
+		dl->sweep_pos = dl->sweep_pos + 1 < dl->cap ? dl->sweep_pos + 1 : 0;
+		if (!e->used || e->t_ns + dl->stale_ns >= now_ns)
+			continue;
+		if (on_remove)
+			on_remove(ctx, e);
+		detect__lanes_remove(dl, e);
+		removed++;
+	}
+	return removed;
+}
+
+/**
+ * detect__cand_from_sample() - see detect_common.h.
+ */
+void detect__cand_from_sample(struct det_candidate *c, uint8_t type,
+			      const struct det_sample *s)
+{
+	memset(c, 0, sizeof(*c));
+	c->type = type;
+	c->sources = s->sources;
+	c->sensor_id = s->sensor_id;
+	c->key = s->track_id;
+	c->t_ns = s->t_ns;
+	c->lat = s->lat;
+	c->lon = s->lon;
+	c->lane = s->match.lane;
+	c->segment = s->match.segment;
+	c->confidence = (s->sources & V2X_SRC_V2X) &&
+			(s->sources & V2X_SRC_SENSOR) ? 0.95f :
+			(s->sources & V2X_SRC_V2X) ? 0.9f : 0.8f;
+	c->n_tracks = 1;
+	c->tracks[0] = s->track_id;
+}
+
+/**
+ * detect__signal_state() - see detect_common.h.
+ */
+int detect__signal_state(const struct det_env *env, int32_t intersection_id,
+			 int32_t signal_group)
+{
+	int i, k;
+
+	if (!env->spat || intersection_id < 0 || signal_group < 0)
+		return -1;
+	for (i = 0; i < env->n_spat; i++) {
+		const struct v2x_spat *sp = &env->spat[i];
+
+		if (sp->intersection_id != (uint32_t)intersection_id)
+			continue;
+		for (k = 0; k < sp->n && k < V2X_SPAT_MOVEMENTS_MAX; k++)
+			if (sp->mv[k].signal_group == signal_group)
+				return sp->mv[k].state;
+	}
+	return -1;
+}
+
+/**
+ * detect__state_is_stop() - see detect_common.h.
+ */
+int detect__state_is_stop(int state)
+{
+	switch (state) {
+	case V2X_PHASE_DARK:
+	case V2X_PHASE_STOP_THEN_PROCEED:
+	case V2X_PHASE_STOP_AND_REMAIN:
+	case V2X_PHASE_PRE_MOVEMENT:
+	case V2X_PHASE_PERMISSIVE_CLEARANCE:
+	case V2X_PHASE_PROTECTED_CLEARANCE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/**
+ * detect__lanes_index() - see detect_common.h.
+ */
+uint32_t detect__lanes_index(const struct det_lanes *dl,
+			     const struct det_entry *e)
+{
+	return (uint32_t)(e - dl->ent);
+}
+
+/**
+ * detect__clock_sample() - see detect_common.h.
+ */
+void detect__clock_sample(struct det_clock *c, uint64_t t_ns)
+{
+	if (t_ns > c->t) {
+		c->t = t_ns;
+		c->anchor_t = t_ns;
+		c->anchor_tick = c->last_tick;
+	}
+}
+
+/**
+ * detect__clock_tick() - see detect_common.h.
+ */
+uint64_t detect__clock_tick(struct det_clock *c, uint64_t now_ns)
+{
+	if (now_ns > c->last_tick)
+		c->last_tick = now_ns;
+	if (!c->anchor_tick) {
+		c->anchor_tick = c->last_tick;
+		c->anchor_t = c->t;
+	} else if (c->anchor_t + (c->last_tick - c->anchor_tick) > c->t) {
+		c->t = c->anchor_t + (c->last_tick - c->anchor_tick);
+	}
+	return c->t;
+}

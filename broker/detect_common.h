@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect_common.h - helpers shared by the detectors (module-internal).
+ *
+ * struct det_lanes keeps, per track, the detector's state and its latest
+ * map-matched position; tracks on a lane are also kept on per-(lane, 20 m
+ * cell) lists so that the leader of a vehicle (the nearest one ahead in
+ * the same lane) is found by looking at a few cells, not by a scan.
+ * Bounded: everything is allocated at creation; nothing per sample.
+ *
+ * Threading: fusion thread only.
+ */
+#ifndef V2X_BROKER_DETECT_COMMON_H
+#define V2X_BROKER_DETECT_COMMON_H
+
+#include <stdint.h>
+
+#include "detect.h"
+#include "detect_config.h"
+
+#define DET_NONE UINT32_MAX
+
+/* One track's entry.  Detector-private fields are free for its own use. */
+struct det_entry {
+	uint64_t track_id;
+	uint64_t t_ns;         /* time of the latest sample */
+	int32_t lane, segment; /* -1 when off the map */
+	float along_m, speed_mps, length_m;
+	int32_t lat, lon;
+	uint8_t cls;
+	uint8_t sources;
+	uint32_t sensor_id;
+	/* detector-private state */
+	uint8_t active;        /* condition currently reported */
+	uint8_t counted;
+	uint64_t since_ns;     /* condition start, 0 = not holding */
+	uint64_t ref_ns;       /* reference sample (hard braking) */
+	float ref_speed;
+	float score;
+	float contrib;
+	int32_t seg_idx;
+	uint64_t aux;          /* e.g. partner track id */
+	/* index bookkeeping */
+	uint32_t cell_slot;    /* DET_NONE if not on a lane list */
+	uint32_t next, prev;
+	uint8_t used;
+};
+
+struct det_lanes;
+
+/* Create a table for @capacity tracks; entries unseen for @stale_ns are
+ * ignored by queries and removed by sweeps.  NULL on out of memory. */
+struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns);
+void detect__lanes_free(struct det_lanes *dl);
+
+/* The entry of @track_id, or NULL. */
+struct det_entry *detect__lanes_get(struct det_lanes *dl, uint64_t track_id);
+
+/*
+ * Record sample @s for its track (creating the entry, private fields
+ * zeroed, *@created = 1) and move it to its lane/cell.  NULL when the table
+ * is full (the sample is then not tracked).
+ */
+struct det_entry *detect__lanes_update(struct det_lanes *dl,
+				       const struct det_sample *s,
+				       int *created);
+
+/*
+ * The nearest fresh entry ahead of @e in its lane, farther than
+ * @min_dist_m (closer ones are taken as duplicates of the same road user)
+ * and at most @max_gap_m away (centre to centre), or NULL.
+ */
+const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
+					     const struct det_entry *e,
+					     float min_dist_m, float max_gap_m);
+
+/*
+ * Remove up to @budget stale entries (not updated for stale_ns before
+ * @now_ns), calling @on_remove first (may be NULL).  Returns the number
+ * removed.  Scans round-robin, so repeated calls cover the table.
+ */
+int detect__lanes_sweep(struct det_lanes *dl, uint64_t now_ns,
+			uint32_t budget,
+			void (*on_remove)(void *ctx, struct det_entry *e),
+			void *ctx);
+
+/* Remove @e now. */
+void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e);
+
+/* Index of @e in the table (0..capacity-1), for detectors' side arrays. */
+uint32_t detect__lanes_index(const struct det_lanes *dl,
+			     const struct det_entry *e);
+
+/*
+ * A detector's clock in the sender-time domain of the samples: the newest
+ * sample time, advanced by the tick clock's progress while no newer sample
+ * comes, so that expiry works whatever clock the fusion loop ticks with.
+ */
+struct det_clock {
+	uint64_t t;        /* current estimate */
+	uint64_t anchor_t; /* sample time at the anchor */
+	uint64_t anchor_tick; /* tick clock at the anchor, 0 = none yet */
+	uint64_t last_tick;
+};
+
+void detect__clock_sample(struct det_clock *c, uint64_t t_ns);
+uint64_t detect__clock_tick(struct det_clock *c, uint64_t now_ns);
+
+/* Fill the common parts of a candidate from a sample. */
+void detect__cand_from_sample(struct det_candidate *c, uint8_t type,
+			      const struct det_sample *s);
+
+/* Latest SPaT state of (intersection, signal group), or -1 if unknown. */
+int detect__signal_state(const struct det_env *env, int32_t intersection_id,
+			 int32_t signal_group);
+
+/* 1 if a phase state means "must stop" (red, stop-then-proceed, dark). */
+int detect__state_is_stop(int state);
+
+#endif

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect_congestion.c - congestion level per road segment.
+ *
+ * Each vehicle's latest sample counts on its segment (vehicle lanes only,
+ * not within exclude_stop_m of a stop line, where a signal queue is normal):
+ * running sums per segment of the count, of 1/speed (speeds floored at
+ * MIN_SPEED) and of the position, updated incrementally per sample and when
+ * a track goes stale.  Every tick, per segment with at least min_vehicles:
+ *   space-mean speed v = n / sum(1 / v_i)  (harmonic mean of spot speeds),
+ *   ratio r = v / limit, density k = n / (length km * vehicle lanes);
+ *   heavy    if r < heavy_ratio    or k >= heavy_density,
+ *   moderate if r < moderate_ratio or k >= moderate_density,
+ *   light    if r < light_ratio,   else free.
+ * Hysteresis: stepping down is judged with the ratio thresholds raised by
+ * `hysteresis` and the density thresholds lowered by that fraction, and a
+ * new level must hold up_ms (up) or down_ms (down) before it is taken.  A
+ * segment at min_level or above is raised every tick (key = segment id).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "v2x/msg.h"
+#include "detect_common.h"
+#include "roadmap.h"
+
+#define MIN_SPEED 0.5f
+
+struct seg_state {
+	uint32_t n;
+	double inv_sum, lat_sum, lon_sum;
+	uint8_t level, pending;
+	uint64_t pending_since;
+	uint8_t sources;
+	uint32_t sensor_id;
+};
+
+struct congestion {
+	struct det_lanes *dl;
+	struct det_clock clk;
+	struct detect_config cfg;
+	const struct roadmap *map; /* the map seg[] was built for */
+	struct seg_state *seg;
+	int n_seg;
+	uint64_t generation;       /* bumped on a map change */
+	uint32_t sweep_budget;
+};
+
+static int is_vehicle(uint8_t cls)
+{
+	return cls != V2X_CLASS_PEDESTRIAN && cls != V2X_CLASS_CYCLIST;
+}
+
+static void uncount(struct congestion *cg, struct det_entry *e)
+{
+	struct seg_state *sg;
+
+	if (!e->counted)
+		return;
+	e->counted = 0;
+	if (e->aux != cg->generation || e->seg_idx < 0 || e->seg_idx >= cg->n_seg)
+		return;
+	sg = &cg->seg[e->seg_idx];
+	sg->n--;
+	sg->inv_sum -= e->contrib;
+	sg->lat_sum -= e->lat;
+	sg->lon_sum -= e->lon;
+	if (!sg->n)
+		sg->inv_sum = sg->lat_sum = sg->lon_sum = 0;
+}
+
+static void on_remove(void *ctx, struct det_entry *e)
+{
+	uncount(ctx, e);
+}
+
+/* Follow a map change: per-segment state sized for the new map. */
+static int sync_map(struct congestion *cg, const struct roadmap *map)
+{
+	struct seg_state *seg = NULL;
+	int n;
+
+	if (map == cg->map)
+		return cg->seg != NULL;
+	n = map ? roadmap_segment_count(map) : 0;
+	if (n > 0) {
+		seg = calloc((size_t)n, sizeof(*seg));
+		if (!seg)
+			return 0;
+	}
+	free(cg->seg);
+	cg->seg = seg;
+	cg->n_seg = n;
+	cg->map = map;
+	cg->generation++;
+	return seg != NULL;
+}
+
+static void cg_on_sample(void *self, const struct det_sample *s,
+			 struct det_env *env)
+{
+	struct congestion *cg = self;
+	struct roadmap_lane_info li;
+	struct seg_state *sg;
+	struct det_entry *e;
+	int created, idx;
+
+	if (!is_vehicle(s->cls))
+		return;
+	detect__clock_sample(&cg->clk, s->t_ns);
+	if (!sync_map(cg, env->map))
+		return;
+	e = detect__lanes_update(cg->dl, s, &created);
+	if (!e)
+		return;
+	uncount(cg, e);
+	if (s->match.lane < 0 || roadmap_lane(env->map, s->match.lane, &li) < 0 ||
+	    li.type != ROADMAP_LANE_VEHICLE)
+		return;
+	if (s->match.to_stop_line_m >= 0 &&
+	    s->match.to_stop_line_m <= cg->cfg.congestion.exclude_stop_m)
+		return;
+	idx = roadmap_segment_index(env->map, s->match.segment);
+	if (idx < 0)
+		return;
+	sg = &cg->seg[idx];
+	e->seg_idx = idx;
+	e->aux = cg->generation;
+	e->contrib = 1.0f / fmaxf(s->speed_mps, MIN_SPEED);
+	e->counted = 1;
+	sg->n++;
+	sg->inv_sum += e->contrib;
+	sg->lat_sum += s->lat;
+	sg->lon_sum += s->lon;
+	sg->sources |= s->sources;
+	if (s->sensor_id)
+		sg->sensor_id = s->sensor_id;
+}
+
+static int level_of(const struct detect_config *cfg, double ratio,
+		    double density, double margin)
+{
+	double dm = 1.0 - margin;
+
+	if (ratio < cfg->congestion.heavy_ratio + margin || density >= cfg->congestion.heavy_density * dm)
+		return V2X_CONGESTION_HEAVY;
+	if (ratio < cfg->congestion.moderate_ratio + margin ||
+	    density >= cfg->congestion.moderate_density * dm)
+		return V2X_CONGESTION_MODERATE;
+	if (ratio < cfg->congestion.light_ratio + margin)
+		return V2X_CONGESTION_LIGHT;
+	return V2X_CONGESTION_FREE;
+}
+
+static void cg_tick(void *self, struct det_env *env)
+{
+	struct congestion *cg = self;
+	static const uint8_t sev[4] = { 0, 2, 3, 5 };
+	struct roadmap_segment_info si;
+	uint64_t now = detect__clock_tick(&cg->clk, env->now_ns);
+	int i, up, down, target;
+
+	detect__lanes_sweep(cg->dl, now, cg->sweep_budget, on_remove, cg);
+	if (!sync_map(cg, env->map))
+		return;
+	for (i = 0; i < cg->n_seg; i++) {
+		struct seg_state *sg = &cg->seg[i];
+		struct det_candidate c;
+		double ratio, density;
+
+		if (roadmap_segment_at(env->map, i, &si) < 0)
+			continue;
+		if (sg->n >= cg->cfg.congestion.min_vehicles && si.speed_limit_mps > 0 &&
+		    sg->inv_sum > 0) {
+			ratio = sg->n / sg->inv_sum / si.speed_limit_mps;
+			density = sg->n / (fmax(si.length_m, 1.0) / 1000.0 *
+					   (si.n_lanes ? si.n_lanes : 1));
+			up = level_of(&cg->cfg, ratio, density, 0.0);
+			down = level_of(&cg->cfg, ratio, density,
+					cg->cfg.congestion.hysteresis);
+		} else {
+			up = down = V2X_CONGESTION_FREE;
+		}
+		if (up > sg->level)
+			target = up;
+		else if (down < sg->level)
+			target = down;
+		else
+			target = sg->level;
+		if (target != sg->pending) {
+			sg->pending = (uint8_t)target;
+			sg->pending_since = now;
+		}
+		if (sg->pending != sg->level &&
+		    now - sg->pending_since >=
+			    (uint64_t)(sg->pending > sg->level ?
+				       cg->cfg.congestion.up_ms :
+				       cg->cfg.congestion.down_ms) * 1000000u)
+			sg->level = sg->pending;
+		if (sg->level < cg->cfg.congestion.min_level || !sg->n)
+			continue;
+		memset(&c, 0, sizeof(c));
+		c.type = V2X_EVT_CONGESTION;
+		c.level = sg->level;
+		c.severity = sev[sg->level];
+		c.sources = sg->sources;
+		c.sensor_id = sg->sensor_id;
+		c.key = (uint64_t)(uint32_t)si.segment_id;
+		c.t_ns = now;
+		c.lat = (int32_t)llround(sg->lat_sum / sg->n);
+		c.lon = (int32_t)llround(sg->lon_sum / sg->n);
+		c.lane = -1;
+		c.segment = si.segment_id;
+		c.confidence = sg->n >= 2 * cg->cfg.congestion.min_vehicles ?
+			0.9f : 0.7f;
+		env->raise(env->owner, &c);
+	}
+}
+
+static void cg_free(void *self)
+{
+	struct congestion *cg = self;
+
+	if (!cg)
+		return;
+	detect__lanes_free(cg->dl);
+	free(cg->seg);
+	free(cg);
+}
+
+static const struct detector_ops cg_ops = {
+	.name = "congestion",
+	.on_sample = cg_on_sample,
+	.tick = cg_tick,
+	.free = cg_free,
+};
+
+/**
+ * detect_congestion_new() - see detect_config.h.
+ */
+struct detector detect_congestion_new(const struct detect_config *cfg)
+{
+	struct detector d = { NULL, NULL };
+	struct congestion *cg = calloc(1, sizeof(*cg));
+
+	if (!cg)
+		return d;
+	cg->dl = detect__lanes_new(cfg->fusion.lane_capacity,
+				   (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	if (!cg->dl) {
+		free(cg);
+		return d;
+	}
+	cg->cfg = *cfg;
+	cg->generation = 1;
+	cg->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
+	d.ops = &cg_ops;
+	d.self = cg;
+	return d;
+}

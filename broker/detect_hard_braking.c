@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect_hard_braking.c - hard braking.
+ *
+ * A road vehicle brakes hard when
+ * - its BSM carries the eventHardBraking flag (use_flag), or
+ * - its reported longitudinal acceleration is below -decel_mps2 on two
+ *   consecutive samples, or
+ * - the least-squares slope of its speed over the last window_ms (at least
+ *   4 samples spanning half the window) is below -decel_mps2; a regression
+ *   rather than a difference of two samples, so that sensor speed noise
+ *   does not look like braking.
+ * The vehicle must be faster than min_speed_mps at the start of the window
+ * (or now, for the flag and the reported acceleration).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "v2x/msg.h"
+#include "detect_common.h"
+
+#define HB_HIST 16
+
+struct hb_hist {
+	uint64_t t[HB_HIST];
+	float v[HB_HIST];
+	uint8_t n, head; /* head = index of the newest */
+	uint8_t accel_hits;
+};
+
+struct hard_braking {
+	struct det_lanes *dl;
+	struct det_clock clk;
+	struct hb_hist *hist; /* parallel to the det_lanes entries */
+	float decel, min_speed;
+	uint64_t window_ns;
+	int use_flag;
+	uint32_t sweep_budget;
+};
+
+/* Slope (m/s^2) of speed over the window; 0 if too few samples. */
+static float speed_slope(const struct hb_hist *h, uint64_t window_ns,
+			 float *v_first)
+{
+	uint64_t t_new = h->t[h->head], t0;
+	double st = 0, sv = 0, stt = 0, stv = 0, x;
+	int i, n = 0, idx;
+
+	for (i = 0; i < h->n; i++) {
+		idx = (h->head + HB_HIST - i) % HB_HIST;
+		if (t_new - h->t[idx] > window_ns)
+			break;
+		n++;
+	}
+	if (n < 4)
+		return 0.0f;
+	t0 = h->t[(h->head + HB_HIST - (n - 1)) % HB_HIST];
+	if (t_new - t0 < window_ns / 2)
+		return 0.0f;
+	for (i = 0; i < n; i++) {
+		idx = (h->head + HB_HIST - i) % HB_HIST;
+		x = (double)(h->t[idx] - t0) * 1e-9;
+		st += x;
+		sv += h->v[idx];
+		stt += x * x;
+		stv += x * h->v[idx];
+	}
+	*v_first = h->v[(h->head + HB_HIST - (n - 1)) % HB_HIST];
+	x = n * stt - st * st;
+	if (x <= 0)
+		return 0.0f;
+	return (float)((n * stv - st * sv) / x);
+}
+
+static void hb_on_sample(void *self, const struct det_sample *s,
+			 struct det_env *env)
+{
+	struct hard_braking *hb = self;
+	struct det_candidate c;
+	struct det_entry *e;
+	struct hb_hist *h;
+	float decel = 0, v_first = 0, slope;
+	int created, hit = 0;
+
+	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
+		return;
+	detect__clock_sample(&hb->clk, s->t_ns);
+	e = detect__lanes_update(hb->dl, s, &created);
+	if (!e)
+		return;
+	h = &hb->hist[detect__lanes_index(hb->dl, e)];
+	if (created)
+		memset(h, 0, sizeof(*h));
+	if (h->n && s->t_ns <= h->t[h->head])
+		return; /* not newer: nothing to learn */
+	h->head = (uint8_t)((h->head + 1) % HB_HIST);
+	h->t[h->head] = s->t_ns;
+	h->v[h->head] = s->speed_mps;
+	if (h->n < HB_HIST)
+		h->n++;
+
+	if (hb->use_flag && s->has_event_flags &&
+	    (s->event_flags & V2X_EVENT_FLAG_HARD_BRAKING)) {
+		hit = 1;
+		decel = hb->decel;
+	}
+	if (isfinite(s->accel_mps2) && s->accel_mps2 <= -hb->decel &&
+	    s->speed_mps >= hb->min_speed * 0.5f) {
+		if (++h->accel_hits >= 2) {
+			hit = 1;
+			decel = fmaxf(decel, -s->accel_mps2);
+		}
+	} else {
+		h->accel_hits = 0;
+	}
+	slope = speed_slope(h, hb->window_ns, &v_first);
+	if (slope <= -hb->decel && v_first >= hb->min_speed) {
+		hit = 1;
+		decel = fmaxf(decel, -slope);
+	}
+	if (!hit)
+		return;
+	detect__cand_from_sample(&c, V2X_EVT_HARD_BRAKING, s);
+	c.severity = decel >= 1.5f * hb->decel ? 6 : 4;
+	env->raise(env->owner, &c);
+}
+
+static void hb_tick(void *self, struct det_env *env)
+{
+	struct hard_braking *hb = self;
+
+	detect__lanes_sweep(hb->dl, detect__clock_tick(&hb->clk, env->now_ns),
+			    hb->sweep_budget, NULL, NULL);
+}
+
+static void hb_free(void *self)
+{
+	struct hard_braking *hb = self;
+
+	if (!hb)
+		return;
+	detect__lanes_free(hb->dl);
+	free(hb->hist);
+	free(hb);
+}
+
+static const struct detector_ops hb_ops = {
+	.name = "hard_braking",
+	.on_sample = hb_on_sample,
+	.tick = hb_tick,
+	.free = hb_free,
+};
+
+/**
+ * detect_hard_braking_new() - see detect_config.h.
+ */
+struct detector detect_hard_braking_new(const struct detect_config *cfg)
+{
+	struct detector d = { NULL, NULL };
+	struct hard_braking *hb = calloc(1, sizeof(*hb));
+	uint32_t cap = cfg->fusion.lane_capacity < 16 ? 16 : cfg->fusion.lane_capacity;
+
+	if (!hb)
+		return d;
+	hb->dl = detect__lanes_new(cap, (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	hb->hist = calloc(cap, sizeof(*hb->hist));
+	if (!hb->dl || !hb->hist) {
+		hb_free(hb);
+		return d;
+	}
+	hb->decel = cfg->hard_braking.decel_mps2;
+	hb->min_speed = cfg->hard_braking.min_speed_mps;
+	hb->window_ns = (uint64_t)cfg->hard_braking.window_ms * 1000000u;
+	hb->use_flag = cfg->hard_braking.use_flag;
+	hb->sweep_budget = cap / 16 + 16;
+	d.ops = &hb_ops;
+	d.self = hb;
+	return d;
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect_stopped.c - stopped vehicle in a travel lane.
+ *
+ * A vehicle on a vehicle lane slower than speed_mps (until it exceeds
+ * resume_mps again) for persist_ms is a candidate, unless
+ * - it is within queue_zone_m of the stop line of a signalised approach and
+ *   the signal is not green, unknown, or green for less than green_grace_ms
+ *   (waiting at the signal or for the queue to discharge); or
+ * - the nearest vehicle ahead in its lane (within jam_lookahead_m) is slow
+ *   (below jam_speed_mps): it is queued behind it, in a signal queue or a
+ *   jam.  The vehicle at the head of the queue has no slow leader, so a
+ *   broken-down vehicle is still reported while those stuck behind it are
+ *   not.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "v2x/msg.h"
+#include "detect_common.h"
+#include "roadmap.h"
+
+#define SIG_MAX 64
+#define DUP_DIST_M 2.5f
+
+struct sig_state {
+	int32_t intersection, group;
+	int state;
+	uint64_t since_ns;
+};
+
+struct stopped {
+	struct det_lanes *dl;
+	struct det_clock clk;
+	float speed, resume, queue_zone, lookahead, jam_speed;
+	uint64_t persist_ns, grace_ns;
+	struct sig_state sig[SIG_MAX];
+	int n_sig;
+	uint32_t sweep_budget;
+};
+
+static int is_vehicle(uint8_t cls)
+{
+	return cls != V2X_CLASS_PEDESTRIAN && cls != V2X_CLASS_CYCLIST;
+}
+
+/* How long the signal has been in its current state (0 if just seen). */
+static uint64_t signal_age(struct stopped *st, int32_t inter, int32_t group,
+			   int state, uint64_t now)
+{
+	struct sig_state *g = NULL;
+	int i;
+
+	for (i = 0; i < st->n_sig; i++)
+		if (st->sig[i].intersection == inter && st->sig[i].group == group) {
+			g = &st->sig[i];
+			break;
+		}
+	if (!g) {
+		/* A full table recycles the first entry: only ageing suffers. */
+		g = st->n_sig < SIG_MAX ? &st->sig[st->n_sig++] : &st->sig[0];
+		g->intersection = inter;
+		g->group = group;
+		g->state = state;
+		g->since_ns = now;
+	}
+	if (g->state != state) {
+		g->state = state;
+		g->since_ns = now;
+	}
+	return now > g->since_ns ? now - g->since_ns : 0;
+}
+
+static int waiting_at_signal(struct stopped *st, const struct det_sample *s,
+			     const struct det_env *env)
+{
+	struct roadmap_lane_info li;
+	int state;
+
+	if (!env->map || roadmap_lane(env->map, s->match.lane, &li) < 0)
+		return 0;
+	if (li.signal_group < 0 || s->match.to_stop_line_m < 0 ||
+	    s->match.to_stop_line_m > st->queue_zone)
+		return 0;
+	state = detect__signal_state(env, li.intersection_id, li.signal_group);
+	if (state < 0 || detect__state_is_stop(state))
+		return 1;
+	return signal_age(st, li.intersection_id, li.signal_group, state,
+			  s->t_ns) < st->grace_ns;
+}
+
+static int on_vehicle_lane(const struct det_sample *s, const struct det_env *env)
+{
+	struct roadmap_lane_info li;
+
+	if (s->match.lane < 0)
+		return 0;
+	if (!env->map || roadmap_lane(env->map, s->match.lane, &li) < 0)
+		return 1;
+	return li.type == ROADMAP_LANE_VEHICLE;
+}
+
+static void stopped_on_sample(void *self, const struct det_sample *s,
+			      struct det_env *env)
+{
+	struct stopped *st = self;
+	const struct det_entry *lead;
+	struct det_candidate c;
+	struct det_entry *e;
+	int created, slow;
+
+	if (!is_vehicle(s->cls))
+		return;
+	detect__clock_sample(&st->clk, s->t_ns);
+	e = detect__lanes_update(st->dl, s, &created);
+	if (!e)
+		return;
+	slow = s->speed_mps < (e->active ? st->resume : st->speed);
+	if (!slow || !on_vehicle_lane(s, env)) {
+		e->since_ns = 0;
+		e->active = 0;
+		return;
+	}
+	if (!e->since_ns)
+		e->since_ns = s->t_ns ? s->t_ns : 1;
+	if (s->t_ns - e->since_ns < st->persist_ns)
+		return;
+	if (waiting_at_signal(st, s, env))
+		return;
+	lead = detect__lanes_leader(st->dl, e, DUP_DIST_M, st->lookahead);
+	if (lead && lead->speed_mps < st->jam_speed)
+		return;
+	e->active = 1;
+	detect__cand_from_sample(&c, V2X_EVT_STOPPED_VEHICLE, s);
+	c.severity = 5;
+	env->raise(env->owner, &c);
+}
+
+static void stopped_tick(void *self, struct det_env *env)
+{
+	struct stopped *st = self;
+
+	detect__lanes_sweep(st->dl, detect__clock_tick(&st->clk, env->now_ns),
+			    st->sweep_budget, NULL, NULL);
+}
+
+static void stopped_free(void *self)
+{
+	struct stopped *st = self;
+
+	if (!st)
+		return;
+	detect__lanes_free(st->dl);
+	free(st);
+}
+
+static const struct detector_ops stopped_ops = {
+	.name = "stopped_vehicle",
+	.on_sample = stopped_on_sample,
+	.tick = stopped_tick,
+	.free = stopped_free,
+};
+
+/**
+ * detect_stopped_new() - see detect_config.h.
+ */
+struct detector detect_stopped_new(const struct detect_config *cfg)
+{
+	struct detector d = { NULL, NULL };
+	struct stopped *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return d;
+	st->dl = detect__lanes_new(cfg->fusion.lane_capacity,
+				   (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	if (!st->dl) {
+		free(st);
+		return d;
+	}
+	st->speed = cfg->stopped.speed_mps;
+	st->resume = fmaxf(cfg->stopped.resume_mps, cfg->stopped.speed_mps);
+	st->persist_ns = (uint64_t)cfg->stopped.persist_ms * 1000000u;
+	st->queue_zone = cfg->stopped.queue_zone_m;
+	st->grace_ns = (uint64_t)cfg->stopped.green_grace_ms * 1000000u;
+	st->lookahead = cfg->stopped.jam_lookahead_m;
+	st->jam_speed = cfg->stopped.jam_speed_mps;
+	st->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
+	d.ops = &stopped_ops;
+	d.self = st;
+	return d;
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect_vru.c - vulnerable road user on the roadway.
+ *
+ * A pedestrian (or a cyclist, when cyclists = true) strictly inside a
+ * vehicle lane (|lateral offset| <= width / 2, roadmap_lane_at(); bike lanes
+ * and sidewalks do not count) and not inside a crosswalk polygon, for
+ * persist_ms (gaps shorter than GRACE_NS do not restart the clock), is a
+ * candidate for as long as it stays there.
+ */
+#include <stdlib.h>
+
+#include "v2x/msg.h"
+#include "detect_common.h"
+#include "roadmap.h"
+
+#define GRACE_NS 300000000ull
+
+struct vru {
+	struct det_lanes *dl;
+	struct det_clock clk;
+	uint64_t persist_ns;
+	int cyclists;
+	uint32_t sweep_budget;
+};
+
+static void vru_on_sample(void *self, const struct det_sample *s,
+			  struct det_env *env)
+{
+	struct vru *v = self;
+	struct det_candidate c;
+	struct det_entry *e;
+	int32_t lane = -1;
+	int created, inside;
+
+	if (s->cls != V2X_CLASS_PEDESTRIAN &&
+	    !(v->cyclists && s->cls == V2X_CLASS_CYCLIST))
+		return;
+	if (!env->map)
+		return;
+	detect__clock_sample(&v->clk, s->t_ns);
+	e = detect__lanes_update(v->dl, s, &created);
+	if (!e)
+		return;
+	inside = roadmap_lane_at(env->map, s->x, s->y, ROADMAP_LANE_VEHICLE,
+				 &lane) &&
+		 !roadmap_on_crosswalk(env->map, s->x, s->y);
+	if (!inside) {
+		if (e->active || s->t_ns - e->ref_ns > GRACE_NS) {
+			e->since_ns = 0;
+			e->active = 0;
+		}
+		return;
+	}
+	e->ref_ns = s->t_ns;
+	if (!e->since_ns)
+		e->since_ns = s->t_ns ? s->t_ns : 1;
+	if (s->t_ns - e->since_ns < v->persist_ns)
+		return;
+	e->active = 1;
+	detect__cand_from_sample(&c, V2X_EVT_VRU_ON_ROAD, s);
+	c.lane = lane;
+	{
+		struct roadmap_lane_info li;
+
+		if (roadmap_lane(env->map, lane, &li) == 0)
+			c.segment = li.segment_id;
+	}
+	c.severity = s->cls == V2X_CLASS_PEDESTRIAN ? 5 : 4;
+	env->raise(env->owner, &c);
+}
+
+static void vru_tick(void *self, struct det_env *env)
+{
+	struct vru *v = self;
+
+	detect__lanes_sweep(v->dl, detect__clock_tick(&v->clk, env->now_ns),
+			    v->sweep_budget, NULL, NULL);
+}
+
+static void vru_free(void *self)
+{
+	struct vru *v = self;
+
+	if (!v)
+		return;
+	detect__lanes_free(v->dl);
+	free(v);
+}
+
+static const struct detector_ops vru_ops = {
+	.name = "vru_on_road",
+	.on_sample = vru_on_sample,
+	.tick = vru_tick,
+	.free = vru_free,
+};
+
+/**
+ * detect_vru_new() - see detect_config.h.
+ */
+struct detector detect_vru_new(const struct detect_config *cfg)
+{
+	struct detector d = { NULL, NULL };
+	struct vru *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return d;
+	v->dl = detect__lanes_new(cfg->fusion.lane_capacity,
+				  (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	if (!v->dl) {
+		free(v);
+		return d;
+	}
+	v->persist_ns = (uint64_t)cfg->vru.persist_ms * 1000000u;
+	v->cyclists = cfg->vru.cyclists;
+	v->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
+	d.ops = &vru_ops;
+	d.self = v;
+	return d;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect_wrong_way.c - wrong-way driving.
+ *
+ * Evidence accumulates in time: while a vehicle on a vehicle lane moves
+ * faster than min_speed_mps with a heading more than heading_err_deg off the
+ * lane's direction of travel, its score grows by the elapsed time; any other
+ * sample shrinks it by the same amount (floor 0, ceiling persist_ms).  The
+ * vehicle is a candidate once the score reaches persist_ms, and stays one
+ * until the score falls under half of it.  Position noise near the boundary
+ * with an opposite lane is handled by lane keeping: the sample is
+ * re-matched preferring the lane of the track's previous sample
+ * (roadmap_match_prefer()), so a wrong-way driver is judged against the
+ * lane it is in, not the neighbouring lane its heading agrees with.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "v2x/msg.h"
+#include "detect_common.h"
+#include "roadmap.h"
+
+#define MAX_STEP_NS 1000000000ull
+
+struct wrong_way {
+	struct det_lanes *dl;
+	struct det_clock clk;
+	float err_deg, min_speed;
+	uint64_t persist_ns;
+	uint32_t sweep_budget;
+};
+
+static void ww_on_sample(void *self, const struct det_sample *s,
+			 struct det_env *env)
+{
+	struct wrong_way *ww = self;
+	struct det_match m = s->match;
+	struct roadmap_lane_info li;
+	struct det_candidate c;
+	struct det_entry *e;
+	int32_t prev_lane;
+	uint64_t dt = 0;
+	int created, cond;
+	float score;
+
+	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
+		return;
+	detect__clock_sample(&ww->clk, s->t_ns);
+	e = detect__lanes_get(ww->dl, s->track_id);
+	prev_lane = e ? (int32_t)e->aux : -1;
+	if (env->map && prev_lane >= 0 && m.lane != prev_lane)
+		roadmap_match_prefer(env->map, s->x, s->y, s->heading_deg,
+				     prev_lane, &m);
+	e = detect__lanes_update(ww->dl, s, &created);
+	if (!e)
+		return;
+	if (!created && s->t_ns > e->ref_ns)
+		dt = s->t_ns - e->ref_ns;
+	if (dt > MAX_STEP_NS)
+		dt = MAX_STEP_NS;
+	if (s->t_ns > e->ref_ns)
+		e->ref_ns = s->t_ns;
+	e->aux = (uint64_t)(int64_t)m.lane;
+	cond = m.lane >= 0 && s->speed_mps > ww->min_speed &&
+	       fabsf(m.heading_err_deg) > ww->err_deg;
+	if (cond && env->map && roadmap_lane(env->map, m.lane, &li) == 0 &&
+	    li.type != ROADMAP_LANE_VEHICLE)
+		cond = 0;
+	score = e->score + (cond ? 1.0f : -1.0f) * (float)dt * 1e-9f;
+	if (score < 0)
+		score = 0;
+	if (score > (float)ww->persist_ns * 1e-9f)
+		score = (float)ww->persist_ns * 1e-9f;
+	e->score = score;
+	if (!e->active && score >= (float)ww->persist_ns * 1e-9f * 0.999f)
+		e->active = 1;
+	else if (e->active && score < (float)ww->persist_ns * 0.5e-9f)
+		e->active = 0;
+	if (!e->active)
+		return;
+	detect__cand_from_sample(&c, V2X_EVT_WRONG_WAY, s);
+	c.lane = m.lane >= 0 ? m.lane : c.lane;
+	c.segment = m.lane >= 0 ? m.segment : c.segment;
+	c.severity = 7;
+	env->raise(env->owner, &c);
+}
+
+static void ww_tick(void *self, struct det_env *env)
+{
+	struct wrong_way *ww = self;
+
+	detect__lanes_sweep(ww->dl, detect__clock_tick(&ww->clk, env->now_ns),
+			    ww->sweep_budget, NULL, NULL);
+}
+
+static void ww_free(void *self)
+{
+	struct wrong_way *ww = self;
+
+	if (!ww)
+		return;
+	detect__lanes_free(ww->dl);
+	free(ww);
+}
+
+static const struct detector_ops ww_ops = {
+	.name = "wrong_way",
+	.on_sample = ww_on_sample,
+	.tick = ww_tick,
+	.free = ww_free,
+};
+
+/**
+ * detect_wrong_way_new() - see detect_config.h.
+ */
+struct detector detect_wrong_way_new(const struct detect_config *cfg)
+{
+	struct detector d = { NULL, NULL };
+	struct wrong_way *ww = calloc(1, sizeof(*ww));
+
+	if (!ww)
+		return d;
+	ww->dl = detect__lanes_new(cfg->fusion.lane_capacity,
+				   (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	if (!ww->dl) {
+		free(ww);
+		return d;
+	}
+	ww->err_deg = cfg->wrong_way.heading_err_deg;
+	ww->min_speed = cfg->wrong_way.min_speed_mps;
+	ww->persist_ns = (uint64_t)cfg->wrong_way.persist_ms * 1000000u;
+	ww->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
+	d.ops = &ww_ops;
+	d.self = ww;
+	return d;
+}
