@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - v2x-broker: parse the configuration, wire the stages together,
+ * run until SIGTERM/SIGINT, then shut down in pipeline order so that
+ * nothing accepted is lost: stop ingest, let fusion drain its ring, let the
+ * publisher drain its ring, give MQTT time to be acknowledged (what is not
+ * stays in Paho's persistence for the next start), exit 0.
+ * SIGHUP reloads the road map.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "counters.h"
+#include "fusion.h"
+#include "ingest.h"
+#include "log.h"
+#include "metrics.h"
+#include "pub_mqtt.h"
+#include "pub_zmq.h"
+#include "ring.h"
+#include "v2x/v2x.h"
+
+#ifdef V2X_HAVE_EVENTS
+#include "detect_config.h"
+#include "events.h"
+#include "roadmap.h"
+#endif
+
+#ifndef V2X_VERSION
+#define V2X_VERSION "0.0.0"
+#endif
+
+#define DETECTORS_MAX 16
+
+static uint32_t pow2_at_least(int n)
+{
+	uint32_t p = 2;
+
+	while (p < (uint32_t)n && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+#ifdef V2X_HAVE_EVENTS
+static int detect_ext(void *ctx, const char *section, const char *key,
+		      const char *value, char *err, size_t errlen)
+{
+	return detect_config_set(ctx, section, key, value, err, errlen);
+}
+
+static void events_tick_hook(void *owner, uint64_t now_ns)
+{
+	events_tick(owner, now_ns);
+}
+
+static int map_load(const char *path, const struct enu_ref *ref, struct roadmap **out,
+		    char *err, size_t errlen)
+{
+	return roadmap_load(path, ref, out, err, errlen);
+}
+#endif
+
+static int ensure_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (mkdir(path, 0700) < 0)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct broker_config cfg;
+	struct broker_counters *cnt = NULL;
+	struct ring ring_in = { 0 }, ring_out = { 0 };
+	struct ingest *in = NULL;
+	struct fusion *fu = NULL;
+	struct pub_zmq *pz = NULL;
+	struct pub_mqtt *pm = NULL;
+	struct metrics *mx = NULL;
+	char err[512] = "";
+	char prefix[192];
+	sigset_t sigs;
+	int sfd = -1, r, rc = 1;
+	struct timespec ts;
+#ifdef V2X_HAVE_EVENTS
+	static struct detect_config dcfg;
+	struct events *ev = NULL;
+	struct detector dets[DETECTORS_MAX];
+	int n_dets = 0;
+#endif
+
+	v2x_log_init();
+	config_defaults(&cfg);
+#ifdef V2X_HAVE_EVENTS
+	detect_config_defaults(&dcfg);
+	config_set_extension(&cfg, detect_ext, &dcfg);
+#endif
+	r = config_parse_args(&cfg, argc, argv, stdout, err, sizeof(err));
+	if (r == 1)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "v2x-broker: %s\n", err);
+		return 2;
+	}
+	v2x_log_set_level(cfg.log_level);
+
+	/* Signals are taken through a signalfd on this thread; every thread
+	 * created from here on (ours and the libraries') inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		goto out;
+	}
+
+	cnt = calloc(1, sizeof(*cnt));
+	if (!cnt) {
+		log_err("out of memory");
+		goto out;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cnt->start_realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+
+	if (ring_init(&ring_in, pow2_at_least(cfg.ingest_ring), sizeof(struct ingest_slot)) < 0 ||
+	    ring_init(&ring_out, pow2_at_least(cfg.publish_ring), sizeof(struct pub_slot)) < 0) {
+		log_err("cannot allocate the stage rings");
+		goto out;
+	}
+
+	pz = pub_zmq_new(&cfg, &ring_out, cnt, err, sizeof(err));
+	if (!pz) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (cfg.mqtt[0]) {
+		struct pub_mqtt_config mc = { 0 };
+
+		if (cfg.mqtt_prefix[0])
+			snprintf(prefix, sizeof(prefix), "%s", cfg.mqtt_prefix);
+		else
+			snprintf(prefix, sizeof(prefix), "v2x/%s", cfg.rsu_id);
+		r = ensure_dir(cfg.data_dir);
+		if (r < 0) {
+			log_err("data directory %s: %s", cfg.data_dir, strerror(-r));
+			goto out;
+		}
+		mc.uri = cfg.mqtt;
+		mc.client_id = cfg.rsu_id;
+		mc.prefix = prefix;
+		mc.persist_dir = cfg.data_dir;
+		mc.username = cfg.mqtt_username[0] ? cfg.mqtt_username : NULL;
+		mc.password = cfg.mqtt_password[0] ? cfg.mqtt_password : NULL;
+		mc.ca_file = cfg.mqtt_ca_file[0] ? cfg.mqtt_ca_file : NULL;
+		mc.keepalive_s = cfg.mqtt_keepalive_s;
+		mc.json = cfg.mqtt_json;
+		mc.max_buffered = (uint32_t)cfg.mqtt_max_buffered;
+		pm = pub_mqtt_new(&mc, pub_zmq_on_advisory, pz, err, sizeof(err));
+		if (!pm) {
+			log_err("mqtt: %s", err);
+			goto out;
+		}
+		pub_zmq_set_mqtt(pz, pm);
+	} else {
+		log_notice("MQTT off (no --mqtt URI)");
+	}
+
+	fu = fusion_new(&cfg, &ring_in, &ring_out, cnt, err, sizeof(err));
+	if (!fu) {
+		log_err("%s", err);
+		goto out;
+	}
+#ifdef V2X_HAVE_EVENTS
+	{
+		struct fusion_lifecycle lc = { 0 };
+		struct fusion_map_ops mo = {
+			.load = map_load,
+			.free = roadmap_free,
+			.reference = roadmap_reference,
+			.match = roadmap_match,
+		};
+
+		ev = events_new(&dcfg, fusion_emit_event_cb, fu);
+		if (!ev) {
+			log_err("events: out of memory");
+			goto out;
+		}
+		lc.owner = ev;
+		lc.raise = events_raise;
+		lc.tick = events_tick_hook;
+		fusion_set_lifecycle(fu, &lc);
+		fusion_set_map_ops(fu, &mo);
+		n_dets = detect_all_new(&dcfg, dets, DETECTORS_MAX);
+		if (n_dets < 0) {
+			log_err("detectors: %s", strerror(-n_dets));
+			goto out;
+		}
+		for (int i = 0; i < n_dets; i++)
+			fusion_add_detector(fu, dets[i]);
+		log_info("%d event detectors enabled", n_dets);
+	}
+#else
+	log_notice("event detectors are not part of this build");
+#endif
+
+	in = ingest_new(&cfg, &ring_in, cnt, err, sizeof(err));
+	if (!in) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (!ingest_uses_io_uring(in))
+		log_warn("io_uring unavailable (%s): using the recvmmsg fallback",
+			 ingest_fallback_reason(in));
+
+	mx = metrics_new(&cfg, cnt, err, sizeof(err));
+	if (!mx && err[0]) {
+		log_err("%s", err);
+		goto out;
+	}
+
+	r = pub_zmq_start(pz);
+	if (r == 0)
+		r = fusion_start(fu);
+	if (r == 0)
+		r = ingest_start(in);
+	if (r < 0) {
+		log_err("cannot start threads: %s", strerror(-r));
+		goto out;
+	}
+	log_notice("v2x-broker %s: %d UPER + %d msgpack listeners (%s), zmq %s, "
+		   "mqtt %s, metrics %s", V2X_VERSION, cfg.n_udp_uper, cfg.n_udp_msgpack,
+		   ingest_uses_io_uring(in) ? "io_uring" : "recvmmsg", cfg.zmq_pub,
+		   cfg.mqtt[0] ? cfg.mqtt : "off", mx ? cfg.metrics.text : "off");
+
+	for (;;) {
+		struct signalfd_siginfo si;
+		ssize_t n = read(sfd, &si, sizeof(si));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(si)) {
+			log_err("signalfd read: %s", strerror(errno));
+			break;
+		}
+		if (si.ssi_signo == SIGHUP) {
+			log_notice("SIGHUP: reloading the road map");
+			fusion_request_map_reload(fu);
+			continue;
+		}
+		log_notice("%s: shutting down", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		break;
+	}
+	rc = 0;
+out:
+	/* Pipeline order: each stage drains what its producer left. */
+	ingest_stop(in);
+	fusion_stop(fu);
+	pub_zmq_stop(pz);
+	if (pm) {
+		r = pub_mqtt_flush(pm, cfg.mqtt_flush_ms);
+		if (r < 0)
+			log_warn("mqtt: %llu events not acknowledged at exit; they stay "
+				 "persisted in %s", (unsigned long long)pub_mqtt_buffered(pm),
+				 cfg.data_dir);
+	}
+	pub_mqtt_free(pm);
+	pub_zmq_free(pz);
+	fusion_free(fu);
+#ifdef V2X_HAVE_EVENTS
+	events_free(ev);
+#endif
+	ingest_free(in);
+	metrics_free(mx);
+	if (cnt && rc == 0) {
+		uint64_t rx = 0, dec = 0;
+
+		for (int i = 0; i < cnt->n_listeners; i++) {
+			rx += counter_get(&cnt->listeners[i].received);
+			dec += counter_get(&cnt->listeners[i].decoded);
+		}
+		log_notice("stopped: %llu datagrams received, %llu decoded",
+			   (unsigned long long)rx, (unsigned long long)dec);
+	}
+	ring_fini(&ring_in);
+	ring_fini(&ring_out);
+	free(cnt);
+	if (sfd >= 0)
+		close(sfd);
+	return rc;
+}
