@@ -13,13 +13,10 @@
 
 #define ADV_DEPTH_MAX 32
 
-/* One coordinate from a number: integer = 1e-7 degree, real = degree. */
+/* One coordinate in degrees, as in every msgpack frame (docs/wire.md). */
 static int adv__coord(int is_int, int64_t i, double d, double *deg)
 {
-	if (is_int)
-		*deg = (double)i * 1e-7;
-	else
-		*deg = d;
+	*deg = is_int ? (double)i : d;
 	return isfinite(*deg) ? 0 : V2X_E_RANGE;
 }
 

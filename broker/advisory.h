@@ -4,8 +4,8 @@
  * <prefix>/advisory/#) into the ZeroMQ message adv/<geohash7>.
  *
  * The cloud may send a msgpack map or a JSON object.  Its position, if any,
- * is read from the keys "lat" and "lon": integers are 1e-7 degree (as in
- * every frame of the message model), floating-point numbers are degrees.
+ * is read from the keys "lat" and "lon", numbers in degrees (as in every
+ * msgpack frame of the message model, docs/wire.md).
  * The ZeroMQ payload is always a msgpack map: the cloud's msgpack bytes
  * unchanged, or the JSON object converted key by key (strings, numbers,
  * booleans, null, arrays, nested objects).

@@ -220,9 +220,9 @@ int wire_encode_obj(const struct track *t, uint8_t *buf, size_t cap)
 	mp_str(&b, "cls");
 	mp_str(&b, cls ? cls : "unknown");
 	mp_str(&b, "lat");
-	mp_int(&b, t->cur.lat);
+	mp_f64(&b, t->cur.lat * 1e-7);
 	mp_str(&b, "lon");
-	mp_int(&b, t->cur.lon);
+	mp_f64(&b, t->cur.lon * 1e-7);
 	mp_str(&b, "speed");
 	mp_f32(&b, t->cur.speed_mps);
 	mp_str(&b, "heading");
