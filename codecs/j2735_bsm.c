@@ -81,7 +81,10 @@ static int bsm__skip_regional(struct uper_reader *r)
 	return 0;
 }
 
-/* VehicleSafetyExtensions: only the leading events bit string is needed. */
+/*
+ * VehicleSafetyExtensions: only the leading events bit string is needed.
+ * The first VSE in Part II counts, as in v2x_j2735_to_bsm().
+ */
 static int bsm__vse_events(struct uper_reader *r, struct v2x_bsm *out)
 {
 	uint64_t pre, ext, bits;
@@ -129,6 +132,7 @@ int v2x_uper_decode_bsm(const uint8_t *buf, size_t len, struct v2x_bsm *out)
 {
 	struct uper_reader r, mf;
 	uint64_t mf_ext, id, pre, v;
+	int seen_vse = 0;
 	int64_t s;
 	int ret;
 
@@ -233,7 +237,7 @@ int v2x_uper_decode_bsm(const uint8_t *buf, size_t len, struct v2x_bsm *out)
 			ret = uper__get_open_span(&r, &part);
 			if (ret == V2X_E_LIMIT)
 				ret = uper__skip_open(&r);
-			else if (ret == 0 && v == 0)
+			else if (ret == 0 && v == 0 && !seen_vse++)
 				ret = bsm__vse_events(&part, out);
 			if (ret < 0)
 				goto out;

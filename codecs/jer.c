@@ -491,7 +491,8 @@ int v2x_j2735_from_json(const char *text, size_t len, struct v2x_j2735_msg *msg)
 	msg->n_nodes = 0;
 	msg->n_bytes = 0;
 	msg->message_id = 0;
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+			 &err);
 	if (!root) {
 		ret = V2X_E_SYNTAX;
 		goto out;
