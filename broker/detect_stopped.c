@@ -140,9 +140,17 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 static void stopped_tick(void *self, struct det_env *env)
 {
 	struct stopped *st = self;
+	uint64_t now = detect__clock_tick(&st->clk, env->now_ns);
+	int i, k;
 
-	detect__lanes_sweep(st->dl, detect__clock_tick(&st->clk, env->now_ns),
-			    st->sweep_budget, NULL, NULL);
+	/* Follow every signal's state so that its age is known from when it
+	 * changed, not from when a vehicle first asked. */
+	for (i = 0; env->spat && i < env->n_spat; i++)
+		for (k = 0; k < env->spat[i].n && k < V2X_SPAT_MOVEMENTS_MAX; k++)
+			signal_age(st, (int32_t)env->spat[i].intersection_id,
+				   env->spat[i].mv[k].signal_group,
+				   env->spat[i].mv[k].state, now);
+	detect__lanes_sweep(st->dl, now, st->sweep_budget, NULL, NULL);
 }
 
 static void stopped_free(void *self)

@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * detect_test.c - the seven detectors driven through det_sample with
+ * synthetic track scenarios on the fixture map (evt_fixture.h), through the
+ * real lifecycle manager.  For each detector, scenarios that must raise an
+ * event within a time bound, and scenarios that must not: a car at a red
+ * light, slow traffic in a jam, GPS noise on a car driving the right way,
+ * a pedestrian on a crosswalk, a car briefly above the limit.
+ *
+ * Samples at 10 Hz; the harness ticks every 100 ms.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "v2x/error.h"
+#include "evt_fixture.h"
+
+#define STEP (100 * MS)
+#define CAR V2X_CLASS_CAR
+#define PED V2X_CLASS_PEDESTRIAN
+#define BOTH (V2X_SRC_V2X | V2X_SRC_SENSOR)
+
+/* Time from T0 to the first transition of @type/@status, or -1. */
+static double first_at(const struct fx *f, int type, int status)
+{
+	const struct v2x_event *e = fx_first(f, type, status);
+
+	return e ? (double)(e->ts_ns - T0) / 1e9 : -1.0;
+}
+
+/* ---- stopped vehicle ---------------------------------------------- */
+
+static void test_stopped_raised_and_cleared(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const struct v2x_event *e;
+	double x = 600, t;
+	uint64_t id;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	/* Drive at 13 m/s for 5 s, stop for 20 s, drive away. */
+	for (i = 0; i < 400; i++) {
+		float v;
+
+		t = i * 0.1;
+		v = t < 5 ? 13.0f : t < 25 ? 0.0f : 10.0f;
+		x += v * 0.1;
+		fx_sample(f, 1, CAR, x, -1.75, v, 90, V2X_SRC_V2X);
+		/* Traffic passing in the other direction and downstream. */
+		fx_sample(f, 2, CAR, 1000 - 13.0 * t, 1.75, 13, 270, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
+	t = first_at(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
+	/* Stopped at 5 s, persistence 3 s: raised within 1 s of 8 s. */
+	assert_true(t >= 8.0 && t <= 9.0);
+	e = fx_first(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
+	assert_int_equal(e->lane, 3);
+	assert_int_equal(e->segment, 11);
+	assert_int_equal(e->n_tracks, 1);
+	assert_int_equal(e->tracks[0], 1);
+	assert_int_equal(e->sources, V2X_SRC_V2X);
+	id = e->id;
+	/* The instant stop is also hard braking: a separate event. */
+	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, V2X_EVT_NEW), 1);
+	/* Cleared once it moves again (25 s) plus the 2 s hold. */
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_CLEARED), 1);
+	e = fx_first(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_CLEARED);
+	assert_int_equal(e->id, id);
+	assert_true(f->now - T0 >= 27 * SEC);
+	fx_fini(f);
+	free(f);
+}
+
+/* A car waiting at the red light of lane 1, a queue behind it, for 40 s:
+ * no stopped-vehicle event, with red SPaT and with no SPaT at all. */
+static void test_stopped_not_at_red_light(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k, pass;
+
+	(void)state;
+	for (pass = 0; pass < 2; pass++) {
+		assert_int_equal(fx_init(f, NULL), 0);
+		if (pass == 0)
+			fx_signal(f, V2X_PHASE_STOP_AND_REMAIN);
+		for (i = 0; i < 400; i++) {
+			for (k = 0; k < 6; k++)
+				fx_sample(f, 10 + k, CAR, 491 - 7.5 * k, -1.75,
+					  0.0f, 90, V2X_SRC_SENSOR);
+			fx_tick(f, STEP);
+		}
+		assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, -1), 0);
+		/* A queue at a signal is not congestion either. */
+		assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, -1), 0);
+		fx_fini(f);
+	}
+	free(f);
+}
+
+/* After the signal has been green for longer than the grace period, a
+ * vehicle still standing at the stop line is reported. */
+static void test_stopped_at_green_after_grace(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double t;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	fx_signal(f, V2X_PHASE_PROTECTED_GREEN);
+	for (i = 0; i < 300; i++) {
+		fx_sample(f, 1, CAR, 491, -1.75, 0.0f, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
+	t = first_at(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
+	assert_true(t >= 20.0 && t <= 21.0); /* green_grace_ms = 20 s */
+	assert_int_equal(fx_first(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW)->lane, 1);
+	fx_fini(f);
+	free(f);
+}
+
+/* Stop-and-go traffic on lane 3: every vehicle slow, many below the
+ * stopped threshold for many seconds.  No stopped vehicle; congestion. */
+static void test_jam_is_congestion_not_stopped(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const struct v2x_event *e;
+	double pos[12];
+	int i, k;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (k = 0; k < 12; k++)
+		pos[k] = 700 - 9.0 * k;
+	for (i = 0; i < 600; i++) {
+		double t = i * 0.1;
+
+		for (k = 0; k < 12; k++) {
+			/* The head of the jam crawls at 0.6..1.6 m/s; the
+			 * others stop and go (standing about 5 s per cycle)
+			 * at the same mean speed. */
+			double v = k == 0 ? 0.6 + 0.5 * (1 + sin(2 * M_PI * t / 20)) :
+				fmax(0.0, 1.0 + 1.2 * sin(2 * M_PI * t / 20 - k * 0.3));
+
+			pos[k] += v * 0.1;
+			fx_sample(f, 100 + k, CAR, pos[k], -1.75 + fx_uniform(-0.5, 0.5),
+				  (float)v, 90, k % 3 ? V2X_SRC_SENSOR : V2X_SRC_V2X);
+		}
+		fx_tick(f, STEP);
+	}
+	if (fx_count(f, V2X_EVT_STOPPED_VEHICLE, -1)) {
+		e = fx_first(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
+		fail_msg("stopped vehicle: track %llu at %.1f s",
+			 (unsigned long long)e->tracks[0], (e->ts_ns - T0) / 1e9);
+	}
+	e = fx_first(f, V2X_EVT_CONGESTION, V2X_EVT_NEW);
+	assert_non_null(e);
+	assert_int_equal(e->segment, 11);
+	assert_int_equal(e->level, V2X_CONGESTION_HEAVY);
+	/* One congestion event for the whole jam, never flapping. */
+	assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW), 1);
+	assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_CLEARED), 0);
+	/* Raised within 1 s after up_ms (3 s) from the start. */
+	assert_true(first_at(f, V2X_EVT_CONGESTION, V2X_EVT_NEW) <= 4.1);
+	fx_fini(f);
+	free(f);
+}
+
+/* A broken-down car with a queue building behind it: only the broken-down
+ * car is reported. */
+static void test_stopped_head_of_queue_only(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 200; i++) {
+		fx_sample(f, 1, CAR, 800, -1.75, 0, 90, V2X_SRC_SENSOR);
+		for (k = 1; k <= 3; k++)
+			fx_sample(f, 1 + k, CAR, 800 - 8.0 * k, -1.75, 0, 90,
+				  V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
+	assert_int_equal(fx_first(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW)->tracks[0], 1);
+	fx_fini(f);
+	free(f);
+}
+
+/* ---- hard braking ------------------------------------------------- */
+
+static void test_hard_braking_from_speed_history(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 550, v = 20, t;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 150; i++) {
+		t = i * 0.1;
+		if (t >= 5 && t < 8)
+			v = fmax(2.0, v - 6.0 * 0.1); /* 6 m/s^2 */
+		x += v * 0.1;
+		fx_sample(f, 7, CAR, x, -1.75, (float)(v + fx_uniform(-0.3, 0.3)),
+			  90, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, V2X_EVT_NEW), 1);
+	t = first_at(f, V2X_EVT_HARD_BRAKING, V2X_EVT_NEW);
+	assert_true(t >= 5.0 && t <= 6.2);
+	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, V2X_EVT_CLEARED), 1);
+	fx_fini(f);
+	free(f);
+}
+
+static void test_hard_braking_flag_and_accel(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct det_sample s;
+	int i, d;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	memset(&s, 0, sizeof(s));
+	s.track_id = 5;
+	s.cls = CAR;
+	s.sources = V2X_SRC_V2X;
+	s.x = 700;
+	s.y = -1.75;
+	s.speed_mps = 15;
+	s.heading_deg = 90;
+	s.accel_mps2 = -0.5f;
+	roadmap_match(f->map, s.x, s.y, s.heading_deg, &s.match);
+	for (i = 0; i < 30; i++) {
+		s.t_ns = f->now;
+		s.has_event_flags = 1;
+		/* eventHardBraking for one sample at 1 s. */
+		s.event_flags = i == 10 ? V2X_EVENT_FLAG_HARD_BRAKING : 0;
+		for (d = 0; d < f->n_det; d++)
+			f->det[d].ops->on_sample(f->det[d].self, &s, &f->env);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, V2X_EVT_NEW), 1);
+	assert_true(first_at(f, V2X_EVT_HARD_BRAKING, V2X_EVT_NEW) <= 1.01);
+	/* Reported deceleration (accel_long) on two consecutive samples. */
+	s.track_id = 6;
+	s.event_flags = 0;
+	for (i = 0; i < 5; i++) {
+		s.t_ns = f->now;
+		s.accel_mps2 = i >= 2 ? -7.0f : -1.0f;
+		for (d = 0; d < f->n_det; d++)
+			f->det[d].ops->on_sample(f->det[d].self, &s, &f->env);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, V2X_EVT_NEW), 2);
+	assert_int_equal(f->out[f->n_out - 1].severity, 6); /* 7 >= 1.5 * 4 */
+	fx_fini(f);
+	free(f);
+}
+
+static void test_gentle_braking_with_noise_not_hard(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 520, v = 20;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 200; i++) {
+		v = fmax(0.0, v - 2.5 * 0.1); /* 2.5 m/s^2 */
+		x += v * 0.1;
+		fx_sample(f, 8, CAR, x, -1.75, (float)fmax(0, v + fx_uniform(-0.5, 0.5)),
+			  90, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/* ---- wrong way ---------------------------------------------------- */
+
+static void test_wrong_way_with_noise(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const struct v2x_event *e;
+	double x = 950, t;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	/* Westbound in the eastbound lane 3, GPS noise +-1.5 m, +-10 deg. */
+	for (i = 0; i < 200; i++) {
+		x -= 13.0 * 0.1;
+		fx_sample(f, 3, CAR, x + fx_uniform(-1.5, 1.5),
+			  -1.75 + fx_uniform(-1.5, 1.5), 13,
+			  (float)(270 + fx_uniform(-10, 10)), V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
+	t = first_at(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW);
+	assert_true(t <= 1.5 + 1.0);
+	e = fx_first(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW);
+	assert_int_equal(e->lane, 3);
+	assert_int_equal(e->severity, 7);
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_CLEARED), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/* Right-way cars with GPS noise of +-3 m and +-10 degrees, next to the
+ * opposite lane, for 60 s: never wrong way. */
+static void test_right_way_with_gps_noise(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 506, x2 = 995;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 600; i++) {
+		x += 8.0 * 0.1;
+		x2 -= 8.0 * 0.1;
+		fx_sample(f, 4, CAR, x + fx_uniform(-3, 3), -1.75 + fx_uniform(-3, 3),
+			  8, (float)(90 + fx_uniform(-10, 10)), V2X_SRC_V2X);
+		fx_sample(f, 5, CAR, x2 + fx_uniform(-3, 3), 1.75 + fx_uniform(-3, 3),
+			  8, (float)(270 + fx_uniform(-10, 10)), V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/* A pedestrian-speed mover against the lane is not a wrong-way driver. */
+static void test_wrong_way_needs_speed(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 900;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 100; i++) {
+		x -= 0.2;
+		fx_sample(f, 6, CAR, x, -1.75, 2.0f, 270, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/* ---- speeding ----------------------------------------------------- */
+
+static void test_speeding_sustained(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 510, t;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 200; i++) {
+		float v = i < 120 ? 18.0f : 12.0f; /* 65 km/h in a 50 zone */
+
+		x += v * 0.1;
+		if (x > 990)
+			x = 510;
+		fx_sample(f, 9, CAR, x, -1.75, v, 90, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_SPEEDING, V2X_EVT_NEW), 1);
+	t = first_at(f, V2X_EVT_SPEEDING, V2X_EVT_NEW);
+	assert_true(t >= 3.0 && t <= 4.0);
+	assert_int_equal(fx_first(f, V2X_EVT_SPEEDING, V2X_EVT_NEW)->severity, 3);
+	assert_int_equal(fx_count(f, V2X_EVT_SPEEDING, V2X_EVT_CLEARED), 1);
+	fx_fini(f);
+	free(f);
+}
+
+static void test_speeding_brief_not_raised(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 510;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 200; i++) {
+		/* 2 s above the limit every 6 s. */
+		float v = (i % 60) < 20 ? 18.0f : 13.0f;
+
+		x += v * 0.1;
+		if (x > 990)
+			x = 510;
+		fx_sample(f, 9, CAR, x, -1.75, v, 90, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_SPEEDING, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/* Speed hovering right at the threshold with noise: at most one new and
+ * one cleared (hysteresis in the detector and the lifecycle). */
+static void test_speeding_at_threshold_no_flapping(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	float thr = 50 / 3.6f * 1.1f;
+	double x = 510;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 1200; i++) {
+		float v = thr + 0.3f + (float)fx_uniform(-0.8, 0.8);
+
+		x += v * 0.1;
+		if (x > 990)
+			x = 510;
+		fx_sample(f, 9, CAR, x, -1.75, v, 90, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_true(fx_count(f, V2X_EVT_SPEEDING, V2X_EVT_NEW) <= 1);
+	assert_true(fx_count(f, V2X_EVT_SPEEDING, V2X_EVT_CLEARED) <= 1);
+	fx_fini(f);
+	free(f);
+}
+
+/* ---- collision risk ----------------------------------------------- */
+
+static void test_collision_risk(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const struct v2x_event *e;
+	double xl = 700, xf = 660, t;
+	int i, hit_at = -1;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 40; i++) {
+		double gap;
+
+		xl += 5.0 * 0.1;
+		xf += 20.0 * 0.1;
+		gap = xl - xf - 4.5;
+		if (hit_at < 0 && gap / 15.0 < 1.5)
+			hit_at = i;
+		fx_sample(f, 20, CAR, xl, -1.75, 5, 90, V2X_SRC_SENSOR);
+		fx_sample(f, 21, CAR, xf, -1.75, 20, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW), 1);
+	e = fx_first(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW);
+	assert_int_equal(e->n_tracks, 2);
+	assert_int_equal(e->tracks[0], 21);
+	assert_int_equal(e->tracks[1], 20);
+	assert_int_equal(e->sources, BOTH);
+	t = first_at(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW);
+	assert_true(t <= hit_at * 0.1 + 0.5);
+	fx_fini(f);
+	free(f);
+}
+
+static void test_following_no_collision_risk(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xl = 560, xf = 540;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 200; i++) {
+		xl += 20.0 * 0.1;
+		xf += 20.0 * 0.1;
+		if (xl > 990) {
+			xl = 560;
+			xf = 540;
+		}
+		fx_sample(f, 30, CAR, xl, -1.75, (float)(20 + fx_uniform(-0.5, 0.5)), 90,
+			  V2X_SRC_SENSOR);
+		fx_sample(f, 31, CAR, xf, -1.75, (float)(20 + fx_uniform(-0.5, 0.5)), 90,
+			  V2X_SRC_V2X);
+		/* Fast oncoming traffic in the other lane is no leader. */
+		fx_sample(f, 32, CAR, 990 - (i % 40) * 2.5, 1.75, 25, 270, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_COLLISION_RISK, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/* ---- VRU on the road ---------------------------------------------- */
+
+static void test_pedestrian_on_road(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const struct v2x_event *e;
+	double t;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	/* Walks from the sidewalk into lane 3 at 2 s and stays 6 s. */
+	for (i = 0; i < 120; i++) {
+		double y = i < 20 ? -5.0 : i < 80 ? -2.0 : -5.0;
+
+		fx_sample(f, 40, PED, 700, y, 1.0f, 0, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_VRU_ON_ROAD, V2X_EVT_NEW), 1);
+	t = first_at(f, V2X_EVT_VRU_ON_ROAD, V2X_EVT_NEW);
+	assert_true(t >= 3.0 && t <= 4.0);
+	e = fx_first(f, V2X_EVT_VRU_ON_ROAD, V2X_EVT_NEW);
+	assert_int_equal(e->lane, 3);
+	assert_int_equal(e->segment, 11);
+	assert_int_equal(e->n_sensors, 1);
+	assert_int_equal(e->sensors[0], 9);
+	assert_int_equal(fx_count(f, V2X_EVT_VRU_ON_ROAD, V2X_EVT_CLEARED), 1);
+	/* A pedestrian is never a stopped vehicle. */
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+static void test_pedestrian_on_crosswalk_or_sidewalk(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 200; i++) {
+		/* Crossing at the crosswalk (x 300..304) from south to north,
+		 * slowly, then back; another walking along the sidewalk; a
+		 * cyclist in the bike lane. */
+		double y = -3.9 + fmod(i * 0.04, 7.8);
+
+		fx_sample(f, 41, PED, 302, y, 0.4f, 0, V2X_SRC_SENSOR);
+		fx_sample(f, 42, PED, 100 + i * 0.14, -5.2, 1.4f, 90, V2X_SRC_SENSOR);
+		fx_sample(f, 43, V2X_CLASS_CYCLIST, 100 + i * 0.5, -8.5, 5.0f, 90,
+			  V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_VRU_ON_ROAD, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/* ---- config ------------------------------------------------------- */
+
+static void test_config_keys(void **state)
+{
+	struct detect_config cfg;
+	char err[160];
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	assert_int_equal(detect_config_set(&cfg, "detect.stopped_vehicle",
+					   "persist_ms", "4500", err, sizeof(err)), 0);
+	assert_int_equal(cfg.stopped.persist_ms, 4500);
+	assert_int_equal(detect_config_set(&cfg, "detect.wrong_way", "enabled",
+					   "false", err, sizeof(err)), 0);
+	assert_int_equal(cfg.wrong_way.enabled, 0);
+	assert_int_equal(detect_config_set(&cfg, "detect.congestion", "min_level",
+					   "heavy", err, sizeof(err)), 0);
+	assert_int_equal(cfg.congestion.min_level, V2X_CONGESTION_HEAVY);
+	assert_int_equal(detect_config_set(&cfg, "events", "hold_ms", "2500",
+					   err, sizeof(err)), 0);
+	assert_int_equal(cfg.events.hold_ms, 2500);
+	assert_int_equal(detect_config_set(&cfg, "fusion", "gate_m", "3.5", err,
+					   sizeof(err)), 0);
+	assert_true(fabsf(cfg.fusion.gate_m - 3.5f) < 1e-6f);
+
+	assert_int_equal(detect_config_set(&cfg, "detect.speeding", "tolerance_pct",
+					   "abc", err, sizeof(err)), V2X_E_SYNTAX);
+	assert_non_null(strstr(err, "tolerance_pct"));
+	assert_int_equal(detect_config_set(&cfg, "detect.speeding", "persist_ms",
+					   "1.5", err, sizeof(err)), V2X_E_RANGE);
+	assert_int_equal(detect_config_set(&cfg, "detect.wrong_way",
+					   "heading_err_deg", "45", err, sizeof(err)),
+			 V2X_E_RANGE);
+	assert_int_equal(detect_config_set(&cfg, "detect.speeding", "nope", "1",
+					   err, sizeof(err)), V2X_E_MISSING);
+	assert_non_null(strstr(err, "unknown key"));
+	assert_int_equal(detect_config_set(&cfg, "detect.nope", "enabled", "1",
+					   err, sizeof(err)), V2X_E_MISSING);
+	assert_non_null(strstr(err, "unknown section"));
+	assert_int_equal(detect_config_set(&cfg, "detect.vru_on_road", "enabled",
+					   "maybe", err, sizeof(err)), V2X_E_SYNTAX);
+	assert_int_equal(detect_config_set(&cfg, "detect.congestion", "min_level",
+					   "free", err, sizeof(err)), V2X_E_RANGE);
+}
+
+static void test_all_new_respects_enabled(void **state)
+{
+	struct detect_config cfg;
+	struct detector d[8];
+	int n, i;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	cfg.fusion.lane_capacity = 64;
+	n = detect_all_new(&cfg, d, 8);
+	assert_int_equal(n, 7);
+	for (i = 0; i < n; i++)
+		detect_free(&d[i]);
+	cfg.speeding.enabled = 0;
+	cfg.vru.enabled = 0;
+	n = detect_all_new(&cfg, d, 8);
+	assert_int_equal(n, 5);
+	for (i = 0; i < n; i++) {
+		assert_string_not_equal(d[i].ops->name, "speeding");
+		assert_string_not_equal(d[i].ops->name, "vru_on_road");
+		detect_free(&d[i]);
+	}
+	assert_int_equal(detect_all_new(&cfg, d, 2), V2X_E_LIMIT);
+}
+
+/* Many tracks through a small table: entries recycle, nothing breaks. */
+static void test_capacity_and_expiry(void **state)
+{
+	struct detect_config cfg;
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	assert_int_equal(fx_init(f, &cfg), 0);
+	for (i = 0; i < 100; i++) {
+		/* 1024-entry tables, 3000 distinct tracks over 10 s. */
+		for (k = 0; k < 30; k++)
+			fx_sample(f, 100000 + i * 30 + k, CAR, 510 + k * 15, -1.75,
+				  13, 90, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	for (i = 0; i < 50; i++)
+		fx_tick(f, STEP);
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stopped_raised_and_cleared),
+		cmocka_unit_test(test_stopped_not_at_red_light),
+		cmocka_unit_test(test_stopped_at_green_after_grace),
+		cmocka_unit_test(test_jam_is_congestion_not_stopped),
+		cmocka_unit_test(test_stopped_head_of_queue_only),
+		cmocka_unit_test(test_hard_braking_from_speed_history),
+		cmocka_unit_test(test_hard_braking_flag_and_accel),
+		cmocka_unit_test(test_gentle_braking_with_noise_not_hard),
+		cmocka_unit_test(test_wrong_way_with_noise),
+		cmocka_unit_test(test_right_way_with_gps_noise),
+		cmocka_unit_test(test_wrong_way_needs_speed),
+		cmocka_unit_test(test_speeding_sustained),
+		cmocka_unit_test(test_speeding_brief_not_raised),
+		cmocka_unit_test(test_speeding_at_threshold_no_flapping),
+		cmocka_unit_test(test_collision_risk),
+		cmocka_unit_test(test_following_no_collision_risk),
+		cmocka_unit_test(test_pedestrian_on_road),
+		cmocka_unit_test(test_pedestrian_on_crosswalk_or_sidewalk),
+		cmocka_unit_test(test_config_keys),
+		cmocka_unit_test(test_all_new_respects_enabled),
+		cmocka_unit_test(test_capacity_and_expiry),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
