@@ -3,19 +3,40 @@
  * pub_mqtt.c - MQTT publisher on the Paho C asynchronous client.  See
  * pub_mqtt.h.  The only file that includes a Paho header.
  *
- * Delivery accounting.  Every QoS 1 event we accept is "published"; it is
- * "acked" when Paho reports delivery complete (the PUBACK arrived), which
- * it also does for messages restored from persistence after a restart, so
- * that pub_mqtt_buffered() = restored + published - acked - failed.
+ * Why our own journal.  Paho's file persistence (tested with Debian 12's
+ * libpaho-mqtt3as, 1.3.11 inside) restores and resends QoS 1 messages that
+ * were still queued (never sent) after a restart, but it discards messages
+ * that were sent and not yet acknowledged as soon as it reconnects to a
+ * server that has no session for the client ("Cleaning session state on
+ * connect because sessionPresent is 0": a cloud broker restarted without
+ * persistence, or a fail-over to another node) - reported as a failure in
+ * the running process, silently after a restart.  Events must survive both,
+ * so every event is written to a small journal - one file per
+ * unacknowledged event in <persist_dir>/<client id>.journal/ - before it is
+ * handed to Paho; the file is removed when the PUBACK arrives (onSuccess),
+ * an event Paho reports as failed is handed to Paho again, and at start the
+ * journal is replayed in publication order.  Delivery is at least once.
+ * The journal is written without fsync: it survives a process crash or
+ * restart, not a power loss of the edge server.  Events are rare (state
+ * transitions, not per message), so the per-event allocation and file are
+ * off the hot path.  Paho keeps its own file persistence in persist_dir
+ * too, but with restoreMessages = 0 (cleared at start, so that nothing is
+ * sent twice after a restart): without persistence the same library leaks
+ * every message buffered while offline (seen under LeakSanitizer).
  *
  * Connection.  Paho's automatic reconnect only re-establishes a connection
  * that was once up; when the very first connect fails (cloud down while the
  * broker starts) Paho gives up, so a small retry thread of ours calls
  * MQTTAsync_connect() again with a 1 s .. 30 s back-off until it succeeds.
+ * The same thread re-submits journal entries that Paho refused (offline
+ * buffer full).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +50,34 @@
 #include "pub_mqtt.h"
 
 #define PM_TOPIC_MAX 512
+#define PM_PAYLOAD_MAX (16u << 20)
 #define PM_RETRY_MIN_S 1
 #define PM_RETRY_MAX_S 30
+#define PM_JOURNAL_MAGIC "V2XJ"
+
+/*
+ * One unacknowledged event: in the journal directory as <seq>.evt and on
+ * pm->pending until the server acknowledged it.
+ */
+struct pm_entry {
+	struct pub_mqtt *pm;
+	struct pm_entry *prev, *next;
+	uint64_t seq;
+	int queued;        /* handed to Paho and not failed since (under lock) */
+	uint16_t topic_len;
+	uint32_t payload_len;
+	char data[];       /* topic, NUL, payload */
+};
 
 struct pub_mqtt {
 	MQTTAsync client;
 	char *uri, *client_id, *prefix, *persist_dir;
 	char *username, *password, *ca_file;
 	char *advisory_filter;       /* "<prefix>/advisory/#" */
+	char *journal_dir;           /* "<persist_dir>/<client id>.journal" */
 	int keepalive_s;
 	int tls;
+	uint32_t max_buffered;
 	pub_mqtt_advisory_fn on_advisory;
 	void *ctx;
 
@@ -46,16 +85,20 @@ struct pub_mqtt {
 	atomic_uint_fast64_t published, acked, failed, restored;
 	atomic_uint_fast64_t stats_sent, stats_dropped, advisories, connects;
 
-	/* Retry thread for connects that fail before the first success. */
-	pthread_t retry_thread;
-	int retry_started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int stopping;                /* under lock */
-	int connect_failed;          /* under lock: a connect attempt failed */
-	int connect_pending;         /* under lock: an attempt is running */
-	int ever_connected;          /* under lock */
-	int disconnect_done;         /* under lock */
+	/* Under lock: */
+	struct pm_entry *pending_head, *pending_tail;
+	uint64_t pending_count;
+	uint64_t next_seq;
+	int stranded;                /* entries with queued == 0 exist */
+	int stopping;
+	int connect_failed;          /* a connect attempt failed */
+	int connect_pending;         /* an attempt is running */
+	int disconnect_done;
+
+	pthread_t retry_thread;
+	int retry_started;
 };
 
 /* Paho's return codes to ours; the only place that knows them. */
@@ -106,7 +149,315 @@ static int pm__dup(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
+/* ---- journal ---- */
+
+static void pm__journal_path(const struct pub_mqtt *pm, uint64_t seq,
+			     const char *ext, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%016llx.%s", pm->journal_dir,
+		 (unsigned long long)seq, ext);
+}
+
+static int pm__write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Write @e as <seq>.evt, atomically (through a temporary name), so that a
+ * crash never leaves a half-written entry behind under the final name.
+ */
+static int pm__journal_write(const struct pub_mqtt *pm, const struct pm_entry *e)
+{
+	char tmp[4096], path[4096];
+	unsigned char hdr[12];
+	int fd, ret;
+
+	pm__journal_path(pm, e->seq, "tmp", tmp, sizeof(tmp));
+	pm__journal_path(pm, e->seq, "evt", path, sizeof(path));
+	memcpy(hdr, PM_JOURNAL_MAGIC, 4);
+	hdr[4] = 1; /* version */
+	hdr[5] = 0;
+	hdr[6] = (unsigned char)(e->topic_len >> 8);
+	hdr[7] = (unsigned char)e->topic_len;
+	hdr[8] = (unsigned char)(e->payload_len >> 24);
+	hdr[9] = (unsigned char)(e->payload_len >> 16);
+	hdr[10] = (unsigned char)(e->payload_len >> 8);
+	hdr[11] = (unsigned char)e->payload_len;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	ret = pm__write_all(fd, hdr, sizeof(hdr));
+	if (!ret)
+		ret = pm__write_all(fd, e->data, e->topic_len);
+	if (!ret)
+		ret = pm__write_all(fd, e->data + e->topic_len + 1, e->payload_len);
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+static void pm__journal_remove(const struct pub_mqtt *pm, uint64_t seq)
+{
+	char path[4096];
+
+	pm__journal_path(pm, seq, "evt", path, sizeof(path));
+	unlink(path);
+}
+
+static struct pm_entry *pm__entry_new(struct pub_mqtt *pm, const char *topic,
+				      size_t topic_len, const void *payload,
+				      size_t payload_len)
+{
+	struct pm_entry *e = malloc(sizeof(*e) + topic_len + 1 + payload_len);
+
+	if (!e)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->pm = pm;
+	e->topic_len = (uint16_t)topic_len;
+	e->payload_len = (uint32_t)payload_len;
+	memcpy(e->data, topic, topic_len);
+	e->data[topic_len] = '\0';
+	if (payload_len)
+		memcpy(e->data + topic_len + 1, payload, payload_len);
+	return e;
+}
+
+/* Under lock. */
+static void pm__pending_append(struct pub_mqtt *pm, struct pm_entry *e)
+{
+	e->next = NULL;
+	e->prev = pm->pending_tail;
+	if (pm->pending_tail)
+		pm->pending_tail->next = e;
+	else
+		pm->pending_head = e;
+	pm->pending_tail = e;
+	pm->pending_count++;
+}
+
+/* Under lock. */
+static void pm__pending_unlink(struct pub_mqtt *pm, struct pm_entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		pm->pending_head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		pm->pending_tail = e->prev;
+	pm->pending_count--;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Read one journal file into a new entry; NULL if it is damaged. */
+static struct pm_entry *pm__journal_read(struct pub_mqtt *pm, uint64_t seq)
+{
+	char path[4096];
+	unsigned char hdr[12];
+	struct pm_entry *e = NULL;
+	size_t topic_len, payload_len;
+	struct stat st;
+	FILE *f;
+
+	pm__journal_path(pm, seq, "evt", path, sizeof(path));
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) < 0 || fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr) ||
+	    memcmp(hdr, PM_JOURNAL_MAGIC, 4) || hdr[4] != 1)
+		goto out;
+	topic_len = (size_t)hdr[6] << 8 | hdr[7];
+	payload_len = (size_t)hdr[8] << 24 | (size_t)hdr[9] << 16 |
+		      (size_t)hdr[10] << 8 | hdr[11];
+	if (topic_len == 0 || topic_len >= PM_TOPIC_MAX || payload_len > PM_PAYLOAD_MAX ||
+	    (off_t)(sizeof(hdr) + topic_len + payload_len) != st.st_size)
+		goto out;
+	e = malloc(sizeof(*e) + topic_len + 1 + payload_len);
+	if (!e)
+		goto out;
+	memset(e, 0, sizeof(*e));
+	e->pm = pm;
+	e->seq = seq;
+	e->topic_len = (uint16_t)topic_len;
+	e->payload_len = (uint32_t)payload_len;
+	if (fread(e->data, 1, topic_len, f) != topic_len ||
+	    fread(e->data + topic_len + 1, 1, payload_len, f) != payload_len) {
+		free(e);
+		e = NULL;
+		goto out;
+	}
+	e->data[topic_len] = '\0';
+out:
+	fclose(f);
+	return e;
+}
+
+/*
+ * Load the journal left by a previous run into pm->pending, oldest first.
+ * Damaged files are renamed to <seq>.bad and skipped.  Returns the number
+ * loaded or -errno.
+ */
+static int pm__journal_load(struct pub_mqtt *pm)
+{
+	uint64_t *seqs = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir;
+	int ret = 0;
+
+	if (mkdir(pm->journal_dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	dir = opendir(pm->journal_dir);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)) != NULL) {
+		char *end;
+		unsigned long long seq = strtoull(de->d_name, &end, 16);
+
+		if (end != de->d_name + 16)
+			continue;
+		if (!strcmp(end, ".tmp")) {
+			/* An entry whose write never completed: not published. */
+			char path[4096];
+
+			pm__journal_path(pm, seq, "tmp", path, sizeof(path));
+			unlink(path);
+			continue;
+		}
+		if (strcmp(end, ".evt"))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			uint64_t *grown = realloc(seqs, ncap * sizeof(*seqs));
+
+			if (!grown) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			seqs = grown;
+			cap = ncap;
+		}
+		seqs[n++] = seq;
+	}
+	if (n)
+		qsort(seqs, n, sizeof(*seqs), cmp_u64);
+	for (size_t i = 0; i < n; i++) {
+		struct pm_entry *e = pm__journal_read(pm, seqs[i]);
+
+		if (seqs[i] >= pm->next_seq)
+			pm->next_seq = seqs[i] + 1;
+		if (!e) {
+			char from[4096], to[4096];
+
+			pm__journal_path(pm, seqs[i], "evt", from, sizeof(from));
+			pm__journal_path(pm, seqs[i], "bad", to, sizeof(to));
+			rename(from, to);
+			continue;
+		}
+		pm__pending_append(pm, e);
+		ret++;
+	}
+out:
+	closedir(dir);
+	free(seqs);
+	return ret;
+}
+
 /* ---- Paho callbacks: all on Paho's thread ---- */
+
+static void pm__on_publish_success(void *context, MQTTAsync_successData *resp)
+{
+	struct pm_entry *e = context;
+	struct pub_mqtt *pm = e->pm;
+
+	pm__journal_remove(pm, e->seq);
+	pthread_mutex_lock(&pm->lock);
+	pm__pending_unlink(pm, e);
+	pthread_cond_broadcast(&pm->cond);
+	pthread_mutex_unlock(&pm->lock);
+	atomic_fetch_add(&pm->acked, 1);
+	free(e);
+}
+
+static int pm__submit(struct pub_mqtt *pm, struct pm_entry *e);
+
+static void pm__on_publish_failure(void *context, MQTTAsync_failureData *resp)
+{
+	struct pm_entry *e = context;
+	struct pub_mqtt *pm = e->pm;
+	int stopping;
+
+	atomic_fetch_add(&pm->failed, 1);
+	pthread_mutex_lock(&pm->lock);
+	e->queued = 0;
+	stopping = pm->stopping;
+	pthread_mutex_unlock(&pm->lock);
+	/*
+	 * Paho gave the message up (typically: the server lost our session).
+	 * It is still in the journal: hand it over again, unless we are
+	 * shutting down, when the journal keeps it for the next start.
+	 */
+	if (!stopping && pm__submit(pm, e) < 0) {
+		pthread_mutex_lock(&pm->lock);
+		pm->stranded = 1;
+		pthread_mutex_unlock(&pm->lock);
+	}
+}
+
+/*
+ * Hand @e to Paho (QoS 1).  0 on success (e->queued set), or the converted
+ * Paho error.
+ */
+static int pm__submit(struct pub_mqtt *pm, struct pm_entry *e)
+{
+	MQTTAsync_message msg = MQTTAsync_message_initializer;
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	int rc;
+
+	msg.payload = e->data + e->topic_len + 1; /* Paho copies it */
+	msg.payloadlen = (int)e->payload_len;
+	msg.qos = 1;
+	ro.onSuccess = pm__on_publish_success;
+	ro.onFailure = pm__on_publish_failure;
+	ro.context = e;
+	/* Set before the call: the completion may run before it returns. */
+	pthread_mutex_lock(&pm->lock);
+	e->queued = 1;
+	pthread_mutex_unlock(&pm->lock);
+	rc = pm__errno(MQTTAsync_sendMessage(pm->client, e->data, &msg, &ro));
+	if (rc < 0) {
+		pthread_mutex_lock(&pm->lock);
+		e->queued = 0;
+		pthread_mutex_unlock(&pm->lock);
+	}
+	return rc;
+}
 
 static void pm__on_connection_lost(void *context, char *cause)
 {
@@ -128,9 +479,9 @@ static void pm__on_connected(void *context, char *cause)
 	atomic_store(&pm->connected, 1);
 	atomic_fetch_add(&pm->connects, 1);
 	pthread_mutex_lock(&pm->lock);
-	pm->ever_connected = 1;
 	pm->connect_pending = 0;
 	pm->connect_failed = 0;
+	pthread_cond_broadcast(&pm->cond);
 	pthread_mutex_unlock(&pm->lock);
 	/*
 	 * The session is persistent (clean session off), but a server that
@@ -184,20 +535,6 @@ static int pm__on_message(void *context, char *topic, int topic_len,
 	return 1;
 }
 
-static void pm__on_delivered(void *context, MQTTAsync_token token)
-{
-	struct pub_mqtt *pm = context;
-
-	atomic_fetch_add(&pm->acked, 1);
-}
-
-static void pm__on_publish_failure(void *context, MQTTAsync_failureData *resp)
-{
-	struct pub_mqtt *pm = context;
-
-	atomic_fetch_add(&pm->failed, 1);
-}
-
 static void pm__on_disconnect_done(void *context, MQTTAsync_successData *resp)
 {
 	struct pub_mqtt *pm = context;
@@ -213,7 +550,7 @@ static void pm__on_disconnect_failed(void *context, MQTTAsync_failureData *resp)
 	pm__on_disconnect_done(context, NULL);
 }
 
-/* ---- connecting ---- */
+/* ---- connecting, retrying ---- */
 
 static int pm__connect(struct pub_mqtt *pm)
 {
@@ -241,42 +578,77 @@ static int pm__connect(struct pub_mqtt *pm)
 	return pm__errno(MQTTAsync_connect(pm->client, &co));
 }
 
+/* Hand stranded journal entries to Paho again.  Called without the lock. */
+static void pm__resubmit_stranded(struct pub_mqtt *pm)
+{
+	for (;;) {
+		struct pm_entry *e;
+
+		pthread_mutex_lock(&pm->lock);
+		for (e = pm->pending_head; e && e->queued; e = e->next)
+			;
+		if (!e || pm->stopping) {
+			pm->stranded = 0;
+			pthread_mutex_unlock(&pm->lock);
+			return;
+		}
+		pthread_mutex_unlock(&pm->lock);
+		/*
+		 * The entry cannot go away meanwhile: only a completion frees
+		 * it, and it has no submission outstanding.
+		 */
+		if (pm__submit(pm, e) < 0) {
+			pthread_mutex_lock(&pm->lock);
+			pm->stranded = 1;
+			pthread_mutex_unlock(&pm->lock);
+			return;
+		}
+	}
+}
+
 static void *pm__retry_main(void *arg)
 {
 	struct pub_mqtt *pm = arg;
 	int delay_s = PM_RETRY_MIN_S;
+	time_t next_connect = 0;
 
 	pthread_mutex_lock(&pm->lock);
 	while (!pm->stopping) {
 		struct timespec until;
+		time_t now = time(NULL);
 
-		if (!pm->connect_failed || pm->connect_pending) {
-			pthread_cond_wait(&pm->cond, &pm->lock);
-			continue;
+		if (pm->stranded) {
+			pthread_mutex_unlock(&pm->lock);
+			pm__resubmit_stranded(pm);
+			pthread_mutex_lock(&pm->lock);
 		}
-		/* A failed attempt: wait the back-off, then try again. */
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += delay_s;
-		while (!pm->stopping &&
-		       pthread_cond_timedwait(&pm->cond, &pm->lock, &until) == 0)
-			;
-		if (pm->stopping)
-			break;
-		if (atomic_load(&pm->connected) || !pm->connect_failed) {
+		if (pm->connect_failed && !pm->connect_pending && !atomic_load(&pm->connected)) {
+			if (!next_connect)
+				next_connect = now + delay_s;
+			if (now >= next_connect) {
+				pm->connect_failed = 0;
+				pm->connect_pending = 1;
+				pthread_mutex_unlock(&pm->lock);
+				if (pm__connect(pm) < 0) {
+					pthread_mutex_lock(&pm->lock);
+					pm->connect_pending = 0;
+					pm->connect_failed = 1;
+				} else {
+					pthread_mutex_lock(&pm->lock);
+				}
+				delay_s = delay_s * 2 > PM_RETRY_MAX_S ? PM_RETRY_MAX_S
+								       : delay_s * 2;
+				next_connect = 0;
+				continue;
+			}
+		} else if (atomic_load(&pm->connected)) {
 			delay_s = PM_RETRY_MIN_S;
-			continue;
+			next_connect = 0;
 		}
-		pm->connect_failed = 0;
-		pm->connect_pending = 1;
-		pthread_mutex_unlock(&pm->lock);
-		if (pm__connect(pm) < 0) {
-			pthread_mutex_lock(&pm->lock);
-			pm->connect_pending = 0;
-			pm->connect_failed = 1;
-		} else {
-			pthread_mutex_lock(&pm->lock);
-		}
-		delay_s = delay_s * 2 > PM_RETRY_MAX_S ? PM_RETRY_MAX_S : delay_s * 2;
+		/* Wake at least once a second for stranded entries and back-off. */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&pm->cond, &pm->lock, &until);
 	}
 	pthread_mutex_unlock(&pm->lock);
 	return NULL;
@@ -296,21 +668,6 @@ static int pm__uri_supported(const char *uri)
 	       !strncmp(uri, "mqtt://", 7) || !strncmp(uri, "ws://", 5);
 }
 
-static int pm__count_restored(struct pub_mqtt *pm)
-{
-	MQTTAsync_token *tokens = NULL;
-	int n = 0;
-
-	if (MQTTAsync_getPendingTokens(pm->client, &tokens) != MQTTASYNC_SUCCESS)
-		return 0;
-	if (tokens) {
-		while (tokens[n] != -1)
-			n++;
-		MQTTAsync_free(tokens);
-	}
-	return n;
-}
-
 struct pub_mqtt *pub_mqtt_new(const struct pub_mqtt_config *cfg,
 			      pub_mqtt_advisory_fn on_advisory, void *ctx,
 			      char *err, size_t errlen)
@@ -318,7 +675,7 @@ struct pub_mqtt *pub_mqtt_new(const struct pub_mqtt_config *cfg,
 	MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
 	struct pub_mqtt *pm = NULL;
 	struct stat st;
-	size_t flen;
+	size_t len;
 	int rc;
 
 	if (!cfg || !cfg->uri || !cfg->client_id || !cfg->client_id[0] ||
@@ -329,6 +686,10 @@ struct pub_mqtt *pub_mqtt_new(const struct pub_mqtt_config *cfg,
 	if (!pm__uri_supported(cfg->uri)) {
 		pm__set_err(err, errlen, "mqtt: unsupported URI '%s' (tcp://, ssl://, mqtt://, mqtts://, ws://, wss://)",
 			    cfg->uri);
+		return NULL;
+	}
+	if (strlen(cfg->prefix) > PM_TOPIC_MAX / 2) {
+		pm__set_err(err, errlen, "mqtt: topic prefix '%s' is too long", cfg->prefix);
 		return NULL;
 	}
 	{
@@ -352,49 +713,61 @@ struct pub_mqtt *pub_mqtt_new(const struct pub_mqtt_config *cfg,
 	    pm__dup(&pm->username, cfg->username) ||
 	    pm__dup(&pm->password, cfg->password) || pm__dup(&pm->ca_file, cfg->ca_file))
 		goto nomem;
-	flen = strlen(cfg->prefix) + sizeof("/advisory/#");
-	pm->advisory_filter = malloc(flen);
+	len = strlen(cfg->prefix) + sizeof("/advisory/#");
+	pm->advisory_filter = malloc(len);
 	if (!pm->advisory_filter)
 		goto nomem;
-	snprintf(pm->advisory_filter, flen, "%s/advisory/#", cfg->prefix);
+	snprintf(pm->advisory_filter, len, "%s/advisory/#", cfg->prefix);
+	/* The client id names the journal; keep it a plain file name. */
+	len = strlen(pm->persist_dir) + 1 + strlen(cfg->client_id) + sizeof(".journal");
+	pm->journal_dir = malloc(len);
+	if (!pm->journal_dir)
+		goto nomem;
+	snprintf(pm->journal_dir, len, "%s/", pm->persist_dir);
+	for (const char *c = cfg->client_id; *c; c++) {
+		char ch = *c;
+		size_t at = strlen(pm->journal_dir);
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+			ch = '_';
+		pm->journal_dir[at] = ch;
+		pm->journal_dir[at + 1] = '\0';
+	}
+	strcat(pm->journal_dir, ".journal");
 	pm->keepalive_s = cfg->keepalive_s > 0 ? cfg->keepalive_s : 20;
 	pm->tls = pm__is_tls(cfg->uri);
+	pm->max_buffered = cfg->max_buffered ? cfg->max_buffered : 100000;
 	pm->on_advisory = on_advisory;
 	pm->ctx = ctx;
+	pm->next_seq = 1;
 
-	cro.struct_version = 3;
+	rc = pm__journal_load(pm);
+	if (rc < 0) {
+		pm__set_err(err, errlen, "mqtt: cannot read the journal in '%s'",
+			    pm->journal_dir);
+		goto fail;
+	}
+	atomic_store(&pm->restored, (uint64_t)rc);
+
 	cro.sendWhileDisconnected = 1;
 	cro.allowDisconnectedSendAtAnyTime = 1;
-	cro.maxBufferedMessages = cfg->max_buffered ? (int)cfg->max_buffered : 100000;
+	/* Paho's buffer holds what the journal holds, plus room for retries. */
+	cro.maxBufferedMessages = pm->max_buffered > INT32_MAX / 2 ? INT32_MAX
+			: (int)(pm->max_buffered * 2 + 16);
 	cro.MQTTVersion = MQTTVERSION_3_1_1;
 	cro.deleteOldestMessages = 0;
-	cro.restoreMessages = 1;
-	cro.persistQoS0 = 0;
+	cro.restoreMessages = 0;
 	rc = MQTTAsync_createWithOptions(&pm->client, pm->uri, pm->client_id,
-					 MQTTCLIENT_PERSISTENCE_DEFAULT,
-					 pm->persist_dir, &cro);
-	if (rc == MQTTASYNC_BAD_STRUCTURE) {
-		/*
-		 * Debian 12's library (1.3.11 inside) knows create options only
-		 * up to version 2, without persistQoS0: QoS 0 stats are then
-		 * persisted too while queued, which costs a file per stats
-		 * message but changes nothing else (we send them only while
-		 * connected).
-		 */
-		cro.struct_version = 2;
-		rc = MQTTAsync_createWithOptions(&pm->client, pm->uri, pm->client_id,
-						 MQTTCLIENT_PERSISTENCE_DEFAULT,
-						 pm->persist_dir, &cro);
-	}
+					 MQTTCLIENT_PERSISTENCE_DEFAULT, pm->persist_dir, &cro);
 	if (rc != MQTTASYNC_SUCCESS) {
 		pm->client = NULL;
 		pm__set_err(err, errlen, "mqtt: cannot create client: %s",
 			    MQTTAsync_strerror(rc));
 		goto fail;
 	}
-	atomic_store(&pm->restored, (uint64_t)pm__count_restored(pm));
 	rc = MQTTAsync_setCallbacks(pm->client, pm, pm__on_connection_lost,
-				    pm__on_message, pm__on_delivered);
+				    pm__on_message, NULL);
 	if (rc == MQTTASYNC_SUCCESS)
 		rc = MQTTAsync_setConnected(pm->client, pm, pm__on_connected);
 	if (rc != MQTTASYNC_SUCCESS) {
@@ -402,6 +775,12 @@ struct pub_mqtt *pub_mqtt_new(const struct pub_mqtt_config *cfg,
 			    MQTTAsync_strerror(rc));
 		goto fail;
 	}
+	/* Replay the journal, oldest first; Paho buffers until connected. */
+	pthread_mutex_lock(&pm->lock);
+	pm->stranded = pm->pending_head != NULL;
+	pthread_mutex_unlock(&pm->lock);
+	pm__resubmit_stranded(pm);
+
 	if (pthread_create(&pm->retry_thread, NULL, pm__retry_main, pm) != 0) {
 		pm__set_err(err, errlen, "mqtt: cannot start the retry thread%s", NULL);
 		goto fail;
@@ -427,27 +806,50 @@ fail:
 int pub_mqtt_publish_event(struct pub_mqtt *pm, const char *type_name,
 			   const void *payload, size_t len)
 {
-	MQTTAsync_message msg = MQTTAsync_message_initializer;
-	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	char topic[PM_TOPIC_MAX];
-	int n, rc;
+	struct pm_entry *e;
+	int n, ret;
 
-	if (!pm || !type_name || !type_name[0] || (!payload && len) || len > INT32_MAX)
+	if (!pm || !type_name || !type_name[0] || (!payload && len) ||
+	    len > PM_PAYLOAD_MAX)
 		return -EINVAL;
 	n = snprintf(topic, sizeof(topic), "%s/events/%s", pm->prefix, type_name);
 	if (n < 0 || (size_t)n >= sizeof(topic))
 		return -EINVAL;
-	msg.payload = (void *)payload; /* Paho copies it */
-	msg.payloadlen = (int)len;
-	msg.qos = 1;
-	ro.onFailure = pm__on_publish_failure;
-	ro.context = pm;
-	/* Counted before the call: the delivery callback may run first. */
+	e = pm__entry_new(pm, topic, (size_t)n, payload, len);
+	if (!e)
+		return -ENOMEM;
+	pthread_mutex_lock(&pm->lock);
+	if (pm->pending_count >= pm->max_buffered) {
+		pthread_mutex_unlock(&pm->lock);
+		free(e);
+		return -ENOBUFS;
+	}
+	e->seq = pm->next_seq++;
+	pthread_mutex_unlock(&pm->lock);
+
+	/* Journal first: once Paho has it, the PUBACK may come at any time. */
+	ret = pm__journal_write(pm, e);
+	if (ret < 0) {
+		free(e);
+		return ret;
+	}
+	pthread_mutex_lock(&pm->lock);
+	pm__pending_append(pm, e);
+	pthread_mutex_unlock(&pm->lock);
 	atomic_fetch_add(&pm->published, 1);
-	rc = pm__errno(MQTTAsync_sendMessage(pm->client, topic, &msg, &ro));
-	if (rc < 0)
+	ret = pm__submit(pm, e);
+	if (ret < 0) {
+		/* Refused: the caller learns it failed, so it is not journaled. */
+		pm__journal_remove(pm, e->seq);
+		pthread_mutex_lock(&pm->lock);
+		pm__pending_unlink(pm, e);
+		pthread_mutex_unlock(&pm->lock);
 		atomic_fetch_sub(&pm->published, 1);
-	return rc;
+		free(e);
+		return ret;
+	}
+	return 0;
 }
 
 int pub_mqtt_publish_stats(struct pub_mqtt *pm, const void *payload, size_t len)
@@ -456,7 +858,7 @@ int pub_mqtt_publish_stats(struct pub_mqtt *pm, const void *payload, size_t len)
 	char topic[PM_TOPIC_MAX];
 	int n, rc;
 
-	if (!pm || (!payload && len) || len > INT32_MAX)
+	if (!pm || (!payload && len) || len > PM_PAYLOAD_MAX)
 		return -EINVAL;
 	if (!atomic_load(&pm->connected)) {
 		atomic_fetch_add(&pm->stats_dropped, 1);
@@ -465,7 +867,7 @@ int pub_mqtt_publish_stats(struct pub_mqtt *pm, const void *payload, size_t len)
 	n = snprintf(topic, sizeof(topic), "%s/stats", pm->prefix);
 	if (n < 0 || (size_t)n >= sizeof(topic))
 		return -EINVAL;
-	msg.payload = (void *)payload;
+	msg.payload = (void *)payload; /* Paho copies it */
 	msg.payloadlen = (int)len;
 	msg.qos = 0;
 	rc = pm__errno(MQTTAsync_sendMessage(pm->client, topic, &msg, NULL));
@@ -483,14 +885,16 @@ int pub_mqtt_connected(const struct pub_mqtt *pm)
 
 uint64_t pub_mqtt_buffered(const struct pub_mqtt *pm)
 {
-	uint64_t in, out;
+	struct pub_mqtt *mpm = (struct pub_mqtt *)pm;
+	uint64_t n;
 
 	if (!pm)
 		return 0;
-	/* Read the completions first so that the difference never goes negative. */
-	out = atomic_load(&pm->acked) + atomic_load(&pm->failed);
-	in = atomic_load(&pm->restored) + atomic_load(&pm->published);
-	return in > out ? in - out : 0;
+	/* The lock is logically const: it only orders the read. */
+	pthread_mutex_lock(&mpm->lock);
+	n = mpm->pending_count;
+	pthread_mutex_unlock(&mpm->lock);
+	return n;
 }
 
 void pub_mqtt_get_stats(const struct pub_mqtt *pm, struct pub_mqtt_stats *st)
@@ -510,39 +914,42 @@ void pub_mqtt_get_stats(const struct pub_mqtt *pm, struct pub_mqtt_stats *st)
 
 int pub_mqtt_flush(struct pub_mqtt *pm, int timeout_ms)
 {
-	struct timespec start, now;
+	struct timespec until;
+	int ret = 0;
 
 	if (!pm)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		long elapsed_ms;
-
-		if (pub_mqtt_buffered(pm) == 0)
-			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 +
-			     (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (elapsed_ms >= timeout_ms)
-			return -ETIMEDOUT;
-		nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000000 }, NULL);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
+	pthread_mutex_lock(&pm->lock);
+	while (pm->pending_count && ret == 0)
+		ret = pthread_cond_timedwait(&pm->cond, &pm->lock, &until);
+	ret = pm->pending_count ? -ETIMEDOUT : 0;
+	pthread_mutex_unlock(&pm->lock);
+	return ret;
 }
 
 void pub_mqtt_free(struct pub_mqtt *pm)
 {
+	struct pm_entry *e;
+
 	if (!pm)
 		return;
-	if (pm->retry_started) {
-		pthread_mutex_lock(&pm->lock);
-		pm->stopping = 1;
-		pthread_cond_broadcast(&pm->cond);
-		pthread_mutex_unlock(&pm->lock);
+	pthread_mutex_lock(&pm->lock);
+	pm->stopping = 1;
+	pthread_cond_broadcast(&pm->cond);
+	pthread_mutex_unlock(&pm->lock);
+	if (pm->retry_started)
 		pthread_join(pm->retry_thread, NULL);
-	}
 	if (pm->client) {
 		MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
 
+		/* Give what is in flight a second to be acknowledged. */
 		dopt.timeout = 1000;
 		dopt.onSuccess = pm__on_disconnect_done;
 		dopt.onFailure = pm__on_disconnect_failed;
@@ -550,7 +957,6 @@ void pub_mqtt_free(struct pub_mqtt *pm)
 		if (MQTTAsync_disconnect(pm->client, &dopt) == MQTTASYNC_SUCCESS) {
 			struct timespec until;
 
-			/* Wait for the disconnect to finish, bounded. */
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 3;
 			pthread_mutex_lock(&pm->lock);
@@ -559,7 +965,13 @@ void pub_mqtt_free(struct pub_mqtt *pm)
 				;
 			pthread_mutex_unlock(&pm->lock);
 		}
+		/* After this no callback runs any more. */
 		MQTTAsync_destroy(&pm->client);
+	}
+	/* What is still pending stays in the journal for the next start. */
+	while ((e = pm->pending_head) != NULL) {
+		pm->pending_head = e->next;
+		free(e);
 	}
 	pthread_cond_destroy(&pm->cond);
 	pthread_mutex_destroy(&pm->lock);
@@ -571,5 +983,6 @@ void pub_mqtt_free(struct pub_mqtt *pm)
 	free(pm->password);
 	free(pm->ca_file);
 	free(pm->advisory_filter);
+	free(pm->journal_dir);
 	free(pm);
 }

@@ -5,11 +5,16 @@
  * project that touches Paho; Paho's return codes are converted here to
  * -errno / V2X_E_* and never leak.
  *
- * - Events: QoS 1 to "<prefix>/events/<type>".  While the cloud is
- *   unreachable they are buffered (sendWhileDisconnected, up to
- *   max_buffered) and persisted with Paho's file persistence in
- *   persist_dir, so that they are delivered after the connection returns,
- *   also after a process restart with the same client id and persist_dir.
+ * - Events: QoS 1 to "<prefix>/events/<type>", delivered at least once.
+ *   Each event is written to a journal (one small file per unacknowledged
+ *   event in <persist_dir>/<client id>.journal/) before it is handed to
+ *   Paho, and removed when the server acknowledges it.  While the cloud is
+ *   unreachable events are buffered (Paho sendWhileDisconnected, up to
+ *   max_buffered); after the connection returns they are delivered, also
+ *   after a process restart with the same client id and persist_dir (the
+ *   journal is replayed in order), and also when the server lost our
+ *   session while events were in flight (Paho 1.3 drops those; we re-send
+ *   them from the journal - see pub_mqtt.c).
  * - Stats: QoS 0 to "<prefix>/stats"; dropped while disconnected.
  * - Advisories: "<prefix>/advisory/#" is subscribed with QoS 1 on every
  *   (re)connect (clean session off); each message is handed to on_advisory.
@@ -32,7 +37,8 @@ struct pub_mqtt_config {
 				  * mqtts://, ws:// and wss:// as Paho accepts */
 	const char *client_id;   /* stable across restarts (persistence key) */
 	const char *prefix;      /* "v2x/<rsu_id>" */
-	const char *persist_dir; /* directory for Paho file persistence; NULL =
+	const char *persist_dir; /* directory for the event journal and Paho's
+				  * file persistence; NULL =
 				  * current directory */
 	const char *username, *password; /* NULL = none */
 	const char *ca_file;     /* TLS trust store (PEM); NULL = system default */
@@ -46,13 +52,14 @@ struct pub_mqtt_config {
 struct pub_mqtt_stats {
 	uint64_t published;     /* events accepted by pub_mqtt_publish_event() */
 	uint64_t acked;         /* events acknowledged by the server (PUBACK) */
-	uint64_t failed;        /* events Paho reported as failed, or refused */
+	uint64_t failed;        /* delivery attempts Paho gave up (each is
+				 * retried from the journal) */
 	uint64_t stats_sent;    /* QoS 0 stats handed to the network */
 	uint64_t stats_dropped; /* QoS 0 stats dropped (disconnected) */
 	uint64_t advisories;    /* advisory messages received */
 	uint64_t connects;      /* successful (re)connections */
-	uint64_t restored;      /* unacknowledged events restored from
-				 * persist_dir at pub_mqtt_new() */
+	uint64_t restored;      /* unacknowledged events replayed from the
+				 * journal at pub_mqtt_new() */
 };
 
 struct pub_mqtt;
@@ -75,9 +82,12 @@ struct pub_mqtt *pub_mqtt_new(const struct pub_mqtt_config *cfg,
 
 /*
  * pub_mqtt_publish_event() - publish @payload (copied) with QoS 1 to
- * "<prefix>/events/<type_name>".  Returns 0 when Paho accepted it (sent,
- * or buffered and persisted while disconnected); -ENOBUFS when the offline
- * buffer is full; -EINVAL for a bad argument; -EIO for another Paho error.
+ * "<prefix>/events/<type_name>".  Returns 0 when the event is journaled
+ * and handed to Paho (sent, or buffered while disconnected); -ENOBUFS when
+ * max_buffered events are unacknowledged; -EINVAL for a bad argument
+ * (payload > 16 MiB, topic > 511 bytes); -errno when the journal cannot be
+ * written; -ENOMEM; -EIO for another Paho error.  Allocates one small
+ * record per event (events are rare; not for per-message data).
  */
 int pub_mqtt_publish_event(struct pub_mqtt *pm, const char *type_name,
 			   const void *payload, size_t len);
@@ -93,8 +103,9 @@ int pub_mqtt_publish_stats(struct pub_mqtt *pm, const void *payload, size_t len)
 int pub_mqtt_connected(const struct pub_mqtt *pm);
 
 /*
- * pub_mqtt_buffered() - events not yet acknowledged: in flight plus
- * buffered while offline (including ones restored from persist_dir).
+ * pub_mqtt_buffered() - events not yet acknowledged (the journal's size):
+ * in flight plus buffered while offline, including ones replayed from the
+ * journal at start.
  */
 uint64_t pub_mqtt_buffered(const struct pub_mqtt *pm);
 
@@ -109,9 +120,9 @@ int pub_mqtt_flush(struct pub_mqtt *pm, int timeout_ms);
 
 /*
  * pub_mqtt_free() - disconnect cleanly (giving in-flight messages up to
- * 1 s) and destroy the client; what is unacknowledged stays persisted in
- * persist_dir for the next pub_mqtt_new() with the same client id.  NULL is
- * a no-op.
+ * 1 s) and destroy the client; what is unacknowledged stays in the journal
+ * for the next pub_mqtt_new() with the same client id and persist_dir.
+ * NULL is a no-op.
  */
 void pub_mqtt_free(struct pub_mqtt *pm);
 

@@ -8,7 +8,9 @@
  *      (pub_mqtt_buffered() == N), Mosquitto back: all N delivered;
  *   4. restart survival: Mosquitto down, N events published,
  *      pub_mqtt_free() (the process "restarts"), a new pub_mqtt with the
- *      same client id and persist_dir, Mosquitto back: all N delivered.
+ *      same client id and persist_dir, Mosquitto back: all N delivered;
+ *   5. in flight at shutdown: events sent to a server that never
+ *      acknowledges them, restart, real server on the same URI: delivered.
  * Exit 0 pass, 77 skip (no mosquitto / mosquitto_sub), 1 fail.
  *
  * The subscriber (mosquitto_sub) holds a persistent session (-c, QoS 1) and
@@ -23,6 +25,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +323,108 @@ static int publish_n(struct pub_mqtt *pm, const char *tag, int n)
 	return 0;
 }
 
+/*
+ * A fake MQTT server that accepts one connection, answers CONNECT and
+ * PINGREQ, and reads PUBLISH packets without ever acknowledging them: the
+ * client's QoS 1 messages stay in flight.
+ */
+struct fake_server {
+	int listen_fd;
+	pthread_t thread;
+	atomic_int publishes;
+	atomic_int stop;
+};
+
+static int read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static void *fake_server_main(void *arg)
+{
+	struct fake_server *fs = arg;
+	int fd = accept(fs->listen_fd, NULL, NULL);
+	unsigned char hdr, body[65536];
+
+	while (fd >= 0 && !atomic_load(&fs->stop) && read_full(fd, &hdr, 1) == 0) {
+		size_t len = 0, mult = 1;
+		unsigned char b;
+
+		do {
+			if (read_full(fd, &b, 1))
+				goto out;
+			len += (b & 127u) * mult;
+			mult *= 128;
+		} while ((b & 128u) && mult < 128u * 128 * 128 * 128);
+		if (len > sizeof(body) || read_full(fd, body, len))
+			break;
+		switch (hdr >> 4) {
+		case 1: /* CONNECT -> CONNACK accepted, no session */
+			if (write(fd, "\x20\x02\x00\x00", 4) != 4)
+				goto out;
+			break;
+		case 3: /* PUBLISH: swallowed, never acknowledged */
+			atomic_fetch_add(&fs->publishes, 1);
+			break;
+		case 12: /* PINGREQ -> PINGRESP */
+			if (write(fd, "\xd0\x00", 2) != 2)
+				goto out;
+			break;
+		case 14: /* DISCONNECT */
+			goto out;
+		default:
+			break;
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static int fake_server_start(struct fake_server *fs, int p)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
+	int one = 1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	atomic_store(&fs->publishes, 0);
+	atomic_store(&fs->stop, 0);
+	fs->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fs->listen_fd < 0)
+		return -1;
+	setsockopt(fs->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fs->listen_fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(fs->listen_fd, 4))
+		return -1;
+	return pthread_create(&fs->thread, NULL, fake_server_main, fs) ? -1 : 0;
+}
+
+static void fake_server_stop(struct fake_server *fs)
+{
+	atomic_store(&fs->stop, 1);
+	/* Unblock accept() if nobody ever connected. */
+	shutdown(fs->listen_fd, SHUT_RDWR);
+	pthread_join(fs->thread, NULL);
+	close(fs->listen_fd);
+}
+
+static int fake_got_all(void *arg)
+{
+	struct fake_server *fs = arg;
+
+	return atomic_load(&fs->publishes) >= 20;
+}
+
 int main(void)
 {
 	struct advisory_seen adv = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -327,7 +432,8 @@ int main(void)
 	struct pub_mqtt_stats st;
 	struct pub_mqtt *pm = NULL;
 	char uri[64], persist[300], err[256];
-	enum { N_LIVE = 50, N_OUTAGE = 200, N_RESTART = 100 };
+	enum { N_LIVE = 50, N_OUTAGE = 200, N_RESTART = 100, N_INFLIGHT = 20 };
+	struct fake_server fake;
 	struct unique_wait w;
 
 	if (access(MOSQUITTO, X_OK) || access(MOSQUITTO_SUB, X_OK) ||
@@ -430,6 +536,46 @@ int main(void)
 	      count_unique("restart", N_RESTART), N_RESTART);
 	printf("ok 4 - %d events survived a publisher restart during the outage (%d lines)\n",
 	       N_RESTART, count_lines(" restart-"));
+
+	/*
+	 * 5. In flight at shutdown: the server received the events but never
+	 * acknowledged them when the publisher stopped; after the restart they
+	 * are sent again to the real server on the same URI.
+	 */
+	pub_mqtt_free(pm);
+	pm = NULL;
+	stop(&sub_pid);
+	stop(&broker_pid);
+	port = free_port();
+	CHECK(port > 0 && fake_server_start(&fake, port) == 0, "fake server");
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", port);
+	cfg.client_id = "v2x-e2e-rsu-inflight";
+	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
+	CHECK(pm, "pub_mqtt_new: %s", err);
+	CHECK(wait_until(is_connected, pm, 10000) == 0, "not connected to fake server");
+	CHECK(publish_n(pm, "inflight", N_INFLIGHT) == 0, "publish");
+	CHECK(wait_until(fake_got_all, &fake, 10000) == 0, "fake server got %d",
+	      atomic_load(&fake.publishes));
+	CHECK(pub_mqtt_buffered(pm) == N_INFLIGHT, "buffered %llu",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	pub_mqtt_free(pm);
+	fake_server_stop(&fake);
+	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
+	CHECK(pm, "pub_mqtt_new again: %s", err);
+	pub_mqtt_get_stats(pm, &st);
+	CHECK(st.restored == N_INFLIGHT, "restored %llu, want %d",
+	      (unsigned long long)st.restored, N_INFLIGHT);
+	CHECK(pub_mqtt_buffered(pm) == N_INFLIGHT, "buffered after restart %llu",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	CHECK(broker_start() == 0, "mosquitto on the fake server's port");
+	CHECK(sub_start() == 0, "subscriber");
+	CHECK(pub_mqtt_flush(pm, 60000) == 0, "in-flight flush: %llu unacked",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	w = (struct unique_wait){ "inflight", N_INFLIGHT };
+	CHECK(wait_until(all_arrived, &w, 10000) == 0, "inflight: %d of %d arrived",
+	      count_unique("inflight", N_INFLIGHT), N_INFLIGHT);
+	printf("ok 5 - %d events in flight (sent, unacknowledged) at shutdown re-sent after restart (%d lines)\n",
+	       N_INFLIGHT, count_lines(" inflight-"));
 out:
 	pub_mqtt_free(pm);
 	stop(&sub_pid);
