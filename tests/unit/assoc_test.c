@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * assoc_test.c - sensor/V2X association: the assignment is optimal for the
+ * frame (a counter-example where greedy loses a match, and random matrices
+ * against brute force, both orientations), gates on position / speed /
+ * heading / class, prediction to the frame time, stable sensor-only ids
+ * across frames, binding kept while the gate holds, expiry, bad input.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "v2x/error.h"
+#include "assoc.h"
+#include "evt_fixture.h"
+
+static struct v2x_objects frame;
+static struct assoc_result res;
+
+static struct assoc *mk(void)
+{
+	struct detect_config cfg;
+
+	detect_config_defaults(&cfg);
+	cfg.fusion.max_candidates = 64;
+	cfg.fusion.max_objects = 256;
+	enu_init(&fx_ref, REF_LAT, REF_LON, 0);
+	return assoc_new(&cfg, &fx_ref);
+}
+
+static void frame_reset(uint32_t sensor, uint64_t ts)
+{
+	memset(&frame, 0, sizeof(frame));
+	frame.sensor_id = sensor;
+	frame.ts_ns = ts;
+}
+
+static void add_obj(uint32_t id, uint8_t cls, double x, double y, float v,
+		    float h)
+{
+	struct v2x_object *o = &frame.obj[frame.n++];
+	double lat, lon;
+
+	fx_geo(x, y, &lat, &lon);
+	o->id = id;
+	o->cls = cls;
+	o->confidence = 90;
+	o->lat = (int32_t)lrint(lat * 1e7);
+	o->lon = (int32_t)lrint(lon * 1e7);
+	o->speed = isfinite(v) ? (uint16_t)lrintf(v / 0.02f) : V2X_SPEED_UNAVAILABLE;
+	o->heading = isfinite(h) ? (uint16_t)lrintf(h / 0.0125f) :
+		V2X_HEADING_UNAVAILABLE;
+	o->length_cm = 450;
+	o->width_cm = 180;
+}
+
+static struct candidate_track ct(uint64_t id, double x, double y, float v,
+				 float h, uint8_t cls, uint64_t t)
+{
+	struct candidate_track c = { id, t, x, y, v, h, cls };
+
+	return c;
+}
+
+/* Greedy (nearest pair first) matches A to track 1 and leaves B out; the
+ * optimal assignment matches both. */
+static void test_optimal_not_greedy(void **state)
+{
+	struct assoc *a = mk();
+	struct candidate_track c[2];
+
+	(void)state;
+	assert_non_null(a);
+	c[0] = ct(1, 0, 0, 10, 90, V2X_CLASS_CAR, T0);
+	c[1] = ct(2, 3.5, 0, 10, 90, V2X_CLASS_CAR, T0);
+	frame_reset(9, T0);
+	add_obj(100, V2X_CLASS_CAR, 0.5, 0, 10, 90);  /* A: 0.5 m from 1, 3 from 2 */
+	add_obj(101, V2X_CLASS_CAR, -3.0, 0, 10, 90); /* B: 3 m from 1, 6.5 from 2 */
+	assert_int_equal(assoc_frame(a, &frame, c, 2, &res), 2);
+	assert_int_equal(res.m[0].cand, 1);
+	assert_int_equal(res.m[0].track_id, 2);
+	assert_int_equal(res.m[1].cand, 0);
+	assert_int_equal(res.m[1].track_id, 1);
+	assert_int_equal(res.n_matched, 2);
+	assert_int_equal(res.n_sensor_only, 0);
+	assoc_free(a);
+}
+
+/* All pairs gated: minimum total cost, not the cheapest pair first. */
+static void test_solve_min_total_cost(void **state)
+{
+	double cost[4] = { 1, 2, 2, 4 };
+	int r2c[2];
+	void *scratch = malloc(assoc_scratch_size(2, 2));
+
+	(void)state;
+	assert_int_equal(assoc_solve(cost, 2, 2, 1e6, r2c, scratch), 2);
+	assert_int_equal(r2c[0], 1);
+	assert_int_equal(r2c[1], 0);
+	free(scratch);
+}
+
+static double brute_best(const double *cost, int rows, int cols, int row,
+			 unsigned used, int *best_n)
+{
+	double best = INFINITY;
+	int j, n;
+
+	if (row == rows) {
+		*best_n = 0;
+		return 0;
+	}
+	/* Leave this row unassigned. */
+	{
+		double c = brute_best(cost, rows, cols, row + 1, used, &n);
+
+		best = c;
+		*best_n = n;
+	}
+	for (j = 0; j < cols; j++) {
+		double c;
+
+		if ((used >> j) & 1 || cost[row * cols + j] >= 1e6)
+			continue;
+		c = brute_best(cost, rows, cols, row + 1, used | (1u << j), &n) +
+		    cost[row * cols + j];
+		if (n + 1 > *best_n || (n + 1 == *best_n && c < best - 1e-9)) {
+			best = c;
+			*best_n = n + 1;
+		}
+	}
+	return best;
+}
+
+static void test_solve_against_brute_force(void **state)
+{
+	double cost[7 * 7];
+	int r2c[7], trial;
+	void *scratch = malloc(assoc_scratch_size(7, 7));
+
+	(void)state;
+	for (trial = 0; trial < 400; trial++) {
+		int rows = 1 + (int)fx_uniform(0, 7), cols = 1 + (int)fx_uniform(0, 7);
+		int i, got, want_n;
+		double got_cost = 0, want;
+		unsigned seen = 0;
+
+		for (i = 0; i < rows * cols; i++)
+			cost[i] = fx_uniform(0, 1) < 0.4 ? 1e6 : fx_uniform(0, 3);
+		got = assoc_solve(cost, rows, cols, 1e6, r2c, scratch);
+		want = brute_best(cost, rows, cols, 0, 0, &want_n);
+		for (i = 0; i < rows; i++) {
+			if (r2c[i] < 0)
+				continue;
+			assert_true(r2c[i] < cols);
+			assert_false((seen >> r2c[i]) & 1);
+			seen |= 1u << r2c[i];
+			assert_true(cost[i * cols + r2c[i]] < 1e6);
+			got_cost += cost[i * cols + r2c[i]];
+		}
+		if (got != want_n || fabs(got_cost - want) > 1e-9)
+			fail_msg("trial %d (%dx%d): got %d/%.6f, want %d/%.6f", trial,
+				 rows, cols, got, got_cost, want_n, want);
+	}
+	free(scratch);
+}
+
+static void test_gates(void **state)
+{
+	struct assoc *a = mk();
+	struct candidate_track c[4];
+
+	(void)state;
+	c[0] = ct(1, 0, 0, 10, 90, V2X_CLASS_CAR, T0);     /* speed differs */
+	c[1] = ct(2, 20, 0, 10, 0, V2X_CLASS_CAR, T0);     /* heading differs */
+	c[2] = ct(3, 40, 0, 1, 90, V2X_CLASS_CAR, T0);     /* class differs */
+	c[3] = ct(4, 60, 0, 10, 90, V2X_CLASS_CAR, T0);    /* too far */
+	frame_reset(9, T0);
+	add_obj(1, V2X_CLASS_CAR, 0.5, 0, 17, 90);
+	add_obj(2, V2X_CLASS_CAR, 20.5, 0, 10, 90);
+	add_obj(3, V2X_CLASS_PEDESTRIAN, 40.5, 0, 1, 90);
+	add_obj(4, V2X_CLASS_UNKNOWN, 66, 0, 10, 90);
+	assert_int_equal(assoc_frame(a, &frame, c, 4, &res), 0);
+	assert_int_equal(res.n_sensor_only, 4);
+	/* Within every gate: matched; unknown class matches a car; heading
+	 * is not checked when slow. */
+	frame_reset(9, T0 + 100 * MS);
+	add_obj(1, V2X_CLASS_CAR, 1.0, 0, 12, 80);
+	add_obj(2, V2X_CLASS_UNKNOWN, 21.5, 0, 10, 10);
+	add_obj(3, V2X_CLASS_CAR, 41.4, 0, 1.0f, 300);
+	c[0].t_ns = c[1].t_ns = c[2].t_ns = T0 + 100 * MS;
+	assert_int_equal(assoc_frame(a, &frame, c, 3, &res), 3);
+	assert_int_equal(res.m[0].track_id, 1);
+	assert_int_equal(res.m[1].track_id, 2);
+	assert_int_equal(res.m[2].track_id, 3);
+	assoc_free(a);
+}
+
+/* A candidate seen 0.5 s before the frame is predicted along its path. */
+static void test_prediction(void **state)
+{
+	struct assoc *a = mk();
+	struct candidate_track c = ct(7, 100, 0, 20, 90, V2X_CLASS_CAR, T0);
+
+	(void)state;
+	frame_reset(9, T0 + 500 * MS);
+	add_obj(5, V2X_CLASS_CAR, 110.5, 0, 20, 90); /* 10.5 m ahead of x */
+	assert_int_equal(assoc_frame(a, &frame, &c, 1, &res), 1);
+	assert_true(res.m[0].cost < 0.05f);
+	assoc_free(a);
+}
+
+static void test_stable_ids_and_binding(void **state)
+{
+	struct assoc *a = mk();
+	struct candidate_track c[2];
+	uint64_t sid, sid2, t = T0;
+	int i;
+
+	(void)state;
+	/* A sensor-only object keeps its id frame after frame. */
+	frame_reset(9, t);
+	add_obj(50, V2X_CLASS_PEDESTRIAN, 10, 10, 1, 0);
+	assert_int_equal(assoc_frame(a, &frame, NULL, 0, &res), 0);
+	sid = res.m[0].track_id;
+	assert_true(sid & ASSOC_SENSOR_ONLY);
+	assert_int_equal(res.m[0].is_new, 1);
+	assert_int_equal(res.m[0].cand, -1);
+	for (i = 1; i < 10; i++) {
+		t += 100 * MS;
+		frame_reset(9, t);
+		add_obj(50, V2X_CLASS_PEDESTRIAN, 10, 10 + 0.1 * i, 1, 0);
+		add_obj(51, V2X_CLASS_CAR, 50, 0, 10, 90);
+		assert_int_equal(assoc_frame(a, &frame, NULL, 0, &res), 0);
+		assert_int_equal(res.m[0].track_id, sid);
+		assert_int_equal(res.m[0].is_new, 0);
+		assert_int_equal(res.m[0].prev_track_id, 0);
+		if (i == 1)
+			sid2 = res.m[1].track_id;
+		else
+			assert_int_equal(res.m[1].track_id, sid2);
+	}
+	assert_true(sid2 != sid);
+	/* The same object id from another sensor is another object. */
+	frame_reset(8, t);
+	add_obj(50, V2X_CLASS_PEDESTRIAN, 10, 11, 1, 0);
+	assoc_frame(a, &frame, NULL, 0, &res);
+	assert_true(res.m[0].track_id != sid);
+
+	/* Object 51 meets its V2X track: it takes the track's id. */
+	t += 100 * MS;
+	c[0] = ct(1000, 51, 0, 10, 90, V2X_CLASS_CAR, t);
+	frame_reset(9, t);
+	add_obj(51, V2X_CLASS_CAR, 51.5, 0, 10, 90);
+	assert_int_equal(assoc_frame(a, &frame, c, 1, &res), 1);
+	assert_int_equal(res.m[0].track_id, 1000);
+	assert_int_equal(res.m[0].prev_track_id, sid2);
+
+	/* A second V2X track slightly closer appears: the object stays with
+	 * the one it is bound to while the gate holds. */
+	t += 100 * MS;
+	c[0] = ct(1000, 52.0, 0, 10, 90, V2X_CLASS_CAR, t);
+	c[1] = ct(2000, 51.6, 0, 10, 90, V2X_CLASS_CAR, t);
+	frame_reset(9, t);
+	add_obj(51, V2X_CLASS_CAR, 51.0, 0, 10, 90);
+	assert_int_equal(assoc_frame(a, &frame, c, 2, &res), 1);
+	assert_int_equal(res.m[0].track_id, 1000);
+	assert_int_equal(res.m[0].prev_track_id, 0);
+
+	/* Its V2X track is gone: back to the same sensor-only id. */
+	t += 100 * MS;
+	frame_reset(9, t);
+	add_obj(51, V2X_CLASS_CAR, 52.0, 0, 10, 90);
+	assert_int_equal(assoc_frame(a, &frame, NULL, 0, &res), 0);
+	assert_int_equal(res.m[0].track_id, sid2);
+	assert_int_equal(res.m[0].prev_track_id, 1000);
+	assoc_free(a);
+}
+
+static void test_expiry_and_errors(void **state)
+{
+	struct detect_config cfg;
+	struct assoc_stats st;
+	struct assoc *a = mk();
+	struct assoc *noref;
+	uint64_t sid, t = T0;
+	int i;
+
+	(void)state;
+	frame_reset(9, t);
+	add_obj(60, V2X_CLASS_CAR, 0, 0, 0, 0);
+	assoc_frame(a, &frame, NULL, 0, &res);
+	sid = res.m[0].track_id;
+	/* Many frames of other objects, 10 s later: 60 was forgotten. */
+	for (i = 0; i < 100; i++) {
+		t += 100 * MS;
+		frame_reset(9, t);
+		add_obj(61, V2X_CLASS_CAR, 10, 0, 0, 0);
+		assoc_frame(a, &frame, NULL, 0, &res);
+	}
+	frame_reset(9, t);
+	add_obj(60, V2X_CLASS_CAR, 0, 0, 0, 0);
+	assoc_frame(a, &frame, NULL, 0, &res);
+	assert_int_equal(res.m[0].is_new, 1);
+	assert_true(res.m[0].track_id != sid);
+
+	frame.n = V2X_OBJECTS_MAX + 1;
+	assert_int_equal(assoc_frame(a, &frame, NULL, 0, &res), V2X_E_LIMIT);
+	assoc_get_stats(a, &st);
+	assert_int_equal(st.frames, 102);
+
+	detect_config_defaults(&cfg);
+	noref = assoc_new(&cfg, NULL);
+	assert_non_null(noref);
+	frame_reset(9, t);
+	add_obj(1, V2X_CLASS_CAR, 0, 0, 0, 0);
+	assert_int_equal(assoc_frame(noref, &frame, NULL, 0, &res), V2X_E_INVALID);
+	assoc_set_ref(noref, &fx_ref);
+	assert_int_equal(assoc_frame(noref, &frame, NULL, 0, &res), 0);
+	assoc_free(noref);
+	assoc_free(a);
+	assoc_free(NULL);
+}
+
+/* A full frame against many candidates: every object finds its own. */
+static void test_full_frame(void **state)
+{
+	static struct candidate_track c[64];
+	struct assoc *a = mk();
+	int i;
+
+	(void)state;
+	frame_reset(9, T0);
+	for (i = 0; i < 64; i++) {
+		/* Objects on a 6 m grid, candidates offset by noise. */
+		double x = (i % 8) * 6.0, y = (i / 8) * 6.0;
+
+		c[i] = ct(5000 + i, x + fx_uniform(-1, 1), y + fx_uniform(-1, 1),
+			  10, 90, V2X_CLASS_CAR, T0);
+	}
+	for (i = 0; i < V2X_OBJECTS_MAX; i++)
+		add_obj(i, V2X_CLASS_CAR, (i % 8) * 6.0, ((i % 64) / 8) * 6.0 +
+			(i >= 64 ? 100 : 0), 10, 90);
+	assert_int_equal(assoc_frame(a, &frame, c, 64, &res), 64);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(res.m[i].track_id, 5000 + i);
+	for (i = 64; i < V2X_OBJECTS_MAX; i++)
+		assert_int_equal(res.m[i].cand, -1);
+	assoc_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_optimal_not_greedy),
+		cmocka_unit_test(test_solve_min_total_cost),
+		cmocka_unit_test(test_solve_against_brute_force),
+		cmocka_unit_test(test_gates),
+		cmocka_unit_test(test_prediction),
+		cmocka_unit_test(test_stable_ids_and_binding),
+		cmocka_unit_test(test_expiry_and_errors),
+		cmocka_unit_test(test_full_frame),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
