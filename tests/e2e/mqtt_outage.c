@@ -10,7 +10,9 @@
  *      pub_mqtt_free() (the process "restarts"), a new pub_mqtt with the
  *      same client id and persist_dir, Mosquitto back: all N delivered;
  *   5. in flight at shutdown: events sent to a server that never
- *      acknowledges them, restart, real server on the same URI: delivered.
+ *      acknowledges them, restart, real server on the same URI: delivered;
+ *   6. the same without a restart: the server lost the session while
+ *      events were in flight: delivered.
  * Exit 0 pass, 77 skip (no mosquitto / mosquitto_sub), 1 fail.
  *
  * The subscriber (mosquitto_sub) holds a persistent session (-c, QoS 1) and
@@ -576,6 +578,37 @@ int main(void)
 	      count_unique("inflight", N_INFLIGHT), N_INFLIGHT);
 	printf("ok 5 - %d events in flight (sent, unacknowledged) at shutdown re-sent after restart (%d lines)\n",
 	       N_INFLIGHT, count_lines(" inflight-"));
+
+	/*
+	 * 6. The server loses the session while events are in flight, in the
+	 * same process: Paho gives them up on reconnect, the journal re-sends.
+	 */
+	pub_mqtt_free(pm);
+	pm = NULL;
+	stop(&sub_pid);
+	stop(&broker_pid);
+	port = free_port();
+	CHECK(port > 0 && fake_server_start(&fake, port) == 0, "fake server");
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", port);
+	cfg.client_id = "v2x-e2e-rsu-lost-session";
+	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
+	CHECK(pm, "pub_mqtt_new: %s", err);
+	CHECK(wait_until(is_connected, pm, 10000) == 0, "not connected to fake server");
+	CHECK(publish_n(pm, "lost", N_INFLIGHT) == 0, "publish");
+	CHECK(wait_until(fake_got_all, &fake, 10000) == 0, "fake server got %d",
+	      atomic_load(&fake.publishes));
+	fake_server_stop(&fake);
+	CHECK(broker_start() == 0, "mosquitto on the fake server's port");
+	CHECK(sub_start() == 0, "subscriber");
+	CHECK(pub_mqtt_flush(pm, 60000) == 0, "lost-session flush: %llu unacked",
+	      (unsigned long long)pub_mqtt_buffered(pm));
+	w = (struct unique_wait){ "lost", N_INFLIGHT };
+	CHECK(wait_until(all_arrived, &w, 10000) == 0, "lost: %d of %d arrived",
+	      count_unique("lost", N_INFLIGHT), N_INFLIGHT);
+	pub_mqtt_get_stats(pm, &st);
+	CHECK(st.acked == N_INFLIGHT, "acked %llu", (unsigned long long)st.acked);
+	printf("ok 6 - %d in-flight events re-sent after the server lost the session (%llu attempts failed, %d lines)\n",
+	       N_INFLIGHT, (unsigned long long)st.failed, count_lines(" lost-"));
 out:
 	pub_mqtt_free(pm);
 	stop(&sub_pid);
