@@ -342,6 +342,9 @@ static int pm__journal_load(struct pub_mqtt *pm)
 
 		if (end != de->d_name + 16)
 			continue;
+		/* Never reuse a number, whatever became of its file. */
+		if (seq >= pm->next_seq)
+			pm->next_seq = seq + 1;
 		if (!strcmp(end, ".tmp")) {
 			/* An entry whose write never completed: not published. */
 			char path[4096];
@@ -370,8 +373,6 @@ static int pm__journal_load(struct pub_mqtt *pm)
 	for (size_t i = 0; i < n; i++) {
 		struct pm_entry *e = pm__journal_read(pm, seqs[i]);
 
-		if (seqs[i] >= pm->next_seq)
-			pm->next_seq = seqs[i] + 1;
 		if (!e) {
 			char from[4096], to[4096];
 
