@@ -343,7 +343,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--speed-limit")) {
 			NUM(cfg->speed_limit_kph, 5, 200);
 		} else if (!strcmp(a, "--spacing")) {
-			NUM(cfg->spacing, 7.5, 10000);
+			NUM(cfg->spacing, 8, 10000);
 		} else if (!strcmp(a, "--peds")) {
 			NUM(cfg->peds, 0, 20000);
 		} else if (!strcmp(a, "--cyclists")) {

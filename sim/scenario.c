@@ -27,7 +27,9 @@ static int highway__build(struct sim_world *w, char *err, size_t errlen)
 	double lw = SIM_HW_LANE_WIDTH;
 	double limit = (cfg->speed_limit_kph > 0 ? cfg->speed_limit_kph : 100) / 3.6;
 	double len = cfg->length > 0 ? cfg->length : 5000;
-	double need = (double)cfg->vehicles * cfg->spacing / (2.0 * nl);
+	/* Every 1 km section may leave one spacing unused at its end. */
+	double need = (double)cfg->vehicles * cfg->spacing / (2.0 * nl) *
+		      (1.02 + cfg->spacing / SIM_HW_SECTION);
 	double du = 10.0, period = 3000.0;
 	int npts, nsec, ret = 0;
 	struct sim_pt *cl = NULL, *rev = NULL, *buf = NULL;
@@ -282,7 +284,8 @@ static int urban__build(struct sim_world *w, char *err, size_t errlen)
 	u.h = u.nl * u.lw + 6.0;
 	u.limit = (cfg->speed_limit_kph > 0 ? cfg->speed_limit_kph : 50) / 3.6;
 	u.block = cfg->block > 4 * u.h ? cfg->block : 300;
-	need = (double)cfg->vehicles * cfg->spacing;
+	/* Room for partly used lane ends: 25 % more than the bare need (trucks). */
+	need = (double)cfg->vehicles * cfg->spacing * 1.25;
 	w->speed_limit = u.limit;
 	if (cfg->scenario == SIM_SCN_INTERSECTION) {
 		u.rows = u.cols = 1;

@@ -346,13 +346,16 @@ static int world__mobil(struct sim_world *w, int vi, int side, double *gain)
 	if (gap < v->s0 * 0.5 || (lead >= 0 && w->veh[lead].wrong_way))
 		return 0;
 	k = lane__upper(cl, w->veh, s2) - 1;
-	if (k >= 0) {
-		struct sim_vehicle *f = &w->veh[cl->veh[k]];
-		double fgap = s2 - v->length - f->s;
+	if (k >= 0 || (cl->prev >= 0 && w->road.lane[cl->prev].nveh > 0)) {
+		/* The new follower may still be on the lane before. */
+		const struct sim_lane *pl = k >= 0 ? cl : &w->road.lane[cl->prev];
+		int fidx = k >= 0 ? cl->veh[k] : pl->veh[pl->nveh - 1];
+		struct sim_vehicle *f = &w->veh[fidx];
+		double fgap = s2 - v->length - (k >= 0 ? f->s : f->s - pl->length);
 
 		if (f->wrong_way || fgap < f->s0 * 0.5)
 			return 0;
-		fi = cl->veh[k];
+		fi = fidx;
 		an_old = f->a_next;
 		an_new = sim_idm_accel(f, f->v, sim_vehicle_v0(f, cl->speed_limit),
 				       fgap, v->v);
@@ -884,22 +887,25 @@ int sim_world_present(const struct sim_world *w)
 
 static int world__initial(struct sim_world *w, char *err, size_t errlen)
 {
-	double total = 0, spacing, pos;
-	int placed = 0, ret;
+	double total = 0, spacing, pos, last;
+	int placed = 0, ret, nplace = 0;
 	int n = w->cfg.vehicles;
 
 	for (int ln = 0; ln < w->road.nlane; ln++) {
 		const struct sim_lane *l = &w->road.lane[ln];
 
-		if (l->type == SIM_LANE_VEHICLE && !l->connector && !l->dead_end)
+		if (l->type == SIM_LANE_VEHICLE && !l->connector && !l->dead_end) {
 			total += l->length;
+			nplace++;
+		}
 	}
 	if (n <= 0)
 		return 0;
-	spacing = total / n;
-	if (spacing < 7.5) {
+	/* Each lane may leave up to one spacing unused at its end. */
+	spacing = total / (n + nplace);
+	if (spacing < 8.0) {
 		snprintf(err, errlen,
-			 "%d vehicles do not fit on %.0f m of lanes (%.1f m each, need 7.5)",
+			 "%d vehicles do not fit on %.0f m of lanes (%.1f m each, need 8)",
 			 n, total, spacing);
 		return -EINVAL;
 	}
@@ -912,16 +918,21 @@ static int world__initial(struct sim_world *w, char *err, size_t errlen)
 
 		if (l->type != SIM_LANE_VEHICLE || l->connector || l->dead_end)
 			continue;
+		last = -1e9;
 		while (pos < l->length && placed < n) {
-			int vi = w->nveh++;
+			int vi = w->nveh;
 			struct sim_vehicle *v;
 			double s, v0, veq;
 
 			world__make_vehicle(w, vi);
 			v = &w->veh[vi];
-			s = pos + v->length;
-			if (s > l->length - 0.5)
-				s = l->length - 0.5;
+			/* Never overlapping the one placed before, whatever the sizes. */
+			s = fmax(pos + v->length, last + 2.0 + v->length);
+			if (s > l->length - 0.5) {
+				w->next_vehicle_id--; /* drawn again on the next lane */
+				break;
+			}
+			w->nveh++;
 			v0 = sim_vehicle_v0(v, l->speed_limit);
 			veq = (spacing - v->length - v->s0) / (v->T + 0.3);
 			if (veq < 0)
@@ -940,11 +951,17 @@ static int world__initial(struct sim_world *w, char *err, size_t errlen)
 			if (ret < 0)
 				return ret;
 			placed++;
-			pos += spacing;
+			last = s;
+			pos = s - v->length + spacing;
 		}
 		pos -= l->length;
 		if (pos < 0)
 			pos = 0;
+	}
+	if (placed < n) {
+		snprintf(err, errlen, "only %d of %d vehicles fit at %.1f m spacing",
+			 placed, n, spacing);
+		return -EINVAL;
 	}
 	return 0;
 }
