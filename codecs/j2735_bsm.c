@@ -235,10 +235,13 @@ int v2x_uper_decode_bsm(const uint8_t *buf, size_t len, struct v2x_bsm *out)
 
 			GET(6, v);
 			ret = uper__get_open_span(&r, &part);
-			if (ret == V2X_E_LIMIT)
+			if (ret == V2X_E_LIMIT) {
+				/* Fragmented: far too big to be a VSE we read. */
+				seen_vse += v == 0;
 				ret = uper__skip_open(&r);
-			else if (ret == 0 && v == 0 && !seen_vse++)
+			} else if (ret == 0 && v == 0 && !seen_vse++) {
 				ret = bsm__vse_events(&part, out);
+			}
 			if (ret < 0)
 				goto out;
 		}

@@ -723,9 +723,11 @@ int v2x_j2735_to_bsm(const struct v2x_j2735_msg *msg, struct v2x_bsm *out)
 		const struct v2x_j2735_node *pv = &msg->node[pc->child + 1];
 		const struct v2x_j2735_node *vse, *ev;
 
-		if (msg->node[pc->child].val != 0 ||
-		    (pv->flags & V2X_J2735_F_OPAQUE))
+		if (msg->node[pc->child].val != 0)
 			continue;
+		/* Only the first VehicleSafetyExtensions counts. */
+		if (pv->flags & V2X_J2735_F_OPAQUE)
+			break;
 		vse = &msg->node[pv->child];
 		ev = msg__field(msg, vse, 0);
 		if (ev) {

@@ -180,6 +180,9 @@ int uper__get_semi(struct uper_reader *r, int64_t lb, int64_t *val)
 	ret = uper__get_bits(r, (unsigned)n * 8, &off);
 	if (ret < 0)
 		return ret;
+	/* Minimal octets only (11.3.6): no leading zero octet. */
+	if (n > 1 && !(off >> ((n - 1) * 8)))
+		return V2X_E_INVALID;
 	if (off > (uint64_t)INT64_MAX - (uint64_t)(lb < 0 ? 0 : lb))
 		return V2X_E_LIMIT;
 	*val = (int64_t)((uint64_t)lb + off);
@@ -202,6 +205,14 @@ int uper__get_uncon(struct uper_reader *r, int64_t *val)
 	if (n < 8 && (raw >> (n * 8 - 1)) & 1)
 		raw |= ~(uint64_t)0 << (n * 8);
 	*val = (int64_t)raw;
+	/* Minimal octets only (11.4.6): n - 1 octets must not suffice. */
+	if (n > 1) {
+		int64_t lo = -((int64_t)1 << ((n - 1) * 8 - 1));
+		int64_t hi = ((int64_t)1 << ((n - 1) * 8 - 1)) - 1;
+
+		if (*val >= lo && *val <= hi)
+			return V2X_E_INVALID;
+	}
 	return 0;
 }
 
