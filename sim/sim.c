@@ -402,6 +402,9 @@ static int world__lane_changes(struct sim_world *w)
 
 		if (!v->active || v->wrong_way)
 			continue;
+		/* A vehicle in an incident keeps its lane, except a speeder. */
+		if (v->incident >= 0 && w->inc[v->incident].type != V2X_EVT_SPEEDING)
+			continue;
 		if (v->lc_cool > 0) {
 			v->lc_cool -= SIM_DT;
 			continue;

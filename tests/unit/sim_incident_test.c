@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_incident_test.c - every incident type appears in the ground truth
+ * with a detectable time, and what the simulator emits shows it: a stopped
+ * vehicle's BSM speed is 0, hard braking sets the BSM event flag, a
+ * wrong-way driver's heading opposes its lane, a speeder exceeds the limit,
+ * a bottleneck slows the traffic upstream, a pedestrian on the road is in
+ * the roadside sensors' frames.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "sim/sim.h"
+
+struct seen_obj {
+	uint64_t ts;
+	uint32_t sensor, id;
+	uint8_t cls;
+	int32_t lat, lon;
+};
+
+struct capture {
+	struct v2x_bsm *bsm;
+	size_t nbsm, capbsm;
+	struct seen_obj *obj;
+	size_t nobj, capobj;
+};
+
+static void cap_bsm(void *ctx, const struct v2x_bsm *b)
+{
+	struct capture *c = ctx;
+
+	if (c->nbsm == c->capbsm) {
+		c->capbsm = c->capbsm ? c->capbsm * 2 : 65536;
+		c->bsm = realloc(c->bsm, c->capbsm * sizeof(*c->bsm));
+		assert_non_null(c->bsm);
+	}
+	c->bsm[c->nbsm++] = *b;
+}
+
+static void cap_objects(void *ctx, const struct v2x_objects *o)
+{
+	struct capture *c = ctx;
+
+	for (int i = 0; i < o->n; i++) {
+		struct seen_obj *so;
+
+		if (c->nobj == c->capobj) {
+			c->capobj = c->capobj ? c->capobj * 2 : 65536;
+			c->obj = realloc(c->obj, c->capobj * sizeof(*c->obj));
+			assert_non_null(c->obj);
+		}
+		so = &c->obj[c->nobj++];
+		so->ts = o->ts_ns;
+		so->sensor = o->sensor_id;
+		so->id = o->obj[i].id;
+		so->cls = o->obj[i].cls;
+		so->lat = o->obj[i].lat;
+		so->lon = o->obj[i].lon;
+	}
+}
+
+struct run {
+	struct sim_world *w;
+	struct sim_config *cfg;
+	struct capture cap;
+	json_t *inc;   /* the incident line */
+	json_t *lines; /* every line */
+};
+
+static void run_type(struct run *r, int type, int vehicles, double spacing,
+		     double secs)
+{
+	struct sim_sink sink;
+	char err[256] = "";
+	FILE *truth = tmpfile();
+	char line[8192];
+
+	memset(r, 0, sizeof(*r));
+	assert_non_null(truth);
+	r->cfg = calloc(1, sizeof(*r->cfg));
+	assert_non_null(r->cfg);
+	sim_config_default(r->cfg);
+	r->cfg->vehicles = vehicles;
+	r->cfg->spacing = spacing;
+	r->cfg->seed = 11;
+	r->cfg->start_ns = 1767225600ull * 1000000000ull;
+	r->cfg->nincidents = 1;
+	r->cfg->incident[0].type = type;
+	r->cfg->incident[0].at = 10;
+	if (sim_world_new(r->cfg, &r->w, err, sizeof(err)) < 0)
+		fail_msg("sim_world_new: %s", err);
+	r->w->truth = truth;
+	sim_world_truth_header(r->w);
+	memset(&sink, 0, sizeof(sink));
+	sink.ctx = &r->cap;
+	sink.bsm = cap_bsm;
+	sink.objects = cap_objects;
+	for (int i = 0; i < (int)(secs * SIM_STEPS_PER_S); i++)
+		sim_world_step(r->w, &sink);
+	sim_world_finish(r->w);
+	rewind(truth);
+	r->lines = json_array();
+	while (fgets(line, sizeof(line), truth)) {
+		json_error_t je;
+		json_t *j = json_loads(line, 0, &je);
+		const char *kind;
+
+		if (!j)
+			fail_msg("truth line is not JSON: %s (%s)", line, je.text);
+		kind = json_string_value(json_object_get(j, "kind"));
+		assert_non_null(kind);
+		if (!strcmp(kind, "incident")) {
+			assert_null(r->inc);
+			r->inc = j;
+			json_incref(j);
+		}
+		json_array_append_new(r->lines, j);
+	}
+	fclose(truth);
+	r->w->truth = NULL;
+	if (!r->inc)
+		fail_msg("no incident line for type %s", v2x_event_type_name(type));
+	/* Common shape of an incident line. */
+	assert_string_equal(json_string_value(json_object_get(r->inc, "type")),
+			    v2x_event_type_name(type));
+	{
+		json_int_t start = json_integer_value(json_object_get(r->inc, "start_ts"));
+		json_int_t det = json_integer_value(json_object_get(r->inc, "detectable_ts"));
+		json_int_t end = json_integer_value(json_object_get(r->inc, "end_ts"));
+		double lat = json_real_value(json_object_get(r->inc, "lat"));
+		double lon = json_real_value(json_object_get(r->inc, "lon"));
+
+		assert_true(start >= (json_int_t)(r->cfg->start_ns + 10000000000ull));
+		assert_true(det >= start);
+		assert_true(end >= det);
+		assert_true(fabs(lat - r->cfg->ref_lat) < 0.2);
+		assert_true(fabs(lon - r->cfg->ref_lon) < 0.2);
+		assert_true(json_integer_value(json_object_get(r->inc, "lane")) > 0);
+		assert_true(json_integer_value(json_object_get(r->inc, "segment")) > 0);
+	}
+	/* The header and the summary frame the incidents. */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r->lines, 0),
+							      "kind")), "run");
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(r->lines, json_array_size(r->lines) - 1), "kind")), "summary");
+}
+
+static void run_free(struct run *r)
+{
+	json_decref(r->inc);
+	json_decref(r->lines);
+	free(r->cap.bsm);
+	free(r->cap.obj);
+	sim_world_free(r->w);
+	free(r->cfg);
+}
+
+static uint64_t ts_of(const struct run *r, const char *key)
+{
+	return (uint64_t)json_integer_value(json_object_get(r->inc, key));
+}
+
+static int has_temp_id(const struct run *r, uint32_t id)
+{
+	json_t *ids = json_object_get(r->inc, "temp_ids");
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(ids, i, v)
+		if ((uint32_t)json_integer_value(v) == id)
+			return 1;
+	return 0;
+}
+
+static void test_stopped_vehicle(void **state)
+{
+	struct run r;
+	uint64_t det, end;
+	int n = 0;
+
+	(void)state;
+	run_type(&r, V2X_EVT_STOPPED_VEHICLE, 600, 40, 100);
+	det = ts_of(&r, "detectable_ts");
+	end = ts_of(&r, "end_ts");
+	assert_true(json_array_size(json_object_get(r.inc, "temp_ids")) >= 1);
+	for (size_t i = 0; i < r.cap.nbsm; i++) {
+		const struct v2x_bsm *b = &r.cap.bsm[i];
+
+		if (!has_temp_id(&r, b->id) || b->ts_ns < det + 1000000000ull || b->ts_ns >= end)
+			continue;
+		assert_int_equal(b->speed, 0);
+		n++;
+	}
+	assert_true(n >= 100);
+	run_free(&r);
+}
+
+static void test_hard_braking(void **state)
+{
+	struct run r;
+	uint64_t start, end;
+	int flagged = 0;
+
+	(void)state;
+	run_type(&r, V2X_EVT_HARD_BRAKING, 600, 40, 40);
+	start = ts_of(&r, "start_ts");
+	end = ts_of(&r, "end_ts");
+	for (size_t i = 0; i < r.cap.nbsm; i++) {
+		const struct v2x_bsm *b = &r.cap.bsm[i];
+
+		if (!has_temp_id(&r, b->id) || !b->has_events ||
+		    !(b->events & V2X_EVENT_FLAG_HARD_BRAKING))
+			continue;
+		assert_true(b->ts_ns >= start && b->ts_ns <= end);
+		assert_true(b->accel_long < -392);
+		flagged++;
+	}
+	assert_true(flagged >= 3);
+	run_free(&r);
+}
+
+/* Heading (deg) of the lane nearest to a point, local metres. */
+static double nearest_lane_heading(const struct sim_world *w, double x, double y)
+{
+	double best = INFINITY, hd = 0;
+
+	for (int ln = 0; ln < w->road.nlane; ln++) {
+		const struct sim_lane *l = &w->road.lane[ln];
+
+		if (l->type != SIM_LANE_VEHICLE)
+			continue;
+		for (int p = 0; p + 1 < l->npts; p++) {
+			double dx = l->pts[p + 1].x - l->pts[p].x, dy = l->pts[p + 1].y - l->pts[p].y;
+			double len2 = dx * dx + dy * dy, f, px, py, d;
+
+			if (len2 <= 0)
+				continue;
+			f = ((x - l->pts[p].x) * dx + (y - l->pts[p].y) * dy) / len2;
+			f = f < 0 ? 0 : f > 1 ? 1 : f;
+			px = l->pts[p].x + f * dx;
+			py = l->pts[p].y + f * dy;
+			d = hypot(x - px, y - py);
+			if (d < best) {
+				best = d;
+				hd = atan2(dx, dy) * 180.0 / M_PI;
+			}
+		}
+	}
+	return hd;
+}
+
+static void test_wrong_way(void **state)
+{
+	struct run r;
+	uint64_t det, end;
+	int n = 0, against = 0;
+
+	(void)state;
+	run_type(&r, V2X_EVT_WRONG_WAY, 600, 40, 60);
+	det = ts_of(&r, "detectable_ts");
+	end = ts_of(&r, "end_ts");
+	for (size_t i = 0; i < r.cap.nbsm; i++) {
+		const struct v2x_bsm *b = &r.cap.bsm[i];
+		double x, y, diff;
+
+		if (!has_temp_id(&r, b->id) || b->ts_ns < det || b->ts_ns >= end)
+			continue;
+		sim_geo_from_ll(&r.w->geo, b->lat / 1e7, b->lon / 1e7, &x, &y);
+		diff = fabs(remainder(b->heading * 0.0125 - nearest_lane_heading(r.w, x, y), 360.0));
+		n++;
+		against += diff > 150;
+	}
+	assert_true(n >= 50);
+	assert_true(against >= n * 9 / 10);
+	run_free(&r);
+}
+
+static void test_speeding(void **state)
+{
+	struct run r;
+	int fast = 0;
+
+	(void)state;
+	run_type(&r, V2X_EVT_SPEEDING, 300, 60, 60);
+	for (size_t i = 0; i < r.cap.nbsm; i++) {
+		const struct v2x_bsm *b = &r.cap.bsm[i];
+
+		if (has_temp_id(&r, b->id) && b->speed * 0.02 > 1.2 * r.w->speed_limit) {
+			assert_true(b->ts_ns >= ts_of(&r, "detectable_ts"));
+			fast++;
+		}
+	}
+	assert_true(fast >= 10);
+	run_free(&r);
+}
+
+static void test_collision_risk(void **state)
+{
+	struct run r;
+	int braking = 0;
+
+	(void)state;
+	run_type(&r, V2X_EVT_COLLISION_RISK, 900, 30, 80);
+	assert_int_equal(json_array_size(json_object_get(r.inc, "vehicles")), 2);
+	assert_true(ts_of(&r, "detectable_ts") > 0);
+	for (size_t i = 0; i < r.cap.nbsm; i++) {
+		const struct v2x_bsm *b = &r.cap.bsm[i];
+
+		if (has_temp_id(&r, b->id) && b->has_events &&
+		    (b->events & V2X_EVENT_FLAG_HARD_BRAKING))
+			braking++;
+	}
+	assert_true(braking >= 3);
+	run_free(&r);
+}
+
+static void test_congestion(void **state)
+{
+	struct run r;
+	uint64_t det;
+	double x0, y0, sum = 0, hd, ux, uy;
+	int n = 0, li = -1;
+	json_int_t lane_id;
+
+	(void)state;
+	run_type(&r, V2X_EVT_CONGESTION, 2400, 15, 300);
+	det = ts_of(&r, "detectable_ts");
+	assert_true(det > 0);
+	lane_id = json_integer_value(json_object_get(r.inc, "lane"));
+	for (int ln = 0; ln < r.w->road.nlane; ln++)
+		if (r.w->road.lane[ln].id == lane_id)
+			li = ln;
+	assert_true(li >= 0);
+	sim_geo_from_ll(&r.w->geo, json_real_value(json_object_get(r.inc, "lat")),
+			json_real_value(json_object_get(r.inc, "lon")), &x0, &y0);
+	hd = nearest_lane_heading(r.w, x0, y0);
+	ux = sin(hd * M_PI / 180);
+	uy = cos(hd * M_PI / 180);
+	/* BSMs in the 300 m before the bottleneck, travelling its way. */
+	for (size_t i = 0; i < r.cap.nbsm; i++) {
+		const struct v2x_bsm *b = &r.cap.bsm[i];
+		double x, y, along;
+
+		if (b->ts_ns < det || b->ts_ns > det + 5000000000ull)
+			continue;
+		sim_geo_from_ll(&r.w->geo, b->lat / 1e7, b->lon / 1e7, &x, &y);
+		along = (x0 - x) * ux + (y0 - y) * uy;
+		if (along < 0 || along > 300 || hypot(x - x0, y - y0) > 320 ||
+		    fabs(remainder(b->heading * 0.0125 - hd, 360.0)) > 45)
+			continue;
+		sum += b->speed * 0.02;
+		n++;
+	}
+	assert_true(n >= 20);
+	assert_true(sum / n < 0.5 * r.w->speed_limit);
+	run_free(&r);
+}
+
+static void test_vru_on_road(void **state)
+{
+	struct run r;
+	json_t *so;
+	int seen = 0;
+
+	(void)state;
+	run_type(&r, V2X_EVT_VRU_ON_ROAD, 600, 40, 60);
+	so = json_object_get(r.inc, "sensor_objects");
+	assert_true(json_array_size(so) >= 1);
+	for (size_t i = 0; i < r.cap.nobj; i++) {
+		const struct seen_obj *o = &r.cap.obj[i];
+		size_t k;
+		json_t *v;
+
+		if (o->cls != V2X_CLASS_PEDESTRIAN || o->ts < ts_of(&r, "detectable_ts"))
+			continue;
+		json_array_foreach(so, k, v) {
+			if ((uint32_t)json_integer_value(json_object_get(v, "sensor")) == o->sensor &&
+			    (uint32_t)json_integer_value(json_object_get(v, "id")) == o->id)
+				seen++;
+		}
+	}
+	assert_true(seen >= 10);
+	run_free(&r);
+}
+
+/* --incidents style schedule: all seven types in one run, all in the truth. */
+static void test_all_types_one_run(void **state)
+{
+	struct sim_config *cfg = calloc(1, sizeof(*cfg));
+	struct sim_world *w;
+	char err[256], line[8192];
+	FILE *truth = tmpfile();
+	int found[V2X_EVT_TYPE_COUNT] = { 0 };
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_non_null(truth);
+	sim_config_default(cfg);
+	cfg->vehicles = 1500;
+	cfg->spacing = 20;
+	for (int k = 0; k < V2X_EVT_TYPE_COUNT; k++) {
+		cfg->incident[k].type = k;
+		cfg->incident[k].at = 10 + 20 * k;
+	}
+	cfg->nincidents = V2X_EVT_TYPE_COUNT;
+	assert_int_equal(sim_world_new(cfg, &w, err, sizeof(err)), 0);
+	w->truth = truth;
+	sim_world_truth_header(w);
+	for (int i = 0; i < 2000; i++)
+		sim_world_step(w, NULL);
+	sim_world_finish(w);
+	rewind(truth);
+	while (fgets(line, sizeof(line), truth)) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *kind, *type;
+
+		assert_non_null(j);
+		kind = json_string_value(json_object_get(j, "kind"));
+		type = json_string_value(json_object_get(j, "type"));
+		if (kind && !strcmp(kind, "incident")) {
+			int t = v2x_event_type_from_name(type);
+
+			assert_true(t >= 0);
+			found[t]++;
+		}
+		json_decref(j);
+	}
+	for (int k = 0; k < V2X_EVT_TYPE_COUNT; k++)
+		if (found[k] != 1)
+			fail_msg("type %s appears %d times", v2x_event_type_name(k), found[k]);
+	fclose(truth);
+	w->truth = NULL;
+	sim_world_free(w);
+	free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stopped_vehicle),
+		cmocka_unit_test(test_hard_braking),
+		cmocka_unit_test(test_wrong_way),
+		cmocka_unit_test(test_speeding),
+		cmocka_unit_test(test_collision_risk),
+		cmocka_unit_test(test_congestion),
+		cmocka_unit_test(test_vru_on_road),
+		cmocka_unit_test(test_all_types_one_run),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
