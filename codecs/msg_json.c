@@ -6,9 +6,8 @@
  *
  * Printing writes straight into the caller's buffer (no allocation).
  * Reading parses with jansson (which allocates: this is the tools' path,
- * not the broker's), turns the jansson tree into a msgpack-c object tree and
- * hands it to the same reader the msgpack decoder uses, so the checks are
- * identical.
+ * not the broker's), packs the jansson tree as msgpack with msgpack-c and
+ * hands the bytes to the msgpack decoder, so the checks are identical.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +19,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <msgpack/pack.h>
 
 #include "msgpack_int.h"
 #include "v2x/error.h"
@@ -250,152 +250,128 @@ int v2x_msg_to_json(const struct v2x_msg *msg, char *out, size_t cap)
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
-struct tree_pool {
-	msgpack_object *obj;
-	msgpack_object_kv *kv;
-	size_t n_obj, n_kv;
+/* Growable output for msgpack_packer: the JSON path may allocate. */
+struct grow_buf {
+	uint8_t *p;
+	size_t len, cap;
 };
 
-/* Counts the array slots and map entries the tree needs; checks depth. */
-static int count_nodes(const json_t *j, unsigned depth, size_t *n_obj,
-		       size_t *n_kv)
+static int grow_write(void *data, const char *bytes, size_t len)
 {
-	if (json_is_object(j) || json_is_array(j)) {
-		if (depth >= MSGPACK__MAX_DEPTH)
-			return V2X_E_NESTING;
-	}
-	if (json_is_object(j)) {
-		const char *key;
-		json_t *val;
+	struct grow_buf *g = data;
 
-		*n_kv += json_object_size(j);
-		json_object_foreach((json_t *)j, key, val) {
-			int rc = count_nodes(val, depth + 1, n_obj, n_kv);
-			if (rc < 0)
-				return rc;
+	if (len > g->cap - g->len) {
+		size_t cap = g->cap ? g->cap : 1024;
+		while (cap - g->len < len) {
+			if (cap > (SIZE_MAX >> 2))
+				return -1;
+			cap *= 2;
 		}
-	} else if (json_is_array(j)) {
-		size_t i;
-		json_t *val;
-
-		*n_obj += json_array_size(j);
-		json_array_foreach(j, i, val) {
-			int rc = count_nodes(val, depth + 1, n_obj, n_kv);
-			if (rc < 0)
-				return rc;
-		}
+		uint8_t *bigger = realloc(g->p, cap);
+		if (!bigger)
+			return -1;
+		g->p = bigger;
+		g->cap = cap;
 	}
+	memcpy(g->p + g->len, bytes, len);
+	g->len += len;
 	return 0;
 }
 
-/* Converts j into o; strings borrow jansson's storage. */
-static void build_tree(const json_t *j, struct tree_pool *p, msgpack_object *o)
+/*
+ * Packs the jansson tree j as msgpack: objects as maps, integers as
+ * integers, reals as float64.  Deeper than the frame limit is refused here
+ * already, so that recursion stays shallow.
+ */
+static int pack_json(msgpack_packer *pk, const json_t *j, unsigned depth)
 {
+	int rc = 0;
+
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: {
 		const char *key;
 		json_t *val;
-		o->type = MSGPACK_OBJECT_MAP;
-		o->via.map.ptr = p->kv + p->n_kv;
-		o->via.map.size = 0;
-		p->n_kv += json_object_size(j);
+		if (depth >= MSGPACK__MAX_DEPTH)
+			return V2X_E_NESTING;
+		rc = msgpack_pack_map(pk, json_object_size(j));
 		json_object_foreach((json_t *)j, key, val) {
-			msgpack_object_kv *kv =
-				&o->via.map.ptr[o->via.map.size++];
-			kv->key.type = MSGPACK_OBJECT_STR;
-			kv->key.via.str.ptr = key;
-			kv->key.via.str.size = (uint32_t)strlen(key);
-			build_tree(val, p, &kv->val);
+			size_t klen = strlen(key);
+			if (rc >= 0)
+				rc = msgpack_pack_str_with_body(pk, key, klen);
+			if (rc >= 0)
+				rc = pack_json(pk, val, depth + 1);
+			if (rc < 0)
+				return rc;
 		}
 		break;
 	}
 	case JSON_ARRAY: {
 		size_t i;
 		json_t *val;
-		o->type = MSGPACK_OBJECT_ARRAY;
-		o->via.array.ptr = p->obj + p->n_obj;
-		o->via.array.size = (uint32_t)json_array_size(j);
-		p->n_obj += json_array_size(j);
-		json_array_foreach(j, i, val)
-			build_tree(val, p, &o->via.array.ptr[i]);
-		break;
-	}
-	case JSON_STRING:
-		o->type = MSGPACK_OBJECT_STR;
-		o->via.str.ptr = json_string_value(j);
-		o->via.str.size = (uint32_t)json_string_length(j);
-		break;
-	case JSON_INTEGER: {
-		json_int_t v = json_integer_value(j);
-		if (v >= 0) {
-			o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-			o->via.u64 = (uint64_t)v;
-		} else {
-			o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
-			o->via.i64 = v;
+		if (depth >= MSGPACK__MAX_DEPTH)
+			return V2X_E_NESTING;
+		rc = msgpack_pack_array(pk, json_array_size(j));
+		json_array_foreach(j, i, val) {
+			if (rc >= 0)
+				rc = pack_json(pk, val, depth + 1);
+			if (rc < 0)
+				return rc;
 		}
 		break;
 	}
+	case JSON_STRING:
+		rc = msgpack_pack_str_with_body(pk, json_string_value(j),
+						json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		rc = msgpack_pack_int64(pk, json_integer_value(j));
+		break;
 	case JSON_REAL:
-		o->type = MSGPACK_OBJECT_FLOAT64;
-		o->via.f64 = json_real_value(j);
+		rc = msgpack_pack_double(pk, json_real_value(j));
 		break;
 	case JSON_TRUE:
+		rc = msgpack_pack_true(pk);
+		break;
 	case JSON_FALSE:
-		o->type = MSGPACK_OBJECT_BOOLEAN;
-		o->via.boolean = json_is_true(j);
+		rc = msgpack_pack_false(pk);
 		break;
 	default:
-		o->type = MSGPACK_OBJECT_NIL;
+		rc = msgpack_pack_nil(pk);
 		break;
 	}
+	return rc == -1 ? -ENOMEM : rc;
 }
-
-/* Same bounds as the msgpack decoder's pools. */
-#define JSON_MAX_OBJ 2048
-#define JSON_MAX_KV 4096
 
 /*
  * v2x_msg_from_json() - see v2x/msgpack.h.  Returns 0, V2X_E_SYNTAX for
- * text that is not one JSON object (or integers beyond int64), -ENOMEM, or
- * the same codes as v2x_msgpack_decode() for the content.  Thread-safe.
+ * text that is not valid JSON (duplicate keys and integers beyond int64
+ * included), -ENOMEM, or the same codes as v2x_msgpack_decode() for the
+ * content.  Allocates (jansson and a scratch buffer); thread-safe.
  */
 int v2x_msg_from_json(const char *text, size_t len, struct v2x_msg *msg)
 {
 	json_error_t jerr;
-	json_t *root = NULL;
-	struct tree_pool pool = { 0 };
-	size_t n_obj = 0, n_kv = 0;
-	msgpack_object tree;
+	json_t *root;
+	struct grow_buf g = { 0 };
+	msgpack_packer pk;
 	int rc;
 
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		rc = V2X_E_SYNTAX;
-		goto out;
-	}
+	if (!root)
+		return V2X_E_SYNTAX;
 	if (!json_is_object(root)) {
 		rc = V2X_E_TYPE;
 		goto out;
 	}
-	rc = count_nodes(root, 0, &n_obj, &n_kv);
+	msgpack_packer_init(&pk, &g, grow_write);
+	rc = pack_json(&pk, root, 0);
 	if (rc < 0)
 		goto out;
-	if (n_obj > JSON_MAX_OBJ || n_kv > JSON_MAX_KV) {
-		rc = V2X_E_LIMIT;
-		goto out;
-	}
-	pool.obj = calloc(n_obj ? n_obj : 1, sizeof(*pool.obj));
-	pool.kv = calloc(n_kv ? n_kv : 1, sizeof(*pool.kv));
-	if (!pool.obj || !pool.kv) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	build_tree(root, &pool, &tree);
-	rc = msgpack__get_msg(&tree, msg);
+	rc = msgpack__decode(g.p, g.len, msg);
+	if (rc >= 0)
+		rc = (size_t)rc == g.len ? 0 : V2X_E_TRAILING;
 out:
-	free(pool.obj);
-	free(pool.kv);
+	free(g.p);
 	json_decref(root);
 	return rc;
 }

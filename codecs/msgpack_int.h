@@ -5,18 +5,16 @@
  *
  * The frame layout (which keys, in which order, with which range) is written
  * once, in msgpack.c, against an abstract sink; the msgpack encoder and the
- * JSON printer are two sinks.  Likewise it is read once, from a msgpack-c
- * object tree; the msgpack decoder builds that tree from bytes, the JSON
- * reader builds it from a jansson tree.  So both encodings have identical
- * keys and identical checks by construction.
+ * JSON printer are two sinks.  It is read once, from msgpack bytes; the
+ * JSON reader turns a jansson tree into msgpack bytes and decodes those.
+ * So both encodings have identical keys and identical checks by
+ * construction.
  */
 #ifndef V2X_CODECS_MSGPACK_INT_H
 #define V2X_CODECS_MSGPACK_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <msgpack/object.h>
 
 #include "v2x/msg.h"
 
@@ -51,11 +49,9 @@ struct msgpack__sink {
 int msgpack__put_msg(struct msgpack__sink *s, const struct v2x_msg *msg);
 
 /*
- * msgpack__get_msg() - interpret the object tree root as a frame and fill
- * out.  Returns 0 or V2X_E_TYPE, V2X_E_RANGE, V2X_E_MISSING,
- * V2X_E_UNKNOWN_MSG, V2X_E_LIMIT, V2X_E_INVALID.  Borrows root only for the
- * duration of the call.
+ * msgpack__decode() - decode one frame from buf[0..len) into out.  Same
+ * contract as v2x_msgpack_decode(), without a decoder handle.
  */
-int msgpack__get_msg(const msgpack_object *root, struct v2x_msg *out);
+int msgpack__decode(const uint8_t *buf, size_t len, struct v2x_msg *out);
 
 #endif

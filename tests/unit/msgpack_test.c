@@ -444,6 +444,35 @@ static void test_random_roundtrips(void **state)
 	}
 }
 
+/* msgpack-c's own unpacker reads every frame we write as one object. */
+static void test_msgpack_c_reads_ours(void **state)
+{
+	struct gen_rng r = { 0xc0de };
+	uint8_t buf[BUF];
+	struct v2x_msg m;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		msgpack_unpacked up;
+		size_t off = 0;
+		gen_any(&r, &m);
+		int n = v2x_msgpack_encode(&m, buf, sizeof(buf));
+		assert_true(n > 0);
+		msgpack_unpacked_init(&up);
+		assert_int_equal(msgpack_unpack_next(&up, (const char *)buf,
+						     (size_t)n, &off),
+				 MSGPACK_UNPACK_SUCCESS);
+		assert_int_equal(off, (size_t)n);
+		assert_int_equal(up.data.type, MSGPACK_OBJECT_MAP);
+		/* The first key is "t", the type name. */
+		const msgpack_object_kv *kv = &up.data.via.map.ptr[0];
+		assert_int_equal(kv->key.type, MSGPACK_OBJECT_STR);
+		assert_int_equal(kv->key.via.str.size, 1);
+		assert_int_equal(kv->key.via.str.ptr[0], 't');
+		msgpack_unpacked_destroy(&up);
+	}
+}
+
 /* Full arrays: the largest frames. */
 static void test_max_sizes(void **state)
 {
@@ -765,6 +794,25 @@ static void test_duplicate_key(void **state)
 	assert_int_equal(decode(frame, n + 5, &out), V2X_E_INVALID);
 }
 
+/* "t" need not come first: the decoder looks for it. */
+static void test_type_not_first(void **state)
+{
+	char frame[sizeof(kat_objects)];
+	size_t n = sizeof(kat_objects) - 1;
+	size_t t_len = 1 + 1 + 1 + 7; /* "\xa1" "t" "\xa7" "objects" */
+	struct v2x_msg want, out;
+
+	(void)state;
+	frame[0] = kat_objects[0];
+	memcpy(frame + 1, kat_objects + 1 + t_len, n - 1 - t_len);
+	memcpy(frame + n - t_len, kat_objects + 1, t_len);
+	kat_objects_msg(&want);
+	assert_int_equal(decode(frame, n, &out), (int)n);
+	assert_true(msg_equal(&want, &out));
+	/* Truncated before the late "t": still a clean truncation. */
+	assert_int_equal(decode(frame, n - 3, &out), V2X_E_TRUNCATED);
+}
+
 static void test_limits(void **state)
 {
 	struct v2x_msg m, out;
@@ -810,20 +858,30 @@ static void test_limits(void **state)
 	m.u.event.n_tracks = V2X_EVENT_TRACKS_MAX + 1;
 	assert_int_equal(v2x_msgpack_encode(&m, buf, sizeof(buf)), V2X_E_RANGE);
 
-	/* Huge announced lengths: refused before any memory is touched. */
+	/* Huge announced counts and lengths: every item takes at least one
+	 * octet, so a count beyond the octets left is refused at once. */
 	static const char *const huge[] = {
 		"\xdd\xff\xff\xff\xff",                /* array32 of 2^32-1 */
 		"\xdf\xff\xff\xff\xff",                /* map32 of 2^32-1 */
 		"\x81\xa1" "x" "\xdd\x00\x10\x00\x00",  /* nested array32 */
+		"\x81\xa1" "x" "\xdb\xff\xff\xff\xff",  /* str32 */
+		"\x81\xa1" "x" "\xc6\xff\xff\xff\xff",  /* bin32 */
+		"\x81\xa1" "x" "\xc9\xff\xff\xff\xff",  /* ext32 */
 	};
-	static const size_t huge_len[] = { 5, 5, 8 };
-	for (size_t i = 0; i < 3; i++)
-		assert_int_equal(decode(huge[i], huge_len[i], &out), V2X_E_LIMIT);
-	/* A huge string or bin length with few octets: truncated. */
-	assert_int_equal(decode("\x81\xa1" "x" "\xdb\xff\xff\xff\xff", 8, &out),
-			 V2X_E_TRUNCATED);
-	assert_int_equal(decode("\x81\xa1" "x" "\xc6\xff\xff\xff\xff", 8, &out),
-			 V2X_E_TRUNCATED);
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++)
+		assert_int_equal(decode(huge[i], i < 2 ? 5 : 8, &out),
+				 V2X_E_TRUNCATED);
+	/* A large unknown value that is really there is skipped, not
+	 * refused: the decoder has no pool to run out of. */
+	struct v2x_msg spat;
+	spat_sample(&spat);
+	n = v2x_msgpack_encode(&spat, buf, sizeof(buf));
+	assert_true(n > 0);
+	buf[0]++; /* one more pair, appended: "zz": [nil x 3000] */
+	memcpy(buf + n, "\xa2" "zz" "\xdc\x0b\xb8", 6);
+	memset(buf + n + 6, 0xc0, 3000);
+	assert_int_equal(decode(buf, (size_t)n + 3006, &out), n + 3006);
+	assert_true(msg_equal(&spat, &out));
 	/* The reserved octet 0xc1. */
 	assert_int_equal(decode("\x81\xa1" "t" "\xc1", 4, &out), V2X_E_INVALID);
 	assert_int_equal(decode(NULL, 0, &out), V2X_E_TRUNCATED);
@@ -835,10 +893,26 @@ static void test_nesting(void **state)
 	struct v2x_msg out;
 
 	(void)state;
-	/* 100 nested one-element arrays. */
+	/* The root must be a map. */
 	memset(buf, 0x91, 100);
 	buf[100] = 0x00;
-	assert_int_equal(decode(buf, 101, &out), V2X_E_NESTING);
+	assert_int_equal(decode(buf, 101, &out), V2X_E_TYPE);
+
+	/* 100 nested one-element arrays under a key. */
+	buf[0] = 0x81;
+	buf[1] = 0xa1;
+	buf[2] = 'z';
+	memset(buf + 3, 0x91, 100);
+	buf[103] = 0x00;
+	assert_int_equal(decode(buf, 104, &out), V2X_E_NESTING);
+	/* ... and nested maps. */
+	for (int i = 0; i < 50; i++) {
+		buf[3 + 3 * i] = 0x81;
+		buf[4 + 3 * i] = 0xa1;
+		buf[5 + 3 * i] = 'k';
+	}
+	buf[153] = 0x00;
+	assert_int_equal(decode(buf, 154, &out), V2X_E_NESTING);
 
 	/* A frame whose unknown key holds arrays nested 8 deep: 9 levels. */
 	size_t n = 0;
@@ -1000,6 +1074,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kat),
 		cmocka_unit_test(test_random_roundtrips),
+		cmocka_unit_test(test_msgpack_c_reads_ours),
 		cmocka_unit_test(test_max_sizes),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_bit_flips),
@@ -1008,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_type_not_first),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_encode_errors),
