@@ -66,6 +66,10 @@ static const struct opt opts[] = {
 	  "8192", "SLOTS", "ingest -> fusion ring size (power of 2)" },
 	{ "publish_ring", "ingest", OPT_INT, OFF(publish_ring), 0, 16, 1 << 20,
 	  "16384", "SLOTS", "fusion -> publish ring size (power of 2)" },
+	{ "ingest_batch", "ingest", OPT_INT, OFF(ingest_batch), 0, 1, 4096,
+	  "32", "N", "under load, datagrams awaited together (1 = no batching)" },
+	{ "ingest_batch_wait_us", "ingest", OPT_INT, OFF(ingest_batch_wait_us), 0, 0, 100000,
+	  "100", "US", "longest wait for such a batch (added latency bound)" },
 	{ "force_recvmmsg", "ingest", OPT_BOOL, OFF(force_recvmmsg), 0, 0, 1,
 	  "false", "BOOL", "use the recvmmsg fallback instead of io_uring" },
 	/* [fusion] */

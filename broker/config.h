@@ -44,6 +44,8 @@ struct broker_config {
 	int ingest_ring;          /* slots of the ingest -> fusion ring */
 	int publish_ring;         /* slots of the fusion -> publish ring */
 	int force_recvmmsg;       /* skip io_uring (testing, seccomp) */
+	int ingest_batch;         /* completions awaited together under load */
+	int ingest_batch_wait_us; /* longest wait for such a batch */
 
 	/* [fusion] */
 	int has_ref;              /* 0: the first position seen is the reference */

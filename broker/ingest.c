@@ -52,6 +52,8 @@ struct ingest {
 	unsigned char *bufs;
 	size_t bufs_len;
 	uint32_t n_bufs, buf_size;
+	unsigned batch_min;      /* completions to wait for under load */
+	long long batch_wait_ns; /* ... or this long */
 	struct msghdr msgh; /* layout of name/control in provided buffers */
 
 	/* recvmmsg path */
@@ -353,7 +355,9 @@ static void ingest__uring_loop(struct ingest *in)
 {
 	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10);
 	const int mask = io_uring_buf_ring_mask(in->n_bufs);
-	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = INGEST_WAIT_NS };
+	struct __kernel_timespec idle_ts = { .tv_sec = 0, .tv_nsec = INGEST_WAIT_NS };
+	struct __kernel_timespec busy_ts = { .tv_sec = 0, .tv_nsec = in->batch_wait_ns };
+	int busy = 0;
 
 	while (!atomic_load_explicit(&in->stop, memory_order_relaxed)) {
 		struct io_uring_cqe *cqe;
@@ -361,7 +365,19 @@ static void ingest__uring_loop(struct ingest *in)
 		int recycled = 0, r;
 		uint64_t batch_now = 0;
 
-		r = io_uring_submit_and_wait_timeout(&in->uring, &cqe, 1, &ts, NULL);
+		/*
+		 * Under load, wait for a batch (or batch_wait_ns): every wake-up
+		 * of this thread and of the stages behind it is then paid once
+		 * per batch instead of once per datagram, for at most
+		 * batch_wait_ns of added latency.  When idle, wait for one
+		 * datagram (or the stop-flag period) so that nothing spins.
+		 */
+		if (busy && in->batch_min > 1)
+			r = io_uring_submit_and_wait_timeout(&in->uring, &cqe, in->batch_min,
+							     &busy_ts, NULL);
+		else
+			r = io_uring_submit_and_wait_timeout(&in->uring, &cqe, 1, &idle_ts,
+							     NULL);
 		if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN)
 			log_ratelimited(&rl, LOG_LVL_WARN, "ingest: io_uring wait: %s",
 					strerror(-r));
@@ -418,6 +434,7 @@ static void ingest__uring_loop(struct ingest *in)
 		if (recycled)
 			io_uring_buf_ring_advance(in->br, recycled);
 		io_uring_cq_advance(&in->uring, seen);
+		busy = seen > 0;
 		ingest__batch_end(in);
 		/* Re-arm after recycling so that ENOBUFS does not repeat. */
 		for (int i = 0; i < in->n_lis; i++)
@@ -558,6 +575,8 @@ struct ingest *ingest_new(const struct broker_config *cfg, struct ring *out,
 	}
 	in->out = out;
 	in->cnt = cnt;
+	in->batch_min = (unsigned)cfg->ingest_batch;
+	in->batch_wait_ns = (long long)cfg->ingest_batch_wait_us * 1000;
 	for (int i = 0; i < COUNTERS_LISTENERS_MAX; i++)
 		in->lis[i].fd = -1;
 	in->dec = v2x_msgpack_decoder_new();
