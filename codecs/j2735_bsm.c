@@ -24,6 +24,21 @@
 		(dst) = v__;                                 \
 	} while (0)
 
+/* BSM preamble (extension bit, two optional bits) and BSMcoreData. */
+#define BSM_CORE_BITS 293
+
+/* n (<= 57) bits at bit p of a buffer with at least 8 readable octets. */
+static inline uint64_t bsm__field(const uint8_t *buf, size_t p, unsigned n)
+{
+	uint64_t w;
+
+	memcpy(&w, buf + (p >> 3), 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return (w << (p & 7)) >> (64 - n);
+}
+
 /* Reverse the low n bits: wire order (first bit = bit 0 in our fields). */
 static unsigned bsm__rev(unsigned v, unsigned n)
 {
@@ -153,78 +168,70 @@ int v2x_uper_decode_bsm(const uint8_t *buf, size_t len, struct v2x_bsm *out)
 	out->ts_ns = 0;
 	out->events = 0;
 	out->has_events = 0;
-	GET(3, pre);
-	/* BSMcoreData */
-	GET(7, out->msg_cnt);
-	GET(32, out->id);
-	GET(16, out->sec_mark);
-	GET(31, v);
-	if (v > 1800000001u) {
-		ret = V2X_E_RANGE;
+	/*
+	 * The preamble and BSMcoreData are 293 bits at fixed offsets: check
+	 * once, copy them into a zero-padded local buffer and extract each
+	 * field with one unaligned 64-bit load, no per-field bounds check.
+	 */
+	if (uper__left(&r) < BSM_CORE_BITS) {
+		ret = V2X_E_TRUNCATED;
 		goto out;
 	}
-	out->lat = (int32_t)((int64_t)v - 900000000);
-	GET(32, v);
-	if (v > 3600000000u) {
-		ret = V2X_E_RANGE;
-		goto out;
+	{
+		uint8_t core[48] = { 0 };
+		size_t first = r.pos >> 3;
+		size_t p = r.pos & 7;
+
+		memcpy(core, r.buf + first,
+		     ((r.pos + BSM_CORE_BITS + 7) >> 3) - first);
+		r.pos += BSM_CORE_BITS;
+#define F(n) (v = bsm__field(core, p, (n)), p += (n), v)
+		pre = F(3);
+		out->msg_cnt = (uint8_t)F(7);
+		out->id = (uint32_t)F(32);
+		out->sec_mark = (uint16_t)F(16);
+		if (F(31) > 1800000001u)
+			goto range;
+		out->lat = (int32_t)((int64_t)v - 900000000);
+		if (F(32) > 3600000000u)
+			goto range;
+		out->lon = (int32_t)((int64_t)v - 1799999999);
+		out->elev = (int32_t)((int64_t)F(16) - 4096);
+		out->acc_semi_major = (uint8_t)F(8);
+		out->acc_semi_minor = (uint8_t)F(8);
+		out->acc_orient = (uint16_t)F(16);
+		out->transmission = (uint8_t)F(3);
+		out->speed = (uint16_t)F(13);
+		if (F(15) > 28800)
+			goto range;
+		out->heading = (uint16_t)v;
+		if (F(8) > 253)
+			goto range;
+		out->angle = (int8_t)((int)v - 126);
+		if (F(12) > 4001)
+			goto range;
+		out->accel_long = (int16_t)((int)v - 2000);
+		if (F(12) > 4001)
+			goto range;
+		out->accel_lat = (int16_t)((int)v - 2000);
+		if (F(8) > 254)
+			goto range;
+		out->accel_vert = (int8_t)((int)v - 127);
+		if (F(16) > 65534)
+			goto range;
+		out->yaw_rate = (int16_t)((int)v - 32767);
+		out->wheel_brakes = (uint8_t)bsm__rev((unsigned)F(5), 5);
+		out->traction = (uint8_t)F(2);
+		out->abs = (uint8_t)F(2);
+		out->scs = (uint8_t)F(2);
+		if (F(2) > 2)
+			goto range;
+		out->brake_boost = (uint8_t)v;
+		out->aux_brakes = (uint8_t)F(2);
+		out->width_cm = (uint16_t)F(10);
+		out->length_cm = (uint16_t)F(12);
+#undef F
 	}
-	out->lon = (int32_t)((int64_t)v - 1799999999);
-	GET(16, v);
-	out->elev = (int32_t)((int64_t)v - 4096);
-	GET(8, out->acc_semi_major);
-	GET(8, out->acc_semi_minor);
-	GET(16, out->acc_orient);
-	GET(3, out->transmission);
-	GET(13, out->speed);
-	GET(15, out->heading);
-	if (out->heading > 28800) {
-		ret = V2X_E_RANGE;
-		goto out;
-	}
-	GET(8, v);
-	if (v > 253) {
-		ret = V2X_E_RANGE;
-		goto out;
-	}
-	out->angle = (int8_t)((int)v - 126);
-	GET(12, v);
-	if (v > 4001) {
-		ret = V2X_E_RANGE;
-		goto out;
-	}
-	out->accel_long = (int16_t)((int)v - 2000);
-	GET(12, v);
-	if (v > 4001) {
-		ret = V2X_E_RANGE;
-		goto out;
-	}
-	out->accel_lat = (int16_t)((int)v - 2000);
-	GET(8, v);
-	if (v > 254) {
-		ret = V2X_E_RANGE;
-		goto out;
-	}
-	out->accel_vert = (int8_t)((int)v - 127);
-	GET(16, v);
-	if (v > 65534) {
-		ret = V2X_E_RANGE;
-		goto out;
-	}
-	out->yaw_rate = (int16_t)((int)v - 32767);
-	GET(5, v);
-	out->wheel_brakes = (uint8_t)bsm__rev((unsigned)v, 5);
-	GET(2, out->traction);
-	GET(2, out->abs);
-	GET(2, out->scs);
-	GET(2, out->brake_boost);
-	if (out->brake_boost > 2) {
-		ret = V2X_E_RANGE;
-		goto out;
-	}
-	GET(2, out->aux_brakes);
-	GET(10, out->width_cm);
-	GET(12, out->length_cm);
 
 	if (pre & 2) {
 		ret = uper__get_cint(&r, 1, 8, &s);
@@ -264,72 +271,102 @@ int v2x_uper_decode_bsm(const uint8_t *buf, size_t len, struct v2x_bsm *out)
 	ret = (int)((mf.pos + 7) / 8);
 out:
 	return ret;
+range:
+	return V2X_E_RANGE;
 }
 
-#define PUT(lb, ub, val)                                             \
-	do {                                                         \
-		ret = uper__put_cint(&w, (lb), (ub), (int64_t)(val)); \
-		if (ret < 0)                                         \
-			goto out;                                    \
-	} while (0)
+/* A minimal MSB-first bit packer for the fixed BSM layout. */
+struct bsm_packer {
+	uint8_t *p;
+	uint64_t acc;
+	unsigned nacc;
+};
+
+static inline void bsm__put(struct bsm_packer *w, unsigned n, uint64_t v)
+{
+	/* acc holds < 8 pending bits, so n <= 32 always fits. */
+	w->acc = (w->acc << n) | v;
+	w->nacc += n;
+	while (w->nacc >= 8) {
+		w->nacc -= 8;
+		*w->p++ = (uint8_t)(w->acc >> w->nacc);
+	}
+}
 
 /*
- * v2x_uper_encode_bsm() - see v2x/j2735.h.  Any thread; no allocation.
+ * v2x_uper_encode_bsm() - see v2x/j2735.h.  Every field is range-checked
+ * first; the layout is fixed (40 octets, 45 with Part II events).  Any
+ * thread; no allocation.
  */
 int v2x_uper_encode_bsm(const struct v2x_bsm *bsm, uint8_t *buf, size_t cap)
 {
-	struct uper_writer w;
 	/* 3 preamble + 290 core bits; Part II adds 41 bits (see below). */
 	size_t bits = bsm->has_events ? 334 : 293;
+	size_t total = 3 + (bits + 7) / 8;
+	struct bsm_packer w = { buf, 0, 0 };
 	int ret;
 
-	uper__writer_init(&w, buf, cap);
-	if (bsm->wheel_brakes > 31 || bsm->events > 0x1fff) {
+	if (bsm->msg_cnt > 127 || bsm->lat < -900000000 ||
+	    bsm->lat > 900000001 || bsm->lon < -1799999999 ||
+	    bsm->lon > 1800000001 || bsm->elev < -4096 || bsm->elev > 61439 ||
+	    bsm->transmission > 7 || bsm->speed > 8191 ||
+	    bsm->heading > 28800 || bsm->angle < -126 ||
+	    bsm->accel_long < -2000 || bsm->accel_long > 2001 ||
+	    bsm->accel_lat < -2000 || bsm->accel_lat > 2001 ||
+	    bsm->accel_vert < -127 || bsm->yaw_rate < -32767 ||
+	    bsm->wheel_brakes > 31 || bsm->traction > 3 || bsm->abs > 3 ||
+	    bsm->scs > 3 || bsm->brake_boost > 2 || bsm->aux_brakes > 3 ||
+	    bsm->width_cm > 1023 || bsm->length_cm > 4095 ||
+	    bsm->events > 0x1fff) {
 		ret = V2X_E_RANGE;
 		goto out;
 	}
-	PUT(0, 65535, V2X_J2735_ID_BSM); /* extension bit 0 + messageId */
-	PUT(0, 255, (bits + 7) / 8);     /* open type length */
-	PUT(0, 7, bsm->has_events ? 2 : 0);
-	PUT(0, 127, bsm->msg_cnt);
-	PUT(0, 0xffffffffLL, bsm->id);
-	PUT(0, 65535, bsm->sec_mark);
-	PUT(-900000000, 900000001, bsm->lat);
-	PUT(-1799999999, 1800000001, bsm->lon);
-	PUT(-4096, 61439, bsm->elev);
-	PUT(0, 255, bsm->acc_semi_major);
-	PUT(0, 255, bsm->acc_semi_minor);
-	PUT(0, 65535, bsm->acc_orient);
-	PUT(0, 7, bsm->transmission);
-	PUT(0, 8191, bsm->speed);
-	PUT(0, 28800, bsm->heading);
-	PUT(-126, 127, bsm->angle);
-	PUT(-2000, 2001, bsm->accel_long);
-	PUT(-2000, 2001, bsm->accel_lat);
-	PUT(-127, 127, bsm->accel_vert);
-	PUT(-32767, 32767, bsm->yaw_rate);
-	PUT(0, 31, bsm__rev(bsm->wheel_brakes, 5));
-	PUT(0, 3, bsm->traction);
-	PUT(0, 3, bsm->abs);
-	PUT(0, 3, bsm->scs);
-	PUT(0, 2, bsm->brake_boost);
-	PUT(0, 3, bsm->aux_brakes);
-	PUT(0, 1023, bsm->width_cm);
-	PUT(0, 4095, bsm->length_cm);
+	if (cap < total) {
+		ret = V2X_E_NOSPACE;
+		goto out;
+	}
+	bsm__put(&w, 16, V2X_J2735_ID_BSM); /* extension bit 0 + messageId */
+	bsm__put(&w, 8, (bits + 7) / 8);    /* open type length */
+	bsm__put(&w, 3, bsm->has_events ? 2 : 0);
+	bsm__put(&w, 7, bsm->msg_cnt);
+	bsm__put(&w, 32, bsm->id);
+	bsm__put(&w, 16, bsm->sec_mark);
+	bsm__put(&w, 31, (uint64_t)((int64_t)bsm->lat + 900000000));
+	bsm__put(&w, 32, (uint64_t)((int64_t)bsm->lon + 1799999999));
+	bsm__put(&w, 16, (uint64_t)(bsm->elev + 4096));
+	bsm__put(&w, 8, bsm->acc_semi_major);
+	bsm__put(&w, 8, bsm->acc_semi_minor);
+	bsm__put(&w, 16, bsm->acc_orient);
+	bsm__put(&w, 3, bsm->transmission);
+	bsm__put(&w, 13, bsm->speed);
+	bsm__put(&w, 15, bsm->heading);
+	bsm__put(&w, 8, (uint64_t)(bsm->angle + 126));
+	bsm__put(&w, 12, (uint64_t)(bsm->accel_long + 2000));
+	bsm__put(&w, 12, (uint64_t)(bsm->accel_lat + 2000));
+	bsm__put(&w, 8, (uint64_t)(bsm->accel_vert + 127));
+	bsm__put(&w, 16, (uint64_t)(bsm->yaw_rate + 32767));
+	bsm__put(&w, 5, bsm__rev(bsm->wheel_brakes, 5));
+	bsm__put(&w, 2, bsm->traction);
+	bsm__put(&w, 2, bsm->abs);
+	bsm__put(&w, 2, bsm->scs);
+	bsm__put(&w, 2, bsm->brake_boost);
+	bsm__put(&w, 2, bsm->aux_brakes);
+	bsm__put(&w, 10, bsm->width_cm);
+	bsm__put(&w, 12, bsm->length_cm);
 	if (bsm->has_events) {
 		/* partII count 1 (3 bits), partII-Id 0 (6), length 3 (8). */
-		PUT(1, 8, 1);
-		PUT(0, 63, 0);
-		PUT(0, 255, 3);
+		bsm__put(&w, 3, 0);
+		bsm__put(&w, 6, 0);
+		bsm__put(&w, 8, 3);
 		/* VSE: ext 0, events present, 3 absent; BIT STRING ext 0. */
-		PUT(0, 63, 0x10);
-		PUT(0, 8191, bsm__rev(bsm->events, 13));
-		PUT(0, 31, 0); /* pad the open type to its 3 octets */
+		bsm__put(&w, 6, 0x10);
+		bsm__put(&w, 13, bsm__rev(bsm->events, 13));
+		bsm__put(&w, 5, 0); /* pad the open type to its 3 octets */
 	}
-	ret = uper__pad(&w);
-	if (ret < 0)
-		goto out;
-	ret = (int)(w.pos / 8);
+	/* Pad the frame to an octet. */
+	if (w.nacc)
+		bsm__put(&w, 8 - w.nacc, 0);
+	ret = (int)(w.p - buf);
 out:
 	return ret;
 }
