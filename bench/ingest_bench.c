@@ -67,6 +67,8 @@ static void pin(int cpu)
 {
 	cpu_set_t set;
 
+	if (cpu < 0)
+		return; /* not pinned: the scheduler decides */
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
@@ -387,7 +389,61 @@ static double metric_sum(int port, const char *name)
 	return sum;
 }
 
+/* The broker's own latency histogram (cumulative buckets) from /metrics. */
+#define HB 32
+struct hist {
+	int n;
+	double le[HB], cum[HB];
+};
+
+static void hist_read(int port, struct hist *h)
+{
+	static char buf[1 << 18];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	const char *req = "GET /metrics HTTP/1.0\r\n\r\n";
+	const char *key = "v2x_pipeline_latency_seconds_bucket{le=\"";
+	size_t off = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ssize_t n;
+	char *line;
+
+	h->n = 0;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    write(fd, req, strlen(req)) < 0) {
+		close(fd);
+		return;
+	}
+	while (off < sizeof(buf) - 1 && (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
+		off += (size_t)n;
+	buf[off] = '\0';
+	close(fd);
+	for (line = strtok(buf, "\n"); line && h->n < HB; line = strtok(NULL, "\n")) {
+		if (strncmp(line, key, strlen(key)) != 0)
+			continue;
+		h->le[h->n] = strncmp(line + strlen(key), "+Inf", 4) == 0
+				      ? INFINITY : strtod(line + strlen(key), NULL);
+		h->cum[h->n] = strtod(strrchr(line, ' ') + 1, NULL);
+		h->n++;
+	}
+}
+
+/* Upper bound (us) of the bucket holding quantile q of after - before. */
+static double hist_quantile_us(const struct hist *b, const struct hist *a, double q)
+{
+	double total;
+
+	if (a->n == 0 || a->n != b->n)
+		return NAN;
+	total = a->cum[a->n - 1] - b->cum[b->n - 1];
+	for (int i = 0; i < a->n; i++)
+		if (total > 0 && a->cum[i] - b->cum[i] >= q * total)
+			return a->le[i] * 1e6;
+	return NAN;
+}
+
 struct broker_run {
+	double hist_p50_us, hist_p99_us;
 	struct result thr;
 	double lat_p50_us, lat_p99_us, lat_p999_us, lat_max_us;
 	double lat_rate;
@@ -488,6 +544,9 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 
 	/* C: latency at a paced rate, msgpack frames with the send time. */
 	usleep(200000);
+	struct hist h0, h1;
+
+	hist_read(hp, &h0);
 	memset(&snd, 0, sizeof(snd));
 	inet_pton(AF_INET, "127.0.0.1", &snd.dst.sin_addr);
 	snd.dst.sin_family = AF_INET;
@@ -498,6 +557,9 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 	pthread_create(&ts, NULL, sender_main, &snd);
 	pthread_join(ts, NULL);
 	wait_stable(&s, 5);
+	hist_read(hp, &h1);
+	res->hist_p50_us = hist_quantile_us(&h0, &h1, 0.5);
+	res->hist_p99_us = hist_quantile_us(&h0, &h1, 0.99);
 	atomic_store(&s.stop, 1);
 	pthread_join(tsub, NULL);
 	res->lat_sent = snd.sent;
@@ -542,7 +604,7 @@ static void usage(FILE *f)
 	      "receive -> subscriber latency at a paced rate (msgpack frames with ts).\n"
 	      "Defaults: broker next to this program (../broker/v2x-broker), 3 s,\n"
 	      "10000 vehicles, 100000 msg/s for 3 s, 3 runs, sender on CPU 0,\n"
-	      "receivers on CPU 1.  Prints medians over the runs.\n", f);
+	      "receivers on CPU 1 (-1: not pinned).  Prints medians over the runs.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -607,6 +669,7 @@ int main(int argc, char **argv)
 		double d_tx[50], d_rx[50], d_loss[50], d_cpu[50];
 		double b_tx[50], b_rx[50], b_loss[50], b_cpu[50], ratio[50];
 		double l50[50], l99[50], l999[50], lmax[50], lrate[50], lloss[50];
+		double h50[50], h99[50];
 
 		for (int r = 0; r < o.runs; r++) {
 			struct result dr;
@@ -635,12 +698,15 @@ int main(int argc, char **argv)
 				"run %d: drain %.0f/%.0f msg/s loss %.2f%% %.0f ns/msg | broker "
 				"%.0f/%.0f msg/s loss %.2f%% (kernel->broker %.0f of %llu, decoded %.0f) "
 				"%.0f ns/msg | ratio %.2f | latency @%.0f msg/s p50 %.0f us p99 %.0f "
-				"us p99.9 %.0f us max %.0f us, lost %.3f%% | broker exit %d\n",
+				"us p99.9 %.0f us max %.0f us, lost %.3f%%; broker's own histogram "
+				"(kernel rx -> zmq_send) p50 <= %.0f us p99 <= %.0f us | broker exit %d\n",
 				r + 1, dr.tx_rate, dr.rx_rate, dr.loss_pct, dr.cpu_ns_per_msg,
 				br.thr.tx_rate, br.thr.rx_rate, br.thr.loss_pct, br.rx_by_broker,
 				(unsigned long long)br.thr.sent, br.decoded, br.thr.cpu_ns_per_msg,
 				ratio[r], br.lat_rate, br.lat_p50_us, br.lat_p99_us, br.lat_p999_us,
-				br.lat_max_us, lloss[r], rc);
+				br.lat_max_us, lloss[r], br.hist_p50_us, br.hist_p99_us, rc);
+			h50[r] = br.hist_p50_us;
+			h99[r] = br.hist_p99_us;
 		}
 		if (o.json) {
 			printf("{\"runs\":%d,\"vehicles\":%d,\"seconds\":%g,"
@@ -649,13 +715,15 @@ int main(int argc, char **argv)
 			       "\"broker\":{\"tx_msg_s\":%.0f,\"rx_msg_s\":%.0f,\"loss_pct\":%.3f,"
 			       "\"cpu_ns_per_msg\":%.1f},\"cpu_ratio\":%.2f,"
 			       "\"latency\":{\"rate_msg_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
-			       "\"p999_us\":%.0f,\"max_us\":%.0f,\"loss_pct\":%.3f}}\n",
+			       "\"p999_us\":%.0f,\"max_us\":%.0f,\"loss_pct\":%.3f,"
+			       "\"broker_hist_p50_us\":%.0f,\"broker_hist_p99_us\":%.0f}}\n",
 			       o.runs, o.vehicles, o.seconds, median(d_tx, o.runs),
 			       median(d_rx, o.runs), median(d_loss, o.runs), median(d_cpu, o.runs),
 			       median(b_tx, o.runs), median(b_rx, o.runs), median(b_loss, o.runs),
 			       median(b_cpu, o.runs), median(ratio, o.runs), median(lrate, o.runs),
 			       median(l50, o.runs), median(l99, o.runs), median(l999, o.runs),
-			       median(lmax, o.runs), median(lloss, o.runs));
+			       median(lmax, o.runs), median(lloss, o.runs), median(h50, o.runs),
+			       median(h99, o.runs));
 		} else {
 			printf("medians of %d runs, %d vehicles, %g s at full rate:\n", o.runs,
 			       o.vehicles, o.seconds);
@@ -672,6 +740,9 @@ int main(int argc, char **argv)
 			       "p99 %.0f us, p99.9 %.0f us, max %.0f us, lost %.3f%%\n",
 			       median(lrate, o.runs), median(l50, o.runs), median(l99, o.runs),
 			       median(l999, o.runs), median(lmax, o.runs), median(lloss, o.runs));
+			printf("broker's own histogram, kernel receive -> zmq_send: p50 <= %.0f us, "
+			       "p99 <= %.0f us (bucket bounds)\n", median(h50, o.runs),
+			       median(h99, o.runs));
 		}
 	}
 	return 0;

@@ -113,10 +113,20 @@ static void fusion__out_flush(struct fusion *f)
 static void fusion__topic(struct pub_slot *s, const char *prefix, const char *cell,
 			  const char *suffix)
 {
-	int n = snprintf(s->topic, sizeof(s->topic), "%s%s%s%s", prefix, cell,
-			 suffix ? "/" : "", suffix ? suffix : "");
+	size_t n = 0;
 
-	s->topic_len = (uint8_t)(n < 0 ? 0 : n >= PUB_TOPIC_MAX ? PUB_TOPIC_MAX - 1 : n);
+	/* Called per output message: plain copies, no printf. */
+	for (const char *p = prefix; *p && n < PUB_TOPIC_MAX - 1; p++)
+		s->topic[n++] = *p;
+	for (const char *p = cell; *p && n < PUB_TOPIC_MAX - 1; p++)
+		s->topic[n++] = *p;
+	if (suffix && n < PUB_TOPIC_MAX - 1) {
+		s->topic[n++] = '/';
+		for (const char *p = suffix; *p && n < PUB_TOPIC_MAX - 1; p++)
+			s->topic[n++] = *p;
+	}
+	s->topic[n] = '\0';
+	s->topic_len = (uint8_t)n;
 }
 
 /* See fusion.h.  Fusion thread only. */

@@ -11,7 +11,9 @@ import v2xtest as t
 
 def test():
     with t.Env() as env:
-        br = env.start_broker("--relay-bsm", "--obj-rate-hz", "10")
+        v6_port = t.free_port(t.socket.SOCK_DGRAM)
+        br = env.start_broker("--relay-bsm", "--obj-rate-hz", "10",
+                              "--udp-msgpack", "[::1]:%d" % v6_port)
         sub = env.zmq_sub(br, ["bsm/", "obj/"])
         lat1, lon1 = 48.137154, 11.576124
         lat2, lon2 = 48.138000, 11.577500
@@ -68,11 +70,20 @@ def test():
                 ids.add(body["id"])
         t.check(ids == {o["id"]}, "track id changed: %r vs %r" % (ids, o["id"]))
 
+        # A second msgpack listener, on IPv6 loopback.
+        s6 = t.socket.socket(t.socket.AF_INET6, t.socket.SOCK_DGRAM)
+        s6.sendto(t.bsm_frame(0x66, lat1, lon1), ("::1", v6_port))
+        s6.close()
+        ids = [b["id"] for topic, b in sub.drain(1.0) if topic.startswith("bsm/")]
+        t.check(ids == [0x66], "IPv6 listener: %r" % ids)
+
         t.check(other.recv(0.3) is None, "subscriber of another cell got a message")
         m = br.metrics()
-        t.check(m['v2x_tx_messages_total{sink="zmq_bsm"}'] == 3, "zmq_bsm count")
+        t.check(m['v2x_tx_messages_total{sink="zmq_bsm"}'] == 4, "zmq_bsm count")
+        t.check(m['v2x_rx_datagrams_total{listener="msgpack:[::1]:%d"}' % v6_port] == 1,
+                "IPv6 listener not counted")
         t.check(m["v2x_pipeline_latency_seconds_count"] >= 5, "latency histogram empty")
-        t.check(m["v2x_tracks_active"] == 2, "tracks_active %r" % m["v2x_tracks_active"])
+        t.check(m["v2x_tracks_active"] == 3, "tracks_active %r" % m["v2x_tracks_active"])
         t.check(br.stop() == 0, "broker did not exit 0")
 
 

@@ -252,6 +252,55 @@ static void test_listener_limit(void **state)
 	assert_int_equal(cfg.n_udp_msgpack, CONFIG_LISTENERS_MAX);
 }
 
+struct ext_seen {
+	int hold_ms;
+	int calls;
+};
+
+static int ext_fn(void *ctx, const char *section, const char *key,
+		  const char *value, char *err, size_t errlen)
+{
+	struct ext_seen *e = ctx;
+
+	e->calls++;
+	if (strcmp(section, "events") != 0 || strcmp(key, "hold_ms") != 0)
+		return V2X_E_MISSING;
+	e->hold_ms = atoi(value);
+	if (e->hold_ms <= 0) {
+		snprintf(err, errlen, "must be positive");
+		return V2X_E_RANGE;
+	}
+	return 0;
+}
+
+static void test_extension_keys(void **state)
+{
+	struct broker_config cfg;
+	struct ext_seen seen = { 0 };
+	char err[256] = "";
+	const char *path;
+
+	(void)state;
+	path = write_ini("[fusion]\nrelay_bsm = 1\n[events]\nhold_ms = 1500\n");
+	config_defaults(&cfg);
+	config_set_extension(&cfg, ext_fn, &seen);
+	assert_int_equal(config_load_file(&cfg, path, err, sizeof(err)), 0);
+	assert_int_equal(seen.hold_ms, 1500);
+	assert_int_equal(cfg.relay_bsm, 1);
+	assert_int_equal(seen.calls, 1); /* own keys never reach the extension */
+	unlink(path);
+
+	path = write_ini("[events]\nhold_ms = -3\n");
+	assert_int_equal(config_load_file(&cfg, path, err, sizeof(err)), V2X_E_RANGE);
+	assert_non_null(strstr(err, ":2: [events] hold_ms: must be positive"));
+	unlink(path);
+
+	path = write_ini("[events]\nhold_mz = 3\n");
+	assert_int_equal(config_load_file(&cfg, path, err, sizeof(err)), V2X_E_INVALID);
+	assert_non_null(strstr(err, ":2: unknown key 'hold_mz' in [events]"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_ini_file),
 		cmocka_unit_test(test_ini_errors_name_file_line_key),
 		cmocka_unit_test(test_listener_limit),
+		cmocka_unit_test(test_extension_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
