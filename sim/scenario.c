@@ -29,7 +29,7 @@ static int highway__build(struct sim_world *w, char *err, size_t errlen)
 	double len = cfg->length > 0 ? cfg->length : 5000;
 	/* Every 1 km section may leave one spacing unused at its end. */
 	double need = (double)cfg->vehicles * cfg->spacing / (2.0 * nl) *
-		      (1.02 + cfg->spacing / SIM_HW_SECTION);
+		      (1.02 + 3.0 * cfg->spacing / SIM_HW_SECTION);
 	double du = 10.0, period = 3000.0;
 	int npts, nsec, ret = 0;
 	struct sim_pt *cl = NULL, *rev = NULL, *buf = NULL;
@@ -114,9 +114,18 @@ static int highway__build(struct sim_world *w, char *err, size_t errlen)
 				struct sim_lane *l;
 				int li;
 
-				sim_polyline_offset(src, npts, d, buf);
-				li = sim_road_add_lane(r, buf + i0, i1 - i0 + 1, seg,
-						       SIM_LANE_VEHICLE, lw, limit);
+				/*
+				 * Offset the section with one point of context on
+				 * each side, so that joints get the same mitre.
+				 */
+				{
+					int a0 = i0 > 0 ? i0 - 1 : i0;
+					int a1 = i1 < npts - 1 ? i1 + 1 : i1;
+
+					sim_polyline_offset(src + a0, a1 - a0 + 1, d, buf);
+					li = sim_road_add_lane(r, buf + (i0 - a0), i1 - i0 + 1,
+							       seg, SIM_LANE_VEHICLE, lw, limit);
+				}
 				if (li < 0) {
 					ret = li;
 					goto out;

@@ -904,8 +904,8 @@ static int world__initial(struct sim_world *w, char *err, size_t errlen)
 	}
 	if (n <= 0)
 		return 0;
-	/* Each lane may leave up to one spacing unused at its end. */
-	spacing = total / (n + nplace);
+	/* Each lane may leave up to about three spacings unused at its end. */
+	spacing = total / (n + 3.0 * nplace);
 	if (spacing < 8.0) {
 		snprintf(err, errlen,
 			 "%d vehicles do not fit on %.0f m of lanes (%.1f m each, need 8)",
@@ -931,17 +931,21 @@ static int world__initial(struct sim_world *w, char *err, size_t errlen)
 			v = &w->veh[vi];
 			/* Never overlapping the one placed before, whatever the sizes. */
 			s = fmax(pos + v->length, last + 2.0 + v->length);
-			if (s > l->length - 0.5) {
-				w->next_vehicle_id--; /* drawn again on the next lane */
-				break;
-			}
-			w->nveh++;
 			v0 = sim_vehicle_v0(v, l->speed_limit);
 			veq = (spacing - v->length - v->s0) / (v->T + 0.3);
 			if (veq < 0)
 				veq = 0;
 			if (veq > v0)
 				veq = v0;
+			/*
+			 * The next lane may start with a vehicle right at its
+			 * beginning: keep a safe gap to the end of this one.
+			 */
+			if (s + v->s0 + veq * v->T + 2.0 > l->length) {
+				w->next_vehicle_id--; /* drawn again on the next lane */
+				break;
+			}
+			w->nveh++;
 			if (l->sig >= 0) {
 				/* Able to stop comfortably at its stop line. */
 				double d = l->length - s - 2.0;

@@ -218,10 +218,11 @@ static void test_hard_braking(void **state)
 	for (size_t i = 0; i < r.cap.nbsm; i++) {
 		const struct v2x_bsm *b = &r.cap.bsm[i];
 
+		/* (The same car may brake hard again later in traffic.) */
 		if (!has_temp_id(&r, b->id) || !b->has_events ||
-		    !(b->events & V2X_EVENT_FLAG_HARD_BRAKING))
+		    !(b->events & V2X_EVENT_FLAG_HARD_BRAKING) ||
+		    b->ts_ns < start || b->ts_ns > end)
 			continue;
-		assert_true(b->ts_ns >= start && b->ts_ns <= end);
 		assert_true(b->accel_long < -392);
 		flagged++;
 	}
