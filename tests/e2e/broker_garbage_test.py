@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Garbage datagrams are counted (received, rejected by reason) and do not
-disturb valid traffic on the same listener."""
+disturb valid traffic on the same listener; with io_uring and with the
+recvmmsg fallback."""
 
 import os
 import random
@@ -9,10 +10,12 @@ import random
 import v2xtest as t
 
 
-def test():
+def run_once(extra):
     rnd = random.Random(1234)
     with t.Env() as env:
-        br = env.start_broker("--relay-bsm")
+        br = env.start_broker("--relay-bsm", *extra)
+        t.check(br.metrics()["v2x_ingest_io_uring"] == (0 if extra else 1),
+                "ingest mode not as configured")
         sub = env.zmq_sub(br, ["bsm/"])
         uper = t.uper_bsms([(100 + i, 48.1 + i * 1e-4, 11.5) for i in range(20)])
         garbage_uper = [b"", b"\x00", uper[0][:5], uper[0] + b"\x00\x00\x00",
@@ -60,6 +63,11 @@ def test():
         t.check(m['v2x_rx_rejected_total{%s,reason="truncated"}' % up] >= 1,
                 "truncated frame not reported")
         t.check(br.stop() == 0, "broker did not exit 0")
+
+
+def test():
+    run_once([])                    # io_uring
+    run_once(["--force-recvmmsg"])  # the fallback path
 
 
 t.run(test)
