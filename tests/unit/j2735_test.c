@@ -126,6 +126,62 @@ static const char kat_bsm[] =
 static const char kat_spat[] =
 	"001317480ac00080269038001138800002046600320064004b00";
 
+/*
+ * PSM known answer (messageId 32, open type length 28):
+ * bits   0..  0 PSM extension bit
+ * bits   1.. 18 18 optional bits: propulsion (4th), useState (5th),
+ *               crossRequest (6th) present: 000111000000000000
+ * bits  19.. 19 basicType: extension bit 0
+ * bits  20.. 22 basicType aPEDESTRIAN = 1 of 5 root values (3 bits)
+ * bits  23.. 38 secMark 1000 (16 bits)
+ * bits  39.. 45 msgCnt 2 (7 bits)
+ * bits  46.. 77 id 0A0B0C0D (32 bits)
+ * bits  78.. 80 Position3D extension bit 0, elevation, regional absent
+ * bits  81..111 position.lat 1: offset 900000001 (31 bits)
+ * bits 112..143 position.long 2: offset 1800000001 (32 bits)
+ * bits 144..151 accuracy semiMajor 10 (8 bits)
+ * bits 152..159 accuracy semiMinor 20 (8 bits)
+ * bits 160..175 accuracy orientation 300 (16 bits)
+ * bits 176..188 speed Velocity 50 (0..8191, 13 bits)
+ * bits 189..203 heading 100 (15 bits)
+ * bits 204..204 propulsion CHOICE: extension bit 0
+ * bits 205..206 propulsion alternative human = 0 of 3 (2 bits)
+ * bits 207..207 HumanPropelledType: extension bit 0
+ * bits 208..210 onFoot = 2 of 7 root values (3 bits)
+ * bits 211..211 useState: size extension bit 0
+ * bits 212..220 useState SIZE(9): idle (bit 2), typing (bit 4) = 001010000
+ * bits 221..221 crossRequest TRUE
+ * 2 zero pad bits
+ */
+static const char kat_psm[] =
+	"00201c0e000207d008282c303435a4e9016b49d2010a14012c019006404284";
+
+static const char kat_psm_json[] =
+	"{\"messageId\":32,\"value\":{\"basicType\":\"aPEDESTRIAN\","
+	"\"secMark\":1000,\"msgCnt\":2,\"id\":\"0A0B0C0D\",\"position\":"
+	"{\"lat\":1,\"long\":2},\"accuracy\":{\"semiMajor\":10,"
+	"\"semiMinor\":20,\"orientation\":300},\"speed\":50,\"heading\":100,"
+	"\"propulsion\":{\"human\":\"onFoot\"},\"useState\":{\"value\":"
+	"\"2800\",\"length\":9},\"crossRequest\":true}}";
+
+static void test_kat_psm(void **state)
+{
+	uint8_t in[64], out[64];
+	char text[1024];
+	size_t n = unhex(kat_psm, in);
+
+	(void)state;
+	assert_int_equal(n, 31);
+	assert_int_equal(v2x_j2735_decode(in, n, &msg_a), 31);
+	assert_int_equal(msg_a.message_id, 32);
+	assert_true(v2x_j2735_to_json(&msg_a, text, sizeof(text)) > 0);
+	assert_string_equal(text, kat_psm_json);
+	assert_int_equal(v2x_j2735_from_json(kat_psm_json, strlen(kat_psm_json),
+					     &msg_b), 0);
+	assert_int_equal(v2x_j2735_encode(&msg_b, out, sizeof(out)), 31);
+	assert_memory_equal(out, in, 31);
+}
+
 static void test_kat_bsm(void **state)
 {
 	uint8_t in[64], out[300];
@@ -619,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_kat_bsm),
 		cmocka_unit_test(test_kat_bsm_events),
 		cmocka_unit_test(test_kat_spat),
+		cmocka_unit_test(test_kat_psm),
 		cmocka_unit_test(test_random_bsm_fast),
 		cmocka_unit_test(test_random_full),
 		cmocka_unit_test(test_truncations_guard_page),
