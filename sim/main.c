@@ -30,6 +30,15 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+/* CPU time of this thread: the generation rate independent of load. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void usage(FILE *f)
 {
 	fputs(
@@ -443,7 +452,7 @@ static int cmd_run(struct opts *o)
 	char err[256] = "";
 	int ret, status = 1, show;
 	int64_t steps;
-	uint64_t wall0, next_progress, last_sent = 0;
+	uint64_t wall0, next_progress, last_sent = 0, cpu0;
 
 	ret = sim_world_new(&o->cfg, &w, err, sizeof(err));
 	if (ret < 0) {
@@ -490,6 +499,7 @@ static int cmd_run(struct opts *o)
 	show = !o->quiet && (o->progress || isatty(2));
 	steps = (int64_t)llround(o->cfg.duration * SIM_STEPS_PER_S);
 	wall0 = sim_now_ns();
+	cpu0 = cpu_ns();
 	next_progress = wall0 + 1000000000ull;
 	for (int64_t s = 0; s < steps && !stop_requested; s++) {
 		sim_world_step(w, &sink);
@@ -508,17 +518,19 @@ static int cmd_run(struct opts *o)
 	sim_out_stats(out, &st);
 	{
 		double wall = (double)(sim_now_ns() - wall0) / 1e9;
+		double cpu = (double)(cpu_ns() - cpu0) / 1e9;
 
 		if (!o->quiet)
 			fprintf(stderr,
-				"%sv2x-sim: done: scenario=%s sim=%.1fs wall=%.2fs vehicles=%d "
-				"bsm=%llu (%.0f/s) objects_frames=%llu spat=%llu datagrams=%llu "
+				"%sv2x-sim: done: scenario=%s sim=%.1fs wall=%.2fs cpu=%.2fs vehicles=%d "
+				"bsm=%llu (%.0f/s wall, %.0f/s cpu) objects_frames=%llu spat=%llu datagrams=%llu "
 				"send_errors=%llu encode_errors=%llu incidents=%d collisions=%llu "
 				"red_crossings=%llu entered=%llu exited=%llu\n",
 				show && isatty(2) ? "\n" : "", sim_scenario_name(o->cfg.scenario),
-				w->t, wall, sim_world_present(w),
+				w->t, wall, cpu, sim_world_present(w),
 				(unsigned long long)w->ctr.bsm,
 				wall > 0 ? (double)w->ctr.bsm / wall : 0.0,
+				cpu > 0 ? (double)w->ctr.bsm / cpu : 0.0,
 				(unsigned long long)w->ctr.objects_frames,
 				(unsigned long long)w->ctr.spat, (unsigned long long)st.sent,
 				(unsigned long long)st.send_errors,

@@ -12,6 +12,8 @@
 
 struct sim_rng {
 	uint64_t s[4];
+	double spare;   /* the second normal deviate of a Box-Muller pair */
+	int has_spare;
 };
 
 static inline uint64_t sim_splitmix64(uint64_t *state)
@@ -30,6 +32,8 @@ static inline void sim_rng_seed(struct sim_rng *r, uint64_t seed, uint64_t strea
 
 	for (int i = 0; i < 4; i++)
 		r->s[i] = sim_splitmix64(&st);
+	r->has_spare = 0;
+	r->spare = 0;
 }
 
 static inline uint64_t sim_rng_rotl(uint64_t x, int k)
@@ -71,14 +75,23 @@ static inline uint32_t sim_rng_below(struct sim_rng *r, uint32_t n)
 	return (uint32_t)(((sim_rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
-/* Standard normal deviate (Box-Muller, one of the pair). */
+/* Standard normal deviate (Box-Muller; the pair's second is kept). */
 static inline double sim_rng_normal(struct sim_rng *r)
 {
-	double u1 = sim_rng_uniform(r), u2 = sim_rng_uniform(r);
+	double u1, u2, rad;
 
+	if (r->has_spare) {
+		r->has_spare = 0;
+		return r->spare;
+	}
+	u1 = sim_rng_uniform(r);
+	u2 = sim_rng_uniform(r);
 	if (u1 < 1e-300)
 		u1 = 1e-300;
-	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+	rad = sqrt(-2.0 * log(u1));
+	r->spare = rad * sin(2.0 * M_PI * u2);
+	r->has_spare = 1;
+	return rad * cos(2.0 * M_PI * u2);
 }
 
 /* Normal with mean m and deviation sd, clipped to [lo, hi]. */

@@ -26,6 +26,7 @@ void sim_road_fini(struct sim_road *r)
 	for (int i = 0; i < r->nlane; i++) {
 		free(r->lane[i].pts);
 		free(r->lane[i].cum);
+		free(r->lane[i].hdg);
 		free(r->lane[i].veh);
 	}
 	free(r->lane);
@@ -69,9 +70,11 @@ int sim_road_add_lane(struct sim_road *r, const struct sim_pt *pts, int npts,
 	memset(l, 0, sizeof(*l));
 	l->pts = malloc((size_t)npts * sizeof(*l->pts));
 	l->cum = malloc((size_t)npts * sizeof(*l->cum));
-	if (!l->pts || !l->cum) {
+	l->hdg = malloc((size_t)npts * sizeof(*l->hdg));
+	if (!l->pts || !l->cum || !l->hdg) {
 		free(l->pts);
 		free(l->cum);
+		free(l->hdg);
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -82,6 +85,9 @@ int sim_road_add_lane(struct sim_road *r, const struct sim_pt *pts, int npts,
 		l->cum[i] = l->cum[i - 1] + hypot(pts[i].x - pts[i - 1].x,
 						  pts[i].y - pts[i - 1].y);
 	l->length = l->cum[npts - 1];
+	for (int i = 0; i + 1 < npts; i++)
+		l->hdg[i] = atan2(pts[i + 1].x - pts[i].x, pts[i + 1].y - pts[i].y);
+	l->hdg[npts - 1] = npts > 1 ? l->hdg[npts - 2] : 0;
 	l->id = r->next_lane_id++;
 	l->segment = segment;
 	l->type = type;
@@ -168,12 +174,14 @@ void sim_lane_point(const struct sim_lane *l, double s, double d,
 	dy = l->pts[i + 1].y - l->pts[i].y;
 	seg = l->cum[i + 1] - l->cum[i];
 	f = seg > 0 ? (s - l->cum[i]) / seg : 0;
+	/* Station and geometric length differ slightly on offset lanes. */
+	seg = sqrt(dx * dx + dy * dy);
 	if (seg <= 0)
 		seg = 1;
 	/* The left normal of direction (dx, dy) is (-dy, dx). */
 	*x = l->pts[i].x + f * dx - d * dy / seg;
 	*y = l->pts[i].y + f * dy + d * dx / seg;
-	*heading = atan2(dx, dy);
+	*heading = l->hdg[i];
 }
 
 /*

@@ -31,6 +31,7 @@ struct sim_lane {
 	int npts;
 	struct sim_pt *pts;  /* owned */
 	double *cum;         /* cumulative length at each point, owned */
+	double *hdg;         /* heading of each segment, radians from north, owned */
 	double length;       /* m */
 	int next;            /* successor lane index, -1: none */
 	int prev;            /* predecessor lane index, -1: none */

@@ -132,16 +132,12 @@ static double vehicle__speed_along(const struct sim_vehicle *v)
 	return v->wrong_way ? -v->v : v->v;
 }
 
-/*
- * sim_world_leader() - see sim.h.  Vehicles only; obstacles and stop lines
- * are in world__obstacle().
- */
-double sim_world_leader(const struct sim_world *w, int lane, double s,
-			int self, double *vl, int *leader)
+/* The leader search from index k of lane (the first candidate). */
+static double world__leader_from(const struct sim_world *w, int lane, double s,
+				 int self, int k, double *vl, int *leader)
 {
 	const struct sim_lane *l = &w->road.lane[lane];
 	double dist;
-	int k = lane__upper(l, w->veh, s);
 
 	while (k < l->nveh && l->veh[k] == self)
 		k++;
@@ -173,6 +169,17 @@ double sim_world_leader(const struct sim_world *w, int lane, double s,
 	if (leader)
 		*leader = -1;
 	return INFINITY;
+}
+
+/*
+ * sim_world_leader() - see sim.h.  Vehicles only; obstacles and stop lines
+ * are in world__obstacle().
+ */
+double sim_world_leader(const struct sim_world *w, int lane, double s,
+			int self, double *vl, int *leader)
+{
+	return world__leader_from(w, lane, s, self,
+				  lane__upper(&w->road.lane[lane], w->veh, s), vl, leader);
 }
 
 /* Does the signal at the end of lane ln stop vehicle self? */
@@ -226,14 +233,20 @@ static double world__obstacle(const struct sim_world *w, int lane, double s,
 	return best;
 }
 
-/* IDM acceleration of vehicle vi if it were at s on lane. */
-static double world__accel_at(const struct sim_world *w, int vi, int lane, double s)
+/*
+ * IDM acceleration of vehicle vi if it were at s on lane; k is the index of
+ * the first vehicle ahead in the lane if known, else -1.
+ */
+static double world__accel_k(const struct sim_world *w, int vi, int lane, double s,
+			     int k)
 {
 	const struct sim_vehicle *v = &w->veh[vi];
 	double v0 = sim_vehicle_v0(v, w->road.lane[lane].speed_limit);
 	double vl, gap, acc, obs;
 
-	gap = sim_world_leader(w, lane, s, vi, &vl, NULL);
+	if (k < 0)
+		k = lane__upper(&w->road.lane[lane], w->veh, s);
+	gap = world__leader_from(w, lane, s, vi, k, &vl, NULL);
 	acc = sim_idm_accel(v, v->v, v0, gap, vl);
 	obs = world__obstacle(w, lane, s, vi);
 	if (!isinf(obs)) {
@@ -243,6 +256,11 @@ static double world__accel_at(const struct sim_world *w, int vi, int lane, doubl
 			acc = a2;
 	}
 	return acc;
+}
+
+static double world__accel_at(const struct sim_world *w, int vi, int lane, double s)
+{
+	return world__accel_k(w, vi, lane, s, -1);
 }
 
 /* Decide whether vi passes the stop line at the end of ln on yellow/red. */
@@ -293,33 +311,39 @@ static double world__wrong_way_accel(const struct sim_world *w, int vi)
 	return sim_idm_accel(v, v->v, target, gap, 0);
 }
 
+static void world__accel_one(struct sim_world *w, int i, int k)
+{
+	struct sim_vehicle *v = &w->veh[i];
+	const struct sim_lane *l;
+	double acc;
+
+	if (v->wrong_way) {
+		acc = world__wrong_way_accel(w, i);
+	} else {
+		l = &w->road.lane[v->lane];
+		if (v->committed >= 0 && v->committed != v->lane && v->committed != l->next)
+			v->committed = -1;
+		world__commit(w, i, v->lane, l->length - v->s);
+		if (l->next >= 0)
+			world__commit(w, i, l->next,
+				      l->length - v->s + w->road.lane[l->next].length);
+		acc = world__accel_k(w, i, v->lane, v->s, k);
+	}
+	if (v->hold_until > w->t)
+		acc = v->a; /* reaction time: keep the previous action */
+	if (!isnan(v->force_a) && v->force_a < acc)
+		acc = v->force_a;
+	v->a_next = acc;
+}
+
 static void world__accelerations(struct sim_world *w)
 {
-	for (int i = 0; i < w->nveh; i++) {
-		struct sim_vehicle *v = &w->veh[i];
-		const struct sim_lane *l;
-		double acc;
+	/* Lane by lane: the leader of the k-th vehicle is the (k+1)-th. */
+	for (int ln = 0; ln < w->road.nlane; ln++) {
+		const struct sim_lane *l = &w->road.lane[ln];
 
-		if (!v->active)
-			continue;
-		if (v->wrong_way) {
-			acc = world__wrong_way_accel(w, i);
-		} else {
-			l = &w->road.lane[v->lane];
-			if (v->committed >= 0 && v->committed != v->lane &&
-			    v->committed != l->next)
-				v->committed = -1;
-			world__commit(w, i, v->lane, l->length - v->s);
-			if (l->next >= 0)
-				world__commit(w, i, l->next,
-					      l->length - v->s + w->road.lane[l->next].length);
-			acc = world__accel_at(w, i, v->lane, v->s);
-		}
-		if (v->hold_until > w->t)
-			acc = v->a; /* reaction time: keep the previous action */
-		if (!isnan(v->force_a) && v->force_a < acc)
-			acc = v->force_a;
-		v->a_next = acc;
+		for (int k = 0; k < l->nveh; k++)
+			world__accel_one(w, l->veh[k], k + 1);
 	}
 }
 
