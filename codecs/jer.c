@@ -71,6 +71,8 @@ static json_t *jer__node(const struct v2x_j2735_msg *m, uint32_t idx)
 	const struct v2x_j2735_type *t = nd->type;
 	json_t *o = NULL;
 
+	if (!t)
+		return NULL;
 	switch (t->kind) {
 	case J2735_INT:
 		return json_integer(nd->val);
