@@ -8,8 +8,9 @@
  * Layouts used (docs/j2735.md has the sources):
  *   WSMP:  N-Header octet: subtype(4) | option indicator(1) | version(3)=3,
  *          [N-Header extensions: count, {element id, length, value}...],
- *          TPID octet (0: PSID only, 1: PSID + T-Header extensions),
- *          PSID (p-encoded, 1..4 octets), [T-Header extensions],
+ *          TPID octet (0: PSID, 1: PSID + T-Header extensions, 2/3: ITS
+ *          port numbers [+ extensions]), PSID (p-encoded, 1..4 octets)
+ *          or the two ports, [T-Header extensions],
  *          WSM length (1..2 octets), data.
  *   1609.2: protocolVersion octet 3, content CHOICE tag octet:
  *          0x80 unsecuredData (OER length + octets),
@@ -142,12 +143,20 @@ static int fr__wsmp(struct fr_cursor *c, int exact, struct v2x_frame_info *info)
 	ret = fr__u8(c, &tpid);
 	if (ret < 0)
 		return ret;
-	if (tpid > 1)
+	/*
+	 * TPID 0/1: a PSID (1: then T-Header extensions); 2/3: source and
+	 * destination ITS port numbers, two octets each (3: then extensions).
+	 * The LPP modes 4/5 are not supported.
+	 */
+	if (tpid > 3)
 		return V2X_E_FRAMING;
-	ret = fr__psid(c, &info->psid);
+	if (tpid < 2)
+		ret = fr__psid(c, &info->psid);
+	else
+		ret = fr__skip(c, 4);
 	if (ret < 0)
 		return ret;
-	if (tpid == 1) {
+	if (tpid & 1) {
 		ret = fr__wsmp_ext(c);
 		if (ret < 0)
 			return ret;

@@ -182,6 +182,19 @@ static void test_raw_and_known(void **state)
 		assert_int_equal(info.offset, wn - 40);
 		assert_int_equal(info.length, 40);
 	}
+	/* TPID 2: ITS port numbers instead of a PSID; TPID 4 (LPP) refused. */
+	{
+		uint8_t w[64] = { 0x03, 0x02, 0x12, 0x34, 0x56, 0x78, 40 };
+
+		memcpy(w + 7, frame, 40);
+		assert_int_equal(v2x_frame_unwrap(w, 47, V2X_FRAMING_WSMP, &info), 0);
+		assert_int_equal(info.psid, 0);
+		assert_int_equal(info.offset, 7);
+		assert_int_equal(info.length, 40);
+		w[1] = 0x04;
+		assert_int_equal(v2x_frame_unwrap(w, 47, V2X_FRAMING_WSMP, &info),
+				 V2X_E_FRAMING);
+	}
 	assert_string_equal(v2x_framing_name(V2X_FRAMING_1609_2), "1609.2");
 	assert_string_equal(v2x_signer_name(V2X_SIGNER_SELF), "self");
 	assert_int_equal(v2x_frame_unwrap(frame, 0, V2X_FRAMING_AUTO, &info),
