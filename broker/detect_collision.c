@@ -24,7 +24,6 @@
 
 struct collision {
 	struct det_lanes *dl;
-	struct det_clock clk;
 	float ttc, min_closing, max_gap;
 	uint64_t persist_ns;
 	uint32_t sweep_budget;
@@ -42,7 +41,6 @@ static void col_on_sample(void *self, const struct det_sample *s,
 
 	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
 		return;
-	detect__clock_sample(&co->clk, s->t_ns);
 	e = detect__lanes_update(co->dl, s, &created);
 	if (!e)
 		return;
@@ -81,8 +79,8 @@ static void col_tick(void *self, struct det_env *env)
 {
 	struct collision *co = self;
 
-	detect__lanes_sweep(co->dl, detect__clock_tick(&co->clk, env->now_ns),
-			    co->sweep_budget, NULL, NULL);
+	detect__lanes_tick(co->dl, env->now_ns);
+	detect__lanes_sweep(co->dl, co->sweep_budget, NULL, NULL);
 }
 
 static void col_free(void *self)

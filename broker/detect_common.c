@@ -25,6 +25,7 @@ struct det_lanes {
 	struct det_entry *ent;
 	uint32_t cap, free_head, sweep_pos;
 	uint64_t stale_ns;
+	uint64_t now;      /* tick clock */
 	uint32_t *tslot;   /* track hash: entry index or DET_NONE */
 	uint32_t tmask;
 	struct cell_slot *cslot;
@@ -267,6 +268,7 @@ struct det_entry *detect__lanes_update(struct det_lanes *dl,
 	    (e->lane != s->match.lane || old_cell != new_cell))
 		cell_unlink(dl, idx);
 	e->t_ns = s->t_ns;
+	e->seen = dl->now;
 	e->lane = s->match.lane;
 	e->segment = s->match.segment;
 	e->along_m = s->match.along_m;
@@ -307,9 +309,8 @@ const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
 
 			if (o == e || d <= min_dist_m || d > max_gap_m)
 				continue;
-			/* Stale in either direction of time: not there now. */
-			if (o->t_ns + dl->stale_ns < e->t_ns ||
-			    e->t_ns + dl->stale_ns < o->t_ns)
+			/* Not updated for a while: not there any more. */
+			if (o->seen + dl->stale_ns < dl->now)
 				continue;
 			if (!best || o->along_m < best->along_m)
 				best = o;
@@ -343,8 +344,7 @@ void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e)
 /**
  * detect__lanes_sweep() - see detect_common.h.
  */
-int detect__lanes_sweep(struct det_lanes *dl, uint64_t now_ns,
-			uint32_t budget,
+int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget,
 			void (*on_remove)(void *ctx, struct det_entry *e),
 			void *ctx)
 {
@@ -357,7 +357,7 @@ int detect__lanes_sweep(struct det_lanes *dl, uint64_t now_ns,
 		struct det_entry *e = &dl->ent[dl->sweep_pos];
 
 		dl->sweep_pos = dl->sweep_pos + 1 < dl->cap ? dl->sweep_pos + 1 : 0;
-		if (!e->used || e->t_ns + dl->stale_ns >= now_ns)
+		if (!e->used || e->seen + dl->stale_ns >= dl->now)
 			continue;
 		if (on_remove)
 			on_remove(ctx, e);
@@ -440,29 +440,19 @@ uint32_t detect__lanes_index(const struct det_lanes *dl,
 }
 
 /**
- * detect__clock_sample() - see detect_common.h.
+ * detect__lanes_tick() - see detect_common.h.
  */
-void detect__clock_sample(struct det_clock *c, uint64_t t_ns)
+uint64_t detect__lanes_tick(struct det_lanes *dl, uint64_t now_ns)
 {
-	if (t_ns > c->t) {
-		c->t = t_ns;
-		c->anchor_t = t_ns;
-		c->anchor_tick = c->last_tick;
-	}
+	if (now_ns > dl->now)
+		dl->now = now_ns;
+	return dl->now;
 }
 
 /**
- * detect__clock_tick() - see detect_common.h.
+ * detect__lanes_now() - see detect_common.h.
  */
-uint64_t detect__clock_tick(struct det_clock *c, uint64_t now_ns)
+uint64_t detect__lanes_now(const struct det_lanes *dl)
 {
-	if (now_ns > c->last_tick)
-		c->last_tick = now_ns;
-	if (!c->anchor_tick) {
-		c->anchor_tick = c->last_tick;
-		c->anchor_t = c->t;
-	} else if (c->anchor_t + (c->last_tick - c->anchor_tick) > c->t) {
-		c->t = c->anchor_t + (c->last_tick - c->anchor_tick);
-	}
-	return c->t;
+	return dl->now;
 }

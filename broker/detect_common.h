@@ -23,7 +23,8 @@
 /* One track's entry.  Detector-private fields are free for its own use. */
 struct det_entry {
 	uint64_t track_id;
-	uint64_t t_ns;         /* time of the latest sample */
+	uint64_t t_ns;         /* time of the latest sample (sender clock) */
+	uint64_t seen;         /* tick clock at the latest sample */
 	int32_t lane, segment; /* -1 when off the map */
 	float along_m, speed_mps, length_m;
 	int32_t lat, lon;
@@ -48,8 +49,9 @@ struct det_entry {
 
 struct det_lanes;
 
-/* Create a table for @capacity tracks; entries unseen for @stale_ns are
- * ignored by queries and removed by sweeps.  NULL on out of memory. */
+/* Create a table for @capacity tracks; entries not updated for @stale_ns
+ * of tick clock are ignored by queries and removed by sweeps.  NULL on out
+ * of memory. */
 struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns);
 void detect__lanes_free(struct det_lanes *dl);
 
@@ -75,12 +77,11 @@ const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
 					     float min_dist_m, float max_gap_m);
 
 /*
- * Remove up to @budget stale entries (not updated for stale_ns before
- * @now_ns), calling @on_remove first (may be NULL).  Returns the number
+ * Remove up to @budget stale entries (not updated for stale_ns of tick
+ * clock), calling @on_remove first (may be NULL).  Returns the number
  * removed.  Scans round-robin, so repeated calls cover the table.
  */
-int detect__lanes_sweep(struct det_lanes *dl, uint64_t now_ns,
-			uint32_t budget,
+int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget,
 			void (*on_remove)(void *ctx, struct det_entry *e),
 			void *ctx);
 
@@ -92,19 +93,17 @@ uint32_t detect__lanes_index(const struct det_lanes *dl,
 			     const struct det_entry *e);
 
 /*
- * A detector's clock in the sender-time domain of the samples: the newest
- * sample time, advanced by the tick clock's progress while no newer sample
- * comes, so that expiry works whatever clock the fusion loop ticks with.
+ * detect__lanes_tick() - advance the table's clock to the fusion tick's
+ * @now_ns (any monotonic clock; never goes back) and return it.  Entries
+ * remember the tick clock of their latest update: staleness and freshness
+ * are judged on this local clock, not on sender times, so that a sender
+ * clock that is skewed, slow (a replay) or wrong once cannot expire live
+ * tracks or keep dead ones.
  */
-struct det_clock {
-	uint64_t t;        /* current estimate */
-	uint64_t anchor_t; /* sample time at the anchor */
-	uint64_t anchor_tick; /* tick clock at the anchor, 0 = none yet */
-	uint64_t last_tick;
-};
+uint64_t detect__lanes_tick(struct det_lanes *dl, uint64_t now_ns);
 
-void detect__clock_sample(struct det_clock *c, uint64_t t_ns);
-uint64_t detect__clock_tick(struct det_clock *c, uint64_t now_ns);
+/* detect__lanes_now() - the clock of the last detect__lanes_tick(). */
+uint64_t detect__lanes_now(const struct det_lanes *dl);
 
 /* Fill the common parts of a candidate from a sample. */
 void detect__cand_from_sample(struct det_candidate *c, uint8_t type,

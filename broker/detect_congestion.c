@@ -38,7 +38,6 @@ struct seg_state {
 
 struct congestion {
 	struct det_lanes *dl;
-	struct det_clock clk;
 	struct detect_config cfg;
 	const struct roadmap *map; /* the map seg[] was built for */
 	struct seg_state *seg;
@@ -108,7 +107,6 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 
 	if (!is_vehicle(s->cls))
 		return;
-	detect__clock_sample(&cg->clk, s->t_ns);
 	if (!sync_map(cg, env->map))
 		return;
 	e = detect__lanes_update(cg->dl, s, &created);
@@ -158,10 +156,10 @@ static void cg_tick(void *self, struct det_env *env)
 	struct congestion *cg = self;
 	static const uint8_t sev[4] = { 0, 2, 3, 5 };
 	struct roadmap_segment_info si;
-	uint64_t now = detect__clock_tick(&cg->clk, env->now_ns);
+	uint64_t now = detect__lanes_tick(cg->dl, env->now_ns);
 	int i, up, down, target;
 
-	detect__lanes_sweep(cg->dl, now, cg->sweep_budget, on_remove, cg);
+	detect__lanes_sweep(cg->dl, cg->sweep_budget, on_remove, cg);
 	if (!sync_map(cg, env->map))
 		return;
 	for (i = 0; i < cg->n_seg; i++) {

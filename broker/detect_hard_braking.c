@@ -31,7 +31,6 @@ struct hb_hist {
 
 struct hard_braking {
 	struct det_lanes *dl;
-	struct det_clock clk;
 	struct hb_hist *hist; /* parallel to the det_lanes entries */
 	float decel, min_speed;
 	uint64_t window_ns;
@@ -85,7 +84,6 @@ static void hb_on_sample(void *self, const struct det_sample *s,
 
 	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
 		return;
-	detect__clock_sample(&hb->clk, s->t_ns);
 	e = detect__lanes_update(hb->dl, s, &created);
 	if (!e)
 		return;
@@ -130,8 +128,8 @@ static void hb_tick(void *self, struct det_env *env)
 {
 	struct hard_braking *hb = self;
 
-	detect__lanes_sweep(hb->dl, detect__clock_tick(&hb->clk, env->now_ns),
-			    hb->sweep_budget, NULL, NULL);
+	detect__lanes_tick(hb->dl, env->now_ns);
+	detect__lanes_sweep(hb->dl, hb->sweep_budget, NULL, NULL);
 }
 
 static void hb_free(void *self)

@@ -18,7 +18,6 @@
 
 struct speeding {
 	struct det_lanes *dl;
-	struct det_clock clk;
 	float pct, tol_mps, resume_mps;
 	uint64_t persist_ns;
 	uint32_t sweep_budget;
@@ -35,7 +34,6 @@ static void sp_on_sample(void *self, const struct det_sample *s,
 
 	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
 		return;
-	detect__clock_sample(&sp->clk, s->t_ns);
 	e = detect__lanes_update(sp->dl, s, &created);
 	if (!e)
 		return;
@@ -70,8 +68,8 @@ static void sp_tick(void *self, struct det_env *env)
 {
 	struct speeding *sp = self;
 
-	detect__lanes_sweep(sp->dl, detect__clock_tick(&sp->clk, env->now_ns),
-			    sp->sweep_budget, NULL, NULL);
+	detect__lanes_tick(sp->dl, env->now_ns);
+	detect__lanes_sweep(sp->dl, sp->sweep_budget, NULL, NULL);
 }
 
 static void sp_free(void *self)

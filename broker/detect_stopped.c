@@ -32,7 +32,6 @@ struct sig_state {
 
 struct stopped {
 	struct det_lanes *dl;
-	struct det_clock clk;
 	float speed, resume, queue_zone, lookahead, jam_speed;
 	uint64_t persist_ns, grace_ns;
 	struct sig_state sig[SIG_MAX];
@@ -87,7 +86,7 @@ static int waiting_at_signal(struct stopped *st, const struct det_sample *s,
 	if (state < 0 || detect__state_is_stop(state))
 		return 1;
 	return signal_age(st, li.intersection_id, li.signal_group, state,
-			  s->t_ns) < st->grace_ns;
+			  detect__lanes_now(st->dl)) < st->grace_ns;
 }
 
 static int on_vehicle_lane(const struct det_sample *s, const struct det_env *env)
@@ -112,7 +111,6 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 
 	if (!is_vehicle(s->cls))
 		return;
-	detect__clock_sample(&st->clk, s->t_ns);
 	e = detect__lanes_update(st->dl, s, &created);
 	if (!e)
 		return;
@@ -140,7 +138,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 static void stopped_tick(void *self, struct det_env *env)
 {
 	struct stopped *st = self;
-	uint64_t now = detect__clock_tick(&st->clk, env->now_ns);
+	uint64_t now = detect__lanes_tick(st->dl, env->now_ns);
 	int i, k;
 
 	/* Follow every signal's state so that its age is known from when it
@@ -150,7 +148,7 @@ static void stopped_tick(void *self, struct det_env *env)
 			signal_age(st, (int32_t)env->spat[i].intersection_id,
 				   env->spat[i].mv[k].signal_group,
 				   env->spat[i].mv[k].state, now);
-	detect__lanes_sweep(st->dl, now, st->sweep_budget, NULL, NULL);
+	detect__lanes_sweep(st->dl, st->sweep_budget, NULL, NULL);
 }
 
 static void stopped_free(void *self)

@@ -18,7 +18,6 @@
 
 struct vru {
 	struct det_lanes *dl;
-	struct det_clock clk;
 	uint64_t persist_ns;
 	int cyclists;
 	uint32_t sweep_budget;
@@ -38,7 +37,6 @@ static void vru_on_sample(void *self, const struct det_sample *s,
 		return;
 	if (!env->map)
 		return;
-	detect__clock_sample(&v->clk, s->t_ns);
 	e = detect__lanes_update(v->dl, s, &created);
 	if (!e)
 		return;
@@ -74,8 +72,8 @@ static void vru_tick(void *self, struct det_env *env)
 {
 	struct vru *v = self;
 
-	detect__lanes_sweep(v->dl, detect__clock_tick(&v->clk, env->now_ns),
-			    v->sweep_budget, NULL, NULL);
+	detect__lanes_tick(v->dl, env->now_ns);
+	detect__lanes_sweep(v->dl, v->sweep_budget, NULL, NULL);
 }
 
 static void vru_free(void *self)

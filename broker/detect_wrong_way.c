@@ -24,7 +24,6 @@
 
 struct wrong_way {
 	struct det_lanes *dl;
-	struct det_clock clk;
 	float err_deg, min_speed;
 	uint64_t persist_ns;
 	uint32_t sweep_budget;
@@ -45,7 +44,6 @@ static void ww_on_sample(void *self, const struct det_sample *s,
 
 	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
 		return;
-	detect__clock_sample(&ww->clk, s->t_ns);
 	e = detect__lanes_get(ww->dl, s->track_id);
 	prev_lane = e ? (int32_t)e->aux : -1;
 	if (env->map && prev_lane >= 0 && m.lane != prev_lane)
@@ -89,8 +87,8 @@ static void ww_tick(void *self, struct det_env *env)
 {
 	struct wrong_way *ww = self;
 
-	detect__lanes_sweep(ww->dl, detect__clock_tick(&ww->clk, env->now_ns),
-			    ww->sweep_budget, NULL, NULL);
+	detect__lanes_tick(ww->dl, env->now_ns);
+	detect__lanes_sweep(ww->dl, ww->sweep_budget, NULL, NULL);
 }
 
 static void ww_free(void *self)
