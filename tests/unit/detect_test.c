@@ -82,6 +82,29 @@ static void test_stopped_raised_and_cleared(void **state)
 	free(f);
 }
 
+/* Regression: a sender clock slower than the fusion tick clock (a replay,
+ * a lagging simulator) made detector state expire every 1.6 s, so a stopped
+ * vehicle was never raised.  Staleness is judged on the tick clock now. */
+static void test_stopped_with_slow_sender_clock(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	f->half_rate_sender = 1;
+	for (i = 0; i < 400; i++) {
+		fx_sample(f, 1, CAR, 800, -1.75, 0.0f, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_CLEARED), 0);
+	/* 3 s of sender time = 6 s of tick clock. */
+	assert_true(f->out[0].ts_ns - T0 <= 4 * SEC);
+	fx_fini(f);
+	free(f);
+}
+
 /* A car waiting at the red light of lane 1, a queue behind it, for 40 s:
  * no stopped-vehicle event, with red SPaT and with no SPaT at all. */
 static void test_stopped_not_at_red_light(void **state)
@@ -660,6 +683,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stopped_raised_and_cleared),
+		cmocka_unit_test(test_stopped_with_slow_sender_clock),
 		cmocka_unit_test(test_stopped_not_at_red_light),
 		cmocka_unit_test(test_stopped_at_green_after_grace),
 		cmocka_unit_test(test_jam_is_congestion_not_stopped),

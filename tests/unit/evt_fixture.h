@@ -157,6 +157,7 @@ struct fx {
 	struct v2x_spat spat[2];
 	int n_spat;
 	uint64_t now;
+	int half_rate_sender; /* sender clock runs at half the tick clock */
 	struct v2x_event out[FX_EVENTS_MAX];
 	int n_out;
 };
@@ -228,7 +229,7 @@ static inline void fx_sample(struct fx *f, uint64_t track, uint8_t cls, double x
 
 	memset(&s, 0, sizeof(s));
 	s.track_id = track;
-	s.t_ns = f->now;
+	s.t_ns = f->half_rate_sender ? T0 + (f->now - T0) / 2 : f->now;
 	s.sources = sources;
 	s.cls = cls;
 	s.sensor_id = (sources & V2X_SRC_SENSOR) ? 9 : 0;
