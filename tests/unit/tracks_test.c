@@ -73,6 +73,7 @@ static void check_consistent(struct track_table *tt)
 
 	while ((t = track_table_next(tt, &cursor)) != NULL) {
 		assert_ptr_equal(track_table_find(tt, t->key), t);
+		assert_true(t->tt_index < track_table_capacity(tt));
 		assert_true(t->hist_len >= 1 && t->hist_len <= TRACK_HIST);
 		assert_memory_equal(track_hist(t, 0), &t->cur, sizeof(t->cur));
 		n++;
