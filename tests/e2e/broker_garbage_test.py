@@ -21,7 +21,8 @@ def run_once(extra):
         garbage_uper = [b"", b"\x00", uper[0][:5], uper[0] + b"\x00\x00\x00",
                         b"\xff" * 40] + [bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 300)))
                                          for _ in range(45)]
-        garbage_mp = [b"\xc1", b"\x80", b"\x81\xa1t\xa3bsm", b"not msgpack at all",
+        # Larger than a receive buffer (2 KiB by default): "limit".
+        garbage_mp = [b"\x80" + b"\x00" * 3000, b"\x80", b"\x81\xa1t\xa3bsm", b"not msgpack at all",
                       bytes([0x81, 0xa1, ord("t"), 0xa3]) + b"zzz"] + \
                      [bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 200)))
                       for _ in range(45)]
@@ -62,6 +63,8 @@ def run_once(extra):
                 "trailing octets not reported")
         t.check(m['v2x_rx_rejected_total{%s,reason="truncated"}' % up] >= 1,
                 "truncated frame not reported")
+        t.check(m['v2x_rx_rejected_total{%s,reason="limit"}' % mp] >= 1,
+                "oversized datagram not reported as limit")
         t.check(br.stop() == 0, "broker did not exit 0")
 
 
