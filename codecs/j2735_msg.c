@@ -262,6 +262,8 @@ static int msg__dec(struct uper_reader *r, struct v2x_j2735_msg *m,
 			ret = uper__get_nsnn(r, &u);
 			if (ret < 0)
 				return ret;
+			if (u > J2735_EXT_INDEX_MAX)
+				return V2X_E_LIMIT;
 			nd->val = (int64_t)u + t->nfields;
 			nd->flags |= V2X_J2735_F_EXT;
 			return 0;
@@ -323,6 +325,8 @@ static int msg__dec(struct uper_reader *r, struct v2x_j2735_msg *m,
 			ret = uper__get_nsnn(r, &u);
 			if (ret < 0)
 				return ret;
+			if (u > J2735_EXT_INDEX_MAX)
+				return V2X_E_LIMIT;
 			nd->val = (int64_t)u;
 			nd->flags |= V2X_J2735_F_EXT;
 			off = m->n_bytes;

@@ -12,6 +12,9 @@
 
 #include "v2x/j2735_types.h"
 
+/* Largest extension index (ENUMERATED value, CHOICE alternative) accepted. */
+#define J2735_EXT_INDEX_MAX 0xffffff
+
 enum j2735_kind {
 	J2735_INT,
 	J2735_ENUM,

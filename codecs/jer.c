@@ -350,7 +350,7 @@ static int jer__parse(const json_t *j, struct v2x_j2735_msg *m,
 	case J2735_ENUM:
 		if (json_is_integer(j) && t->ext) {
 			if (json_integer_value(j) < 0 ||
-			    json_integer_value(j) > 0xffffff)
+			    json_integer_value(j) > J2735_EXT_INDEX_MAX)
 				return V2X_E_RANGE;
 			nd->val = json_integer_value(j) + t->nfields;
 			nd->flags |= V2X_J2735_F_EXT;
@@ -434,7 +434,7 @@ static int jer__parse(const json_t *j, struct v2x_j2735_msg *m,
 
 			if (!json_is_object(v) || json_object_size(v) != 2 ||
 			    !json_is_integer(i) || json_integer_value(i) < 0 ||
-			    json_integer_value(i) > 0xffffff)
+			    json_integer_value(i) > J2735_EXT_INDEX_MAX)
 				return V2X_E_TYPE;
 			ret = jer__unhex(m, json_object_get(v, "value"), &off, &n);
 			if (ret < 0)
