@@ -278,6 +278,8 @@ struct det_entry *detect__lanes_update(struct det_lanes *dl,
 	e->lon = s->lon;
 	e->cls = s->cls;
 	e->sources = s->sources;
+	e->against = s->match.lane >= 0 && s->speed_mps > 1.0f &&
+		     fabsf(s->match.heading_err_deg) > 90.0f;
 	e->sensor_id = s->sensor_id;
 	if (e->lane >= 0 && e->cell_slot == DET_NONE)
 		cell_link(dl, idx);

@@ -30,6 +30,7 @@ struct det_entry {
 	int32_t lat, lon;
 	uint8_t cls;
 	uint8_t sources;
+	uint8_t against;       /* moving against the lane's direction */
 	uint32_t sensor_id;
 	/* detector-private state */
 	uint8_t active;        /* condition currently reported */

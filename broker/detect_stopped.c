@@ -11,7 +11,8 @@
  *   (below jam_speed_mps): it is queued behind it, in a signal queue or a
  *   jam.  The vehicle at the head of the queue has no slow leader, so a
  *   broken-down vehicle is still reported while those stuck behind it are
- *   not.
+ *   not.  A leader moving against the lane (a wrong-way driver the
+ *   vehicle stopped for) suppresses it too.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -127,7 +128,9 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	if (waiting_at_signal(st, s, env))
 		return;
 	lead = detect__lanes_leader(st->dl, e, DUP_DIST_M, st->lookahead);
-	if (lead && lead->speed_mps < st->jam_speed)
+	/* Behind a slow vehicle (a queue, a jam), or facing one coming the
+	 * wrong way down the lane: stopped for a reason already reported. */
+	if (lead && (lead->speed_mps < st->jam_speed || lead->against))
 		return;
 	e->active = 1;
 	detect__cand_from_sample(&c, V2X_EVT_STOPPED_VEHICLE, s);

@@ -223,6 +223,31 @@ static void test_stopped_head_of_queue_only(void **state)
 	free(f);
 }
 
+/* A car that stopped because a wrong-way driver comes down its lane is not
+ * a stopped-vehicle incident (the wrong-way driver is). */
+static void test_stopped_facing_wrong_way_driver(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 780, xw = 850;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 150; i++) {
+		float v = i < 20 ? 10.0f : 0.0f;
+
+		x += v * 0.1;
+		xw -= 2.6 * 0.1;
+		fx_sample(f, 1, CAR, x, -1.75, v, 90, V2X_SRC_V2X);
+		fx_sample(f, 2, CAR, xw, -1.75, 2.6f, 270, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, -1), 0);
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
+	fx_fini(f);
+	free(f);
+}
+
 /* ---- hard braking ------------------------------------------------- */
 
 static void test_hard_braking_from_speed_history(void **state)
@@ -688,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_stopped_at_green_after_grace),
 		cmocka_unit_test(test_jam_is_congestion_not_stopped),
 		cmocka_unit_test(test_stopped_head_of_queue_only),
+		cmocka_unit_test(test_stopped_facing_wrong_way_driver),
 		cmocka_unit_test(test_hard_braking_from_speed_history),
 		cmocka_unit_test(test_hard_braking_flag_and_accel),
 		cmocka_unit_test(test_gentle_braking_with_noise_not_hard),
