@@ -275,6 +275,10 @@ static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 			counter_add_1w(&f->cnt->stage_dropped[STAGE_TRACKS], 1);
 			break;
 		}
+		/* A duplicated or reordered BSM (not newer than the track) only
+		 * refreshes the track's receive time: nothing new to say. */
+		if (t->cur.t_ns != bsm->ts_ns)
+			break;
 		fusion__sample(f, t, 0, now_real);
 		if (f->relay_bsm)
 			fusion__relay_bsm(f, msg, t->geohash);
@@ -292,6 +296,8 @@ static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 				counter_add_1w(&f->cnt->stage_dropped[STAGE_TRACKS], 1);
 				continue;
 			}
+			if (t->cur.t_ns != ts)
+				continue; /* not newer than the track: stale */
 			fusion__sample(f, t, o->sensor_id, now_real);
 			fusion__obj(f, t, now_mono);
 		}

@@ -23,7 +23,7 @@
 #define ADV_TOPIC_MAX 200
 #define ADV_PAYLOAD_MAX 4000
 #define PUB_BATCH 64
-#define PUB_WAIT_NS 10000000ull
+#define PUB_WAIT_NS 100000000ull
 
 struct adv_slot {
 	uint32_t len;
@@ -256,8 +256,8 @@ void pub_zmq_on_advisory(void *ctx, const char *topic, const void *payload,
 	memcpy(a->payload, payload, len);
 	a->len = (uint32_t)len;
 	ring_prod_commit(&pz->adv, 1);
-	/* The publish thread polls the advisory ring at least every 10 ms;
-	 * waking it on its main ring gets the advisory out at once. */
+	/* The publish thread sleeps on its main ring: wake it so that the
+	 * advisory goes out at once. */
 	ring_notify(pz->in);
 }
 

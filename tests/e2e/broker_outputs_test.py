@@ -70,6 +70,13 @@ def test():
                 ids.add(body["id"])
         t.check(ids == {o["id"]}, "track id changed: %r vs %r" % (ids, o["id"]))
 
+        # A duplicated datagram (same sender time) is not published again.
+        dup = t.bsm_frame(0x77, lat1, lon1, ts=ts + 300_000_000)
+        env.send_udp(br.msgpack_port, dup)
+        env.send_udp(br.msgpack_port, dup)
+        ids = [b["id"] for topic, b in sub.drain(1.0) if topic.startswith("bsm/")]
+        t.check(ids == [0x77], "duplicate relayed: %r" % ids)
+
         # A second msgpack listener, on IPv6 loopback.
         s6 = t.socket.socket(t.socket.AF_INET6, t.socket.SOCK_DGRAM)
         s6.sendto(t.bsm_frame(0x66, lat1, lon1), ("::1", v6_port))
@@ -79,11 +86,11 @@ def test():
 
         t.check(other.recv(0.3) is None, "subscriber of another cell got a message")
         m = br.metrics()
-        t.check(m['v2x_tx_messages_total{sink="zmq_bsm"}'] == 4, "zmq_bsm count")
+        t.check(m['v2x_tx_messages_total{sink="zmq_bsm"}'] == 5, "zmq_bsm count")
         t.check(m['v2x_rx_datagrams_total{listener="msgpack:[::1]:%d"}' % v6_port] == 1,
                 "IPv6 listener not counted")
         t.check(m["v2x_pipeline_latency_seconds_count"] >= 5, "latency histogram empty")
-        t.check(m["v2x_tracks_active"] == 3, "tracks_active %r" % m["v2x_tracks_active"])
+        t.check(m["v2x_tracks_active"] == 4, "tracks_active %r" % m["v2x_tracks_active"])
         t.check(br.stop() == 0, "broker did not exit 0")
 
 
