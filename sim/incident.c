@@ -147,8 +147,9 @@ static void inc__release(struct sim_world *w, struct sim_incident *inc)
 
 		if (v->incident == inc->id - 1) {
 			if (inc->type == V2X_EVT_SPEEDING) {
-				v->amax = (float)inc->s;
-				v->polite = (float)inc->timer;
+				v->amax = (float)inc->save[0];
+				v->polite = (float)inc->save[1];
+				v->b = (float)inc->save[2];
 			}
 			v->incident = -1;
 			v->force_a = NAN;
@@ -212,7 +213,7 @@ static int inc__start(struct sim_world *w, struct sim_incident *inc)
 	case V2X_EVT_WRONG_WAY:
 		vi = pick_vehicle(w, inc->type == V2X_EVT_WRONG_WAY ? 0 : 5.0,
 				  inc->type == V2X_EVT_WRONG_WAY, 0, NULL,
-				  inc->type == V2X_EVT_SPEEDING ? 150 : 0);
+				  inc->type == V2X_EVT_SPEEDING ? 300 : 0);
 		if (vi < 0) {
 			snprintf(inc->why, sizeof(inc->why), "no moving vehicle away from stop lines");
 			return -1;
@@ -226,11 +227,14 @@ static int inc__start(struct sim_world *w, struct sim_incident *inc)
 			v->force_a = -6.5;
 			inc->timer = v->v * 0.4; /* brake down to 40 % of the speed */
 		} else if (inc->type == V2X_EVT_SPEEDING) {
-			v->v0_override = 1.5 * w->road.lane[v->lane].speed_limit;
+			/* An aggressive driver: fast, close, brakes late and hard. */
+			v->v0_override = 1.6 * w->road.lane[v->lane].speed_limit;
 			v->T_override = 0.8;
-			inc->s = v->amax; /* restored at the end */
-			inc->timer = v->polite;
+			inc->save[0] = v->amax; /* restored at the end */
+			inc->save[1] = v->polite;
+			inc->save[2] = v->b;
 			v->amax = 3.0f;
+			v->b = 4.0f;
 			v->polite = 0.0f;
 		} else {
 			/* It has turned (or come up an exit ramp) and drives on. */

@@ -156,6 +156,7 @@ struct sim_incident {
 	int ped;              /* ped index or -1 */
 	int obstacle;         /* obstacle index or -1 */
 	double timer;
+	double save[3];       /* driver parameters to restore at the end */
 	int ntemp;
 	uint32_t temp_ids[SIM_INC_IDS_MAX];
 	int nsobj;
