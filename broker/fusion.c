@@ -53,6 +53,7 @@ struct fusion {
 	/* Publish ring slots reserved in the current batch. */
 	uint32_t out_avail, out_used;
 	uint64_t cur_rx_ns; /* receive time of the message being processed */
+	uint64_t stale_seen; /* track_table_stats.stale already accounted for */
 
 	pthread_t thread;
 	int started;
@@ -254,6 +255,18 @@ static void fusion__spat(struct fusion *f, const struct v2x_spat *sp)
 	f->spat[i] = *sp;
 }
 
+/* 1 if the last track update was refused as not newer than the track. */
+static int fusion__stale(struct fusion *f)
+{
+	struct track_table_stats st;
+
+	track_table_get_stats(f->tt, &st);
+	if (st.stale == f->stale_seen)
+		return 0;
+	f->stale_seen = st.stale;
+	return 1;
+}
+
 static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 			    uint64_t now_mono, uint64_t now_real)
 {
@@ -277,7 +290,7 @@ static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 		}
 		/* A duplicated or reordered BSM (not newer than the track) only
 		 * refreshes the track's receive time: nothing new to say. */
-		if (t->cur.t_ns != bsm->ts_ns)
+		if (fusion__stale(f))
 			break;
 		fusion__sample(f, t, 0, now_real);
 		if (f->relay_bsm)
@@ -296,8 +309,8 @@ static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 				counter_add_1w(&f->cnt->stage_dropped[STAGE_TRACKS], 1);
 				continue;
 			}
-			if (t->cur.t_ns != ts)
-				continue; /* not newer than the track: stale */
+			if (fusion__stale(f))
+				continue;
 			fusion__sample(f, t, o->sensor_id, now_real);
 			fusion__obj(f, t, now_mono);
 		}
