@@ -63,7 +63,8 @@ struct pm_entry {
 	struct pub_mqtt *pm;
 	struct pm_entry *prev, *next;
 	uint64_t seq;
-	int queued;        /* handed to Paho and not failed since (under lock) */
+	int queued;        /* claimed: a submission to Paho is outstanding or
+			    * being made (under lock) */
 	uint16_t topic_len;
 	uint32_t payload_len;
 	char data[];       /* topic, NUL, payload */
@@ -398,15 +399,16 @@ static void pm__on_publish_success(void *context, MQTTAsync_successData *resp)
 	struct pub_mqtt *pm = e->pm;
 
 	pm__journal_remove(pm, e->seq);
+	/* Counted first: a flush that sees the journal empty sees the count. */
+	atomic_fetch_add(&pm->acked, 1);
 	pthread_mutex_lock(&pm->lock);
 	pm__pending_unlink(pm, e);
 	pthread_cond_broadcast(&pm->cond);
 	pthread_mutex_unlock(&pm->lock);
-	atomic_fetch_add(&pm->acked, 1);
 	free(e);
 }
 
-static int pm__submit(struct pub_mqtt *pm, struct pm_entry *e);
+static int pm__send(struct pub_mqtt *pm, struct pm_entry *e);
 
 static void pm__on_publish_failure(void *context, MQTTAsync_failureData *resp)
 {
@@ -416,30 +418,35 @@ static void pm__on_publish_failure(void *context, MQTTAsync_failureData *resp)
 
 	atomic_fetch_add(&pm->failed, 1);
 	pthread_mutex_lock(&pm->lock);
-	e->queued = 0;
 	stopping = pm->stopping;
+	if (stopping)
+		e->queued = 0;
 	pthread_mutex_unlock(&pm->lock);
 	/*
 	 * Paho gave the message up (typically: the server lost our session).
 	 * It is still in the journal: hand it over again, unless we are
-	 * shutting down, when the journal keeps it for the next start.
+	 * shutting down, when the journal keeps it for the next start.  The
+	 * entry stays claimed (queued) meanwhile, so that the retry thread
+	 * never submits it a second time.
 	 */
-	if (!stopping && pm__submit(pm, e) < 0) {
+	if (!stopping && pm__send(pm, e) < 0) {
 		pthread_mutex_lock(&pm->lock);
+		e->queued = 0;
 		pm->stranded = 1;
 		pthread_mutex_unlock(&pm->lock);
 	}
 }
 
 /*
- * Hand @e to Paho (QoS 1).  0 on success (e->queued set), or the converted
+ * Hand @e to Paho (QoS 1).  The caller has claimed it (e->queued = 1 under
+ * the lock): at most one submission of an entry is outstanding, so its
+ * completion is the only one that can free it.  Returns 0 or the converted
  * Paho error.
  */
-static int pm__submit(struct pub_mqtt *pm, struct pm_entry *e)
+static int pm__send(struct pub_mqtt *pm, struct pm_entry *e)
 {
 	MQTTAsync_message msg = MQTTAsync_message_initializer;
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-	int rc;
 
 	msg.payload = e->data + e->topic_len + 1; /* Paho copies it */
 	msg.payloadlen = (int)e->payload_len;
@@ -447,17 +454,7 @@ static int pm__submit(struct pub_mqtt *pm, struct pm_entry *e)
 	ro.onSuccess = pm__on_publish_success;
 	ro.onFailure = pm__on_publish_failure;
 	ro.context = e;
-	/* Set before the call: the completion may run before it returns. */
-	pthread_mutex_lock(&pm->lock);
-	e->queued = 1;
-	pthread_mutex_unlock(&pm->lock);
-	rc = pm__errno(MQTTAsync_sendMessage(pm->client, e->data, &msg, &ro));
-	if (rc < 0) {
-		pthread_mutex_lock(&pm->lock);
-		e->queued = 0;
-		pthread_mutex_unlock(&pm->lock);
-	}
-	return rc;
+	return pm__errno(MQTTAsync_sendMessage(pm->client, e->data, &msg, &ro));
 }
 
 static void pm__on_connection_lost(void *context, char *cause)
@@ -593,13 +590,12 @@ static void pm__resubmit_stranded(struct pub_mqtt *pm)
 			pthread_mutex_unlock(&pm->lock);
 			return;
 		}
+		/* Claim it before letting go of the lock. */
+		e->queued = 1;
 		pthread_mutex_unlock(&pm->lock);
-		/*
-		 * The entry cannot go away meanwhile: only a completion frees
-		 * it, and it has no submission outstanding.
-		 */
-		if (pm__submit(pm, e) < 0) {
+		if (pm__send(pm, e) < 0) {
 			pthread_mutex_lock(&pm->lock);
+			e->queued = 0;
 			pm->stranded = 1;
 			pthread_mutex_unlock(&pm->lock);
 			return;
@@ -836,10 +832,11 @@ int pub_mqtt_publish_event(struct pub_mqtt *pm, const char *type_name,
 		return ret;
 	}
 	pthread_mutex_lock(&pm->lock);
+	e->queued = 1; /* claimed by us: the retry thread leaves it alone */
 	pm__pending_append(pm, e);
 	pthread_mutex_unlock(&pm->lock);
 	atomic_fetch_add(&pm->published, 1);
-	ret = pm__submit(pm, e);
+	ret = pm__send(pm, e);
 	if (ret < 0) {
 		/* Refused: the caller learns it failed, so it is not journaled. */
 		pm__journal_remove(pm, e->seq);
