@@ -574,27 +574,36 @@ static inline int rd_bytes(struct rd *r, enum vkind kind, size_t n,
 /* Reads the next item's header: a scalar or string whole, a container's
  * count only.  A count that cannot fit in what is left is refused here, so
  * no caller ever loops on an announced length. */
-static int rd_val(struct rd *r, struct val *v)
+static int rd_val_slow(struct rd *r, struct val *v, unsigned b);
+
+static inline int rd_val(struct rd *r, struct val *v)
 {
-	const uint8_t *h;
-	int rc = rd_take(r, 1, &h);
 	unsigned b;
 
-	if (rc < 0)
-		return rc;
-	b = h[0];
+	if (r->p == r->end)
+		return V2X_E_TRUNCATED;
+	b = *r->p++;
+	/* The forms most fields and keys take, inline. */
 	if (b <= 0x7f) {
 		v->kind = VK_UINT;
 		v->u = b;
 		return 0;
 	}
+	if ((b & 0xe0) == 0xa0)
+		return rd_bytes(r, VK_STR, b & 0x1f, v);
+	return rd_val_slow(r, v, b);
+}
+
+static int rd_val_slow(struct rd *r, struct val *v, unsigned b)
+{
+	const uint8_t *h;
+	int rc;
+
 	if (b >= 0xe0) {
 		v->kind = VK_NINT;
 		v->i = (int8_t)b;
 		return 0;
 	}
-	if ((b & 0xe0) == 0xa0)
-		return rd_bytes(r, VK_STR, b & 0x1f, v);
 	if ((b & 0xf0) == 0x90) {
 		v->kind = VK_ARRAY;
 		v->n = b & 0x0f;
@@ -1318,9 +1327,18 @@ static int mp_write(void *data, const char *bytes, size_t len)
 {
 	struct mp_writer *w = data;
 
+	uint8_t *dst = w->buf + w->len;
+
 	if (len > w->cap - w->len)
 		return -1;
-	memcpy(w->buf + w->len, bytes, len);
+	/* Almost every write is a few octets: a call to memcpy costs more
+	 * than the copy. */
+	if (len <= 16) {
+		for (size_t i = 0; i < len; i++)
+			dst[i] = (uint8_t)bytes[i];
+	} else {
+		memcpy(dst, bytes, len);
+	}
 	w->len += len;
 	return 0;
 }
@@ -1361,6 +1379,19 @@ static int mp_str(struct msgpack__sink *s, const char *v, size_t len)
 	return mp_rc(rc);
 }
 
+/* Keys are short fixstr: header and name in one write. */
+static int mp_key(struct msgpack__sink *s, const char *k, size_t len)
+{
+	char text[32];
+
+	if (len > 31)
+		return mp_str(s, k, len);
+	text[0] = (char)(0xa0 | len);
+	for (size_t i = 0; i < len; i++)
+		text[1 + i] = k[i];
+	return mp_rc(mp_write(writer_of(s), text, len + 1));
+}
+
 static int mp_uint(struct msgpack__sink *s, uint64_t v)
 {
 	return mp_rc(msgpack_pack_uint64(&writer_of(s)->pk, v));
@@ -1386,7 +1417,7 @@ static const struct msgpack__sink_ops mp_ops = {
 	.map_end = mp_end,
 	.array = mp_array,
 	.array_end = mp_end,
-	.key = mp_str,
+	.key = mp_key,
 	.uint = mp_uint,
 	.sint = mp_sint,
 	.f64 = mp_f64,
