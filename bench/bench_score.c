@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench/bench_score.c - event accuracy against the simulator's ground
+ * truth; see bench_score.h for the matching rule.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_score.h"
+#include "v2x/error.h"
+#include "v2x/msg.h"
+
+#define EARTH_R 6371008.8
+
+/*
+ * bench_score_cfg_default() - see bench_score.h.
+ */
+void bench_score_cfg_default(struct bench_score_cfg *cfg)
+{
+	cfg->radius_m = 50.0;
+	cfg->congestion_radius_m = 1000.0;
+	cfg->move_mps = 40.0;
+	cfg->tolerance_s = 1.0;
+	cfg->grace_s = 5.0;
+}
+
+/*
+ * bench_distance_m() - see bench_score.h.
+ */
+double bench_distance_m(double lat1, double lon1, double lat2, double lon2)
+{
+	double p1 = lat1 * M_PI / 180.0, p2 = lat2 * M_PI / 180.0;
+	double dp = p2 - p1, dl = (lon2 - lon1) * M_PI / 180.0;
+	double a = sin(dp / 2) * sin(dp / 2) + cos(p1) * cos(p2) * sin(dl / 2) * sin(dl / 2);
+
+	return 2.0 * EARTH_R * atan2(sqrt(a), sqrt(1.0 - a));
+}
+
+/*
+ * bench_score_init() - see bench_score.h.
+ */
+int bench_score_init(struct bench_score *sc, const struct bench_score_cfg *cfg)
+{
+	memset(sc, 0, sizeof(*sc));
+	if (cfg)
+		sc->cfg = *cfg;
+	else
+		bench_score_cfg_default(&sc->cfg);
+	return 0;
+}
+
+/*
+ * bench_score_fini() - see bench_score.h.
+ */
+void bench_score_fini(struct bench_score *sc)
+{
+	free(sc->inc);
+	free(sc->evt);
+	free(sc->index);
+	free(sc->index_slot);
+	memset(sc, 0, sizeof(*sc));
+}
+
+static int json__u64(json_t *o, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return V2X_E_MISSING;
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (json_is_real(v) && json_real_value(v) >= 0) {
+		*out = (uint64_t)json_real_value(v);
+		return 0;
+	}
+	return V2X_E_TYPE;
+}
+
+static int json__num(json_t *o, const char *key, double *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return V2X_E_MISSING;
+	if (!json_is_number(v))
+		return V2X_E_TYPE;
+	*out = json_number_value(v);
+	return 0;
+}
+
+static int json__int(json_t *o, const char *key, int *out, int dflt)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v)) {
+		*out = dflt;
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return V2X_E_TYPE;
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+static int score__incident(struct bench_score *sc, json_t *o)
+{
+	struct bench_incident in;
+	const char *tname = json_string_value(json_object_get(o, "type"));
+	int ret;
+
+	memset(&in, 0, sizeof(in));
+	if (!tname)
+		return V2X_E_MISSING;
+	in.type = v2x_event_type_from_name(tname);
+	if (in.type < 0 || in.type >= BENCH_NTYPES)
+		return V2X_E_RANGE;
+	if ((ret = json__int(o, "id", &in.id, -1)) < 0 ||
+	    (ret = json__u64(o, "start_ts", &in.start_ts)) < 0 ||
+	    (ret = json__u64(o, "end_ts", &in.end_ts)) < 0 ||
+	    (ret = json__num(o, "lat", &in.lat)) < 0 ||
+	    (ret = json__num(o, "lon", &in.lon)) < 0 ||
+	    (ret = json__int(o, "lane", &in.lane, -1)) < 0 ||
+	    (ret = json__int(o, "segment", &in.segment, -1)) < 0)
+		return ret;
+	ret = json__u64(o, "detectable_ts", &in.detectable_ts);
+	if (ret == V2X_E_MISSING)
+		in.detectable_ts = 0;
+	else if (ret < 0)
+		return ret;
+	if (in.lat < -90 || in.lat > 90 || in.lon < -180 || in.lon > 180 ||
+	    in.end_ts < in.start_ts)
+		return V2X_E_RANGE;
+	if (sc->ninc == sc->cap_inc) {
+		int cap = sc->cap_inc ? sc->cap_inc * 2 : 64;
+		struct bench_incident *p = realloc(sc->inc, (size_t)cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		sc->inc = p;
+		sc->cap_inc = cap;
+	}
+	sc->inc[sc->ninc++] = in;
+	return 0;
+}
+
+/*
+ * bench_score_load_truth() - see bench_score.h.
+ */
+int bench_score_load_truth(struct bench_score *sc, const char *path, int *bad_line)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, ret = 0, n0 = sc->ninc;
+
+	if (!f)
+		return -errno;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		json_error_t jerr;
+		json_t *o;
+		const char *kind;
+
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+				   line[len - 1] == ' '))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		o = json_loadb(line, (size_t)len, 0, &jerr);
+		if (!o || !json_is_object(o)) {
+			json_decref(o);
+			ret = V2X_E_SYNTAX;
+			goto out;
+		}
+		kind = json_string_value(json_object_get(o, "kind"));
+		if (!kind) {
+			ret = V2X_E_MISSING;
+		} else if (!strcmp(kind, "incident")) {
+			ret = score__incident(sc, o);
+		} else if (!strcmp(kind, "incident_skipped")) {
+			sc->nskipped++;
+		} else if (!strcmp(kind, "run")) {
+			const char *s = json_string_value(json_object_get(o, "scenario"));
+
+			if (s)
+				snprintf(sc->scenario, sizeof(sc->scenario), "%s", s);
+			json__u64(o, "start_ts", &sc->run_start_ts);
+		}
+		json_decref(o);
+		if (ret < 0)
+			goto out;
+	}
+	if (ferror(f)) {
+		ret = -EIO;
+		goto out;
+	}
+	ret = sc->ninc - n0;
+out:
+	if (ret < 0 && bad_line)
+		*bad_line = lineno;
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+static uint64_t score__hash(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+/* Slot of event id, or -1; with insert, a new slot (or -ENOMEM). */
+static int score__find(struct bench_score *sc, uint64_t id, int insert)
+{
+	uint64_t key = id + 1;
+	unsigned int mask;
+
+	if (insert && (sc->nevt + 1) * 2 > sc->index_cap) {
+		int cap = sc->index_cap ? sc->index_cap * 2 : 1024;
+		uint64_t *keys = calloc((size_t)cap, sizeof(*keys));
+		int *slots = calloc((size_t)cap, sizeof(*slots));
+
+		if (!keys || !slots) {
+			free(keys);
+			free(slots);
+			return -ENOMEM;
+		}
+		for (int i = 0; i < sc->index_cap; i++) {
+			unsigned int h;
+
+			if (!sc->index[i])
+				continue;
+			h = (unsigned int)score__hash(sc->index[i]) & (unsigned int)(cap - 1);
+			while (keys[h])
+				h = (h + 1) & (unsigned int)(cap - 1);
+			keys[h] = sc->index[i];
+			slots[h] = sc->index_slot[i];
+		}
+		free(sc->index);
+		free(sc->index_slot);
+		sc->index = keys;
+		sc->index_slot = slots;
+		sc->index_cap = cap;
+	}
+	if (!sc->index_cap)
+		return -1;
+	mask = (unsigned int)(sc->index_cap - 1);
+	for (unsigned int h = (unsigned int)score__hash(key) & mask;; h = (h + 1) & mask) {
+		if (sc->index[h] == key)
+			return sc->index_slot[h];
+		if (!sc->index[h]) {
+			if (!insert)
+				return -1;
+			if (sc->nevt == sc->cap_evt) {
+				int cap = sc->cap_evt ? sc->cap_evt * 2 : 256;
+				struct bench_event *p = realloc(sc->evt, (size_t)cap * sizeof(*p));
+
+				if (!p)
+					return -ENOMEM;
+				sc->evt = p;
+				sc->cap_evt = cap;
+			}
+			memset(&sc->evt[sc->nevt], 0, sizeof(sc->evt[0]));
+			sc->evt[sc->nevt].id = id;
+			sc->evt[sc->nevt].matched_incident = -1;
+			sc->index[h] = key;
+			sc->index_slot[h] = sc->nevt;
+			return sc->nevt++;
+		}
+	}
+}
+
+/*
+ * bench_score_add_event() - see bench_score.h.
+ */
+int bench_score_add_event(struct bench_score *sc, uint64_t id, int type, int status,
+			  uint64_t ts, double lat, double lon, int lane, int segment)
+{
+	struct bench_event *e;
+	int slot;
+
+	if (type < 0 || type >= BENCH_NTYPES || status < V2X_EVT_NEW ||
+	    status > V2X_EVT_CLEARED || !isfinite(lat) || !isfinite(lon)) {
+		sc->bad_frames++;
+		return V2X_E_RANGE;
+	}
+	slot = score__find(sc, id, 1);
+	if (slot < 0)
+		return slot;
+	e = &sc->evt[slot];
+	sc->transitions++;
+	if (e->ntransitions == 0) {
+		e->type = type;
+		e->first_ts = ts;
+	}
+	e->ntransitions++;
+	if (ts < e->first_ts)
+		e->first_ts = ts;
+	if (ts > e->last_ts)
+		e->last_ts = ts;
+	if (status == V2X_EVT_NEW)
+		e->saw_new = 1;
+	if (status == V2X_EVT_CLEARED)
+		e->cleared = 1;
+	if (e->npos < BENCH_EVT_POS_MAX) {
+		struct bench_evt_pos *p = &e->pos[e->npos++];
+
+		p->ts = ts;
+		p->lat = lat;
+		p->lon = lon;
+		p->lane = lane;
+		p->segment = segment;
+		p->status = status;
+	}
+	return 0;
+}
+
+/*
+ * bench_score_add_event_json() - see bench_score.h.
+ */
+int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb(text, len, 0, &jerr);
+	const char *tname, *sname;
+	uint64_t id = 0, ts = 0;
+	double lat = 0, lon = 0;
+	int lane = -1, segment = -1, ret;
+
+	if (!o || !json_is_object(o)) {
+		ret = V2X_E_SYNTAX;
+		goto out;
+	}
+	tname = json_string_value(json_object_get(o, "type"));
+	sname = json_string_value(json_object_get(o, "status"));
+	if (!tname || !sname) {
+		ret = V2X_E_MISSING;
+		goto out;
+	}
+	if ((ret = json__u64(o, "id", &id)) < 0 || (ret = json__u64(o, "ts", &ts)) < 0 ||
+	    (ret = json__num(o, "lat", &lat)) < 0 || (ret = json__num(o, "lon", &lon)) < 0 ||
+	    (ret = json__int(o, "lane", &lane, -1)) < 0 ||
+	    (ret = json__int(o, "segment", &segment, -1)) < 0)
+		goto out;
+	ret = bench_score_add_event(sc, id, v2x_event_type_from_name(tname),
+				    v2x_event_status_from_name(sname), ts, lat, lon, lane,
+				    segment);
+	json_decref(o);
+	return ret;
+out:
+	json_decref(o);
+	sc->bad_frames++;
+	return ret;
+}
+
+static int is_moving_type(int type)
+{
+	return type == V2X_EVT_HARD_BRAKING || type == V2X_EVT_WRONG_WAY ||
+	       type == V2X_EVT_SPEEDING || type == V2X_EVT_COLLISION_RISK;
+}
+
+/* Does transition p of an event match incident in (type already equal)? */
+static int score__pos_matches(const struct bench_score *sc, const struct bench_incident *in,
+			      const struct bench_evt_pos *p)
+{
+	uint64_t t0 = in->detectable_ts ? in->detectable_ts : in->start_ts;
+	uint64_t tol = (uint64_t)(sc->cfg.tolerance_s * 1e9);
+	uint64_t w0 = t0 > tol ? t0 - tol : 0;
+	uint64_t w1 = in->end_ts + (uint64_t)(sc->cfg.grace_s * 1e9);
+	double d, radius;
+
+	if (p->ts < w0 || p->ts > w1)
+		return 0;
+	d = bench_distance_m(in->lat, in->lon, p->lat, p->lon);
+	if (in->type == V2X_EVT_CONGESTION)
+		return d <= sc->cfg.congestion_radius_m ||
+		       (in->segment >= 0 && p->segment == in->segment);
+	radius = sc->cfg.radius_m;
+	if (is_moving_type(in->type) && p->ts > t0)
+		radius += sc->cfg.move_mps * (double)(p->ts - t0) / 1e9;
+	return d <= radius;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[0..n-1]. */
+static double pct(const double *v, int n, double q)
+{
+	int k;
+
+	if (n <= 0)
+		return NAN;
+	k = (int)ceil(q * n) - 1;
+	if (k < 0)
+		k = 0;
+	if (k >= n)
+		k = n - 1;
+	return v[k];
+}
+
+/*
+ * bench_score_run() - see bench_score.h.
+ */
+void bench_score_run(struct bench_score *sc)
+{
+	double *delays = malloc((size_t)(sc->ninc ? sc->ninc : 1) * sizeof(double));
+
+	memset(sc->type, 0, sizeof(sc->type));
+	if (!delays)
+		return;
+	for (int i = 0; i < sc->ninc; i++) {
+		sc->inc[i].n_matched = 0;
+		sc->inc[i].first_event_ts = 0;
+		sc->inc[i].first_event_id = 0;
+	}
+	for (int j = 0; j < sc->nevt; j++)
+		sc->evt[j].matched_incident = -1;
+
+	for (int i = 0; i < sc->ninc; i++) {
+		struct bench_incident *in = &sc->inc[i];
+
+		for (int j = 0; j < sc->nevt; j++) {
+			struct bench_event *e = &sc->evt[j];
+			int hit = 0;
+			int npos;
+
+			if (e->type != in->type || e->npos == 0)
+				continue;
+			/* Only the first transition places an event, except for
+			 * congestion, which may match anywhere in a long window. */
+			npos = in->type == V2X_EVT_CONGESTION ? e->npos : 1;
+			for (int k = 0; k < npos && !hit; k++)
+				hit = score__pos_matches(sc, in, &e->pos[k]);
+			if (!hit)
+				continue;
+			in->n_matched++;
+			if (e->matched_incident < 0)
+				e->matched_incident = in->id;
+			if (!in->first_event_ts || e->first_ts < in->first_event_ts) {
+				in->first_event_ts = e->first_ts;
+				in->first_event_id = e->id;
+			}
+		}
+	}
+
+	for (int t = 0; t < BENCH_NTYPES; t++) {
+		struct bench_type_score *ts = &sc->type[t];
+		int nd = 0, matched_evt_of_detected = 0;
+
+		for (int i = 0; i < sc->ninc; i++) {
+			const struct bench_incident *in = &sc->inc[i];
+
+			if (in->type != t)
+				continue;
+			ts->incidents++;
+			if (!in->detectable_ts)
+				continue;
+			ts->detectable++;
+			if (!in->n_matched)
+				continue;
+			ts->detected++;
+			matched_evt_of_detected += in->n_matched;
+			delays[nd++] = ((double)in->first_event_ts - (double)in->detectable_ts) / 1e9;
+		}
+		for (int j = 0; j < sc->nevt; j++) {
+			if (sc->evt[j].type != t)
+				continue;
+			ts->events++;
+			if (sc->evt[j].matched_incident >= 0)
+				ts->matched_events++;
+		}
+		ts->precision = ts->events ? (double)ts->matched_events / ts->events : NAN;
+		ts->recall = ts->detectable ? (double)ts->detected / ts->detectable : NAN;
+		ts->events_per_incident = ts->detected ?
+			(double)matched_evt_of_detected / ts->detected : NAN;
+		ts->ndelay = nd;
+		qsort(delays, (size_t)nd, sizeof(double), cmp_double);
+		ts->delay_p50_s = pct(delays, nd, 0.5);
+		ts->delay_p90_s = pct(delays, nd, 0.9);
+		ts->delay_max_s = nd ? delays[nd - 1] : NAN;
+	}
+	free(delays);
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench/bench_score.h - event accuracy of the broker against the
+ * simulator's ground truth (v2x-bench).
+ *
+ * Ground truth: the JSON lines of `v2x-sim run --truth-out` (incident lines;
+ * "run", "summary" and "incident_skipped" lines are read for context).
+ * Events: every `event` frame received from the broker, fed one transition
+ * at a time.  Scoring matches each incident to the distinct events of its
+ * type (see bench_score_run() for the rule) and yields per type precision,
+ * recall and detection delay.
+ *
+ * Single-threaded; a struct bench_score is owned by its creator.
+ */
+#ifndef V2X_BENCH_SCORE_H
+#define V2X_BENCH_SCORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define BENCH_NTYPES 7       /* enum v2x_event_type values 0..6 */
+#define BENCH_EVT_POS_MAX 32 /* transitions remembered per event */
+
+/* Matching parameters; bench_score_cfg_default() fills the defaults. */
+struct bench_score_cfg {
+	double radius_m;            /* spatial radius around the incident */
+	double congestion_radius_m; /* radius for congestion (queues grow) */
+	double move_mps;            /* allowance for moving incidents, m/s
+				     * after detectable_ts */
+	double tolerance_s;         /* window opens detectable_ts - this */
+	double grace_s;             /* window closes end_ts + this */
+};
+
+/* One ground-truth incident. */
+struct bench_incident {
+	int id;
+	int type;               /* enum v2x_event_type */
+	uint64_t start_ts, detectable_ts, end_ts; /* ns; detectable 0 = never */
+	double lat, lon;        /* where it became detectable (or started) */
+	int lane, segment;
+	/* Filled by bench_score_run(). */
+	int n_matched;          /* distinct events matched */
+	uint64_t first_event_ts; /* earliest matched `new` ts */
+	uint64_t first_event_id;
+};
+
+/* One transition of an event as published. */
+struct bench_evt_pos {
+	uint64_t ts;
+	double lat, lon;
+	int lane, segment;
+	int status;            /* enum v2x_event_status */
+};
+
+/* One distinct event id. */
+struct bench_event {
+	uint64_t id;
+	int type;
+	int saw_new;           /* its `new` was received */
+	int cleared;
+	uint64_t first_ts, last_ts; /* ts of first / last transition */
+	int npos;              /* transitions kept (the first BENCH_EVT_POS_MAX) */
+	int ntransitions;
+	struct bench_evt_pos pos[BENCH_EVT_POS_MAX];
+	/* Filled by bench_score_run(). */
+	int matched_incident;  /* incident id, or -1 */
+};
+
+/* Per-type figures. */
+struct bench_type_score {
+	int incidents;          /* all incidents of the type in the truth */
+	int detectable;         /* with detectable_ts != 0 */
+	int detected;           /* detectable incidents with >= 1 matched event */
+	int events;             /* distinct event ids of the type */
+	int matched_events;     /* events matched to some incident */
+	double precision, recall; /* NAN when undefined (0/0) */
+	int ndelay;
+	double delay_p50_s, delay_p90_s, delay_max_s; /* NAN without delays */
+	double events_per_incident; /* matched events / detected incidents */
+};
+
+struct bench_score {
+	struct bench_score_cfg cfg;
+	struct bench_incident *inc;
+	int ninc, cap_inc;
+	int nskipped;           /* incident_skipped lines */
+	struct bench_event *evt;
+	int nevt, cap_evt;
+	uint64_t *index;        /* open addressing: event id + 1 -> slot */
+	int *index_slot;
+	int index_cap;
+	uint64_t transitions;   /* event frames fed */
+	uint64_t bad_frames;
+	char scenario[32];
+	uint64_t run_start_ts;
+	struct bench_type_score type[BENCH_NTYPES];
+};
+
+/* Defaults: 50 m, 1000 m, 40 m/s, 1 s, 5 s. */
+void bench_score_cfg_default(struct bench_score_cfg *cfg);
+
+/*
+ * bench_score_init() - empty score with cfg (copied).  Returns 0.
+ * bench_score_fini() frees what the score allocated; safe after init.
+ */
+int bench_score_init(struct bench_score *sc, const struct bench_score_cfg *cfg);
+void bench_score_fini(struct bench_score *sc);
+
+/*
+ * bench_score_load_truth() - read ground-truth JSON lines from path.
+ * Returns the number of incidents read, -errno when the file cannot be
+ * read, -ENOMEM, or V2X_E_SYNTAX / V2X_E_MISSING / V2X_E_RANGE for a bad
+ * line (its number in *bad_line when bad_line is not NULL).
+ */
+int bench_score_load_truth(struct bench_score *sc, const char *path, int *bad_line);
+
+/*
+ * bench_score_add_event() - one event transition: id, type and status as
+ * enum values, ts in ns, position in degrees.  Returns 0, -ENOMEM, or
+ * V2X_E_RANGE for a type or status out of range (counted in bad_frames).
+ */
+int bench_score_add_event(struct bench_score *sc, uint64_t id, int type, int status,
+			  uint64_t ts, double lat, double lon, int lane, int segment);
+
+/*
+ * bench_score_add_event_json() - one event transition as a JSON object
+ * (the `event` frame's keys, as `v2x-codec decode` prints it).  Returns 0
+ * or a negative code (counted in bad_frames).
+ */
+int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t len);
+
+/*
+ * bench_score_run() - match and fill the per-type figures.
+ *
+ * An event E of type T matches an incident I of type T when one of E's
+ * transitions lies in I's window [w0, w1] and within its radius, where
+ * w0 = (detectable_ts or start_ts) - tolerance, w1 = end_ts + grace and
+ * radius = radius_m + move_mps * max(0, t - w0') for the moving types
+ * (hard braking, wrong way, speeding, collision risk; w0' is the window
+ * start without tolerance; the truth gives the position at detectable_ts);
+ * for congestion the radius is congestion_radius_m, a transition on the
+ * incident's segment also counts, and any transition within the window
+ * counts (a long incident); for the other types only the first transition
+ * (the `new`) counts.  Precision = matched events / distinct events;
+ * recall = detected detectable incidents / detectable incidents; delay =
+ * first matched event's first transition - detectable_ts.
+ */
+void bench_score_run(struct bench_score *sc);
+
+/* Great-circle distance in metres (spherical Earth, R = 6371008.8 m). */
+double bench_distance_m(double lat1, double lon1, double lat2, double lon2);
+
+#endif
