@@ -51,7 +51,7 @@ int v2x_uper_encode_bsm(const struct v2x_bsm *bsm, uint8_t *buf, size_t cap);
 
 /*
  * Full-fidelity model.  The struct is defined in v2x/j2735_types.h; it is
- * large (tens of KiB) and fixed-size: allocate it once and reuse it.
+ * large (about 192 KiB) and fixed-size: allocate it once and reuse it.
  */
 struct v2x_j2735_msg;
 
