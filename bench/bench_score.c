@@ -132,6 +132,13 @@ static int score__incident(struct bench_score *sc, json_t *o)
 		in.detectable_ts = 0;
 	else if (ret < 0)
 		return ret;
+	{
+		json_t *t = json_object_get(o, "temp_ids"), *so = json_object_get(o, "sensor_objects");
+
+		in.observed = in.type == V2X_EVT_CONGESTION ||
+			      (json_is_array(t) && json_array_size(t) > 0) ||
+			      (json_is_array(so) && json_array_size(so) > 0);
+	}
 	if (in.lat < -90 || in.lat > 90 || in.lon < -180 || in.lon > 180 ||
 	    in.end_ts < in.start_ts)
 		return V2X_E_RANGE;
@@ -371,7 +378,9 @@ static int is_moving_type(int type)
 static int score__pos_matches(const struct bench_score *sc, const struct bench_incident *in,
 			      const struct bench_evt_pos *p)
 {
-	uint64_t t0 = in->detectable_ts ? in->detectable_ts : in->start_ts;
+	/* A queue may be reported before the truth's own threshold says so. */
+	uint64_t t0 = in->detectable_ts && in->type != V2X_EVT_CONGESTION ?
+		in->detectable_ts : in->start_ts;
 	uint64_t tol = (uint64_t)(sc->cfg.tolerance_s * 1e9);
 	uint64_t w0 = t0 > tol ? t0 - tol : 0;
 	uint64_t w1 = in->end_ts + (uint64_t)(sc->cfg.grace_s * 1e9);
@@ -469,9 +478,11 @@ void bench_score_run(struct bench_score *sc)
 			if (!in->detectable_ts)
 				continue;
 			ts->detectable++;
+			ts->observed += in->observed;
 			if (!in->n_matched)
 				continue;
 			ts->detected++;
+			ts->detected_observed += in->observed;
 			matched_evt_of_detected += in->n_matched;
 			delays[nd++] = ((double)in->first_event_ts - (double)in->detectable_ts) / 1e9;
 		}
@@ -484,6 +495,8 @@ void bench_score_run(struct bench_score *sc)
 		}
 		ts->precision = ts->events ? (double)ts->matched_events / ts->events : NAN;
 		ts->recall = ts->detectable ? (double)ts->detected / ts->detectable : NAN;
+		ts->recall_observed = ts->observed ?
+			(double)ts->detected_observed / ts->observed : NAN;
 		ts->events_per_incident = ts->detected ?
 			(double)matched_evt_of_detected / ts->detected : NAN;
 		ts->ndelay = nd;

@@ -38,6 +38,9 @@ struct bench_incident {
 	uint64_t start_ts, detectable_ts, end_ts; /* ns; detectable 0 = never */
 	double lat, lon;        /* where it became detectable (or started) */
 	int lane, segment;
+	int observed;           /* its road users were in the broker's input
+				 * (temp_ids or sensor_objects not empty);
+				 * congestion always */
 	/* Filled by bench_score_run(). */
 	int n_matched;          /* distinct events matched */
 	uint64_t first_event_ts; /* earliest matched `new` ts */
@@ -71,9 +74,12 @@ struct bench_type_score {
 	int incidents;          /* all incidents of the type in the truth */
 	int detectable;         /* with detectable_ts != 0 */
 	int detected;           /* detectable incidents with >= 1 matched event */
+	int observed;           /* detectable and observed */
+	int detected_observed;  /* of those, detected */
 	int events;             /* distinct event ids of the type */
 	int matched_events;     /* events matched to some incident */
 	double precision, recall; /* NAN when undefined (0/0) */
+	double recall_observed;   /* detected_observed / observed */
 	int ndelay;
 	double delay_p50_s, delay_p90_s, delay_max_s; /* NAN without delays */
 	double events_per_incident; /* matched events / detected incidents */
@@ -134,7 +140,7 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  *
  * An event E of type T matches an incident I of type T when one of E's
  * transitions lies in I's window [w0, w1] and within its radius, where
- * w0 = (detectable_ts or start_ts) - tolerance, w1 = end_ts + grace and
+ * w0 = (detectable_ts, or start_ts when 0 or for congestion) - tolerance, w1 = end_ts + grace and
  * radius = radius_m + move_mps * max(0, t - w0') for the moving types
  * (hard braking, wrong way, speeding, collision risk; w0' is the window
  * start without tolerance; the truth gives the position at detectable_ts);
@@ -142,7 +148,9 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  * incident's segment also counts, and any transition within the window
  * counts (a long incident); for the other types only the first transition
  * (the `new`) counts.  Precision = matched events / distinct events;
- * recall = detected detectable incidents / detectable incidents; delay =
+ * recall = detected detectable incidents / detectable incidents (and the
+ * same over the observed ones only: an incident whose road users neither
+ * sent a BSM nor were seen by a sensor cannot be detected); delay =
  * first matched event's first transition - detectable_ts.
  */
 void bench_score_run(struct bench_score *sc);

@@ -109,7 +109,8 @@ struct step {
 	double wall_s;            /* sim start to sim exit, our clock */
 	/* broker deltas */
 	int have_metrics;
-	double rx, decoded, rejected, rx_dropped;
+	double rx, decoded, rejected;
+	double bl_count, bl_p50_us, bl_p99_us; /* broker's own receive -> ZeroMQ */
 	double drop_ingest, drop_tracks, drop_publish, drop_zmq;
 	double tx_bsm, tx_obj, tx_evt;
 	double events_total;
@@ -133,6 +134,7 @@ struct bench {
 	FILE *events_out;
 	int nsteps;
 	struct step *steps;
+	int score_only;       /* `score`: no load figures */
 };
 
 static void usage(FILE *f)
@@ -580,6 +582,53 @@ static double snap_delta(const struct metrics_snap *a, const struct metrics_snap
 	return snap_sum(b, name, label) - snap_sum(a, name, label);
 }
 
+/*
+ * The broker's own histogram v2x_pipeline_latency_seconds (kernel receive
+ * to handed to ZeroMQ), as the delta of two scrapes: p50 and p99 by linear
+ * interpolation inside the bucket.
+ */
+static void broker_latency(const struct metrics_snap *a, const struct metrics_snap *b,
+			   struct step *st)
+{
+	static const char name[] = "v2x_pipeline_latency_seconds_bucket{le=\"";
+	double le[64], cnt[64];
+	int n = 0;
+
+	st->bl_p50_us = st->bl_p99_us = NAN;
+	for (int i = 0; i < b->n && n < 64; i++) {
+		const char *x = b->series[i];
+
+		if (strncmp(x, name, sizeof(name) - 1))
+			continue;
+		le[n] = strncmp(x + sizeof(name) - 1, "+Inf", 4) ?
+			strtod(x + sizeof(name) - 1, NULL) : INFINITY;
+		cnt[n] = b->value[i] - snap_sum(a, x, NULL);
+		n++;
+	}
+	if (!n || !(cnt[n - 1] > 0))
+		return;
+	st->bl_count = cnt[n - 1];
+	for (int q = 0; q < 2; q++) {
+		double want = (q ? 0.99 : 0.5) * cnt[n - 1], v = NAN;
+
+		for (int i = 0; i < n; i++) {
+			double lo = i ? le[i - 1] : 0, c0 = i ? cnt[i - 1] : 0;
+
+			if (cnt[i] < want)
+				continue;
+			if (isinf(le[i]))
+				v = lo;
+			else
+				v = lo + (le[i] - lo) * (cnt[i] > c0 ? (want - c0) / (cnt[i] - c0) : 1);
+			break;
+		}
+		if (q)
+			st->bl_p99_us = v * 1e6;
+		else
+			st->bl_p50_us = v * 1e6;
+	}
+}
+
 static int wait_healthy(struct bench *b, int timeout_ms)
 {
 	for (int waited = 0; waited < timeout_ms && !stop_requested; waited += 100) {
@@ -927,7 +976,7 @@ static int run_step(struct bench *b, struct step *st, int idx)
 		st->rx = snap_delta(&before, &after, "v2x_rx_datagrams_total", NULL);
 		st->decoded = snap_delta(&before, &after, "v2x_rx_decoded_total", NULL);
 		st->rejected = snap_delta(&before, &after, "v2x_rx_rejected_total", NULL);
-		st->rx_dropped = snap_delta(&before, &after, "v2x_rx_dropped_total", NULL);
+		broker_latency(&before, &after, st);
 		st->drop_ingest = snap_delta(&before, &after, "v2x_stage_dropped_total", "stage=\"ingest\"");
 		st->drop_tracks = snap_delta(&before, &after, "v2x_stage_dropped_total", "stage=\"tracks\"");
 		st->drop_publish = snap_delta(&before, &after, "v2x_stage_dropped_total", "stage=\"publish\"");
@@ -1019,8 +1068,8 @@ static json_t *incidents_json(const struct step *st, uint64_t t0)
 	for (int i = 0; i < st->score.ninc; i++) {
 		const struct bench_incident *in = &st->score.inc[i];
 
-		json_array_append_new(a, json_pack("{s:i,s:s,s:o,s:o,s:o,s:f,s:f,s:i,s:i,s:i,s:o}",
-			"id", in->id, "type", v2x_event_type_name(in->type),
+		json_array_append_new(a, json_pack("{s:i,s:s,s:b,s:o,s:o,s:o,s:f,s:f,s:i,s:i,s:i,s:o}",
+			"id", in->id, "type", v2x_event_type_name(in->type), "observed", in->observed,
 			"start_s", jnum(t0 ? ((double)in->start_ts - (double)t0) / 1e9 : NAN),
 			"detectable_s", jnum(in->detectable_ts && t0 ?
 					     ((double)in->detectable_ts - (double)t0) / 1e9 : NAN),
@@ -1042,11 +1091,13 @@ static json_t *accuracy_json(const struct step *st, int fp_limit)
 		const struct bench_type_score *ts = &sc->type[t];
 
 		json_object_set_new(types, v2x_event_type_name(t),
-			json_pack("{s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o}",
+			json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 				  "incidents", ts->incidents, "detectable", ts->detectable,
-				  "detected", ts->detected, "events", ts->events,
+				  "detected", ts->detected, "observed", ts->observed,
+				  "detected_observed", ts->detected_observed, "events", ts->events,
 				  "matched_events", ts->matched_events,
 				  "precision", jnum(ts->precision), "recall", jnum(ts->recall),
+				  "recall_observed", jnum(ts->recall_observed),
 				  "delay_p50_s", jnum(ts->delay_p50_s),
 				  "delay_p90_s", jnum(ts->delay_p90_s),
 				  "delay_max_s", jnum(ts->delay_max_s),
@@ -1079,9 +1130,11 @@ static json_t *step_json(const struct bench *b, const struct step *st)
 		"wall_s", st->wall_s));
 	if (st->have_metrics) {
 		json_object_set_new(j, "broker", json_pack(
-			"{s:f,s:f,s:f,s:f,s:{s:f,s:f,s:f,s:f},s:{s:f,s:f,s:f},s:f}",
+			"{s:f,s:f,s:f,s:f,s:o,s:o,s:{s:f,s:f,s:f,s:f},s:{s:f,s:f,s:f},s:f}",
 			"rx_datagrams", st->rx, "decoded", st->decoded, "rejected", st->rejected,
-			"rx_dropped", st->rx_dropped,
+			"pipeline_latency_count", st->bl_count,
+			"pipeline_latency_p50_us", jnum(st->bl_p50_us),
+			"pipeline_latency_p99_us", jnum(st->bl_p99_us),
 			"stage_dropped", "ingest", st->drop_ingest, "tracks", st->drop_tracks,
 			"publish", st->drop_publish, "zmq", st->drop_zmq,
 			"tx", "zmq_bsm", st->tx_bsm, "zmq_obj", st->tx_obj, "zmq_evt", st->tx_evt,
@@ -1140,6 +1193,8 @@ static void fmt_num(char *out, size_t cap, double v, const char *fmt)
 
 static void print_summary(const struct bench *b, FILE *f)
 {
+	if (b->score_only)
+		goto accuracy;
 	fprintf(f, "\n%-14s %10s %10s %10s %10s %8s %9s %9s %9s %9s\n", "step", "sent",
 		"broker_rx", "sent/s", "rx/s", "net_loss", "lat", "p50_us", "p99_us", "max_us");
 	for (int i = 0; i < b->nsteps; i++) {
@@ -1158,11 +1213,14 @@ static void print_summary(const struct bench *b, FILE *f)
 			p50, p99, mx);
 		fprintf(f, "%14s decoded=%.0f rejected=%.0f dropped: ingest=%.0f tracks=%.0f "
 			"publish=%.0f zmq=%.0f | tx bsm=%.0f obj=%.0f evt=%.0f | got bsm=%llu "
-			"obj=%llu evt=%llu\n", "", st->decoded, st->rejected, st->drop_ingest,
+			"obj=%llu evt=%llu | broker rx->zmq p50=%.0fus p99=%.0fus\n", "",
+			st->decoded, st->rejected, st->drop_ingest,
 			st->drop_tracks, st->drop_publish, st->drop_zmq, st->tx_bsm, st->tx_obj,
 			st->tx_evt, (unsigned long long)st->got_bsm,
-			(unsigned long long)st->got_obj, (unsigned long long)st->got_evt);
+			(unsigned long long)st->got_obj, (unsigned long long)st->got_evt,
+			st->bl_p50_us, st->bl_p99_us);
 	}
+accuracy:
 	for (int i = 0; i < b->nsteps; i++) {
 		const struct step *st = &b->steps[i];
 
@@ -1170,23 +1228,24 @@ static void print_summary(const struct bench *b, FILE *f)
 			continue;
 		fprintf(f, "\naccuracy (%s): %d incidents, %d distinct events\n", st->label,
 			st->score.ninc, st->score.nevt);
-		fprintf(f, "%-16s %5s %5s %5s %6s %7s %9s %7s %9s %9s %6s\n", "type", "inc",
-			"det", "found", "events", "matched", "precision", "recall", "delay_p50",
-			"delay_p90", "ev/inc");
+		fprintf(f, "%-16s %4s %4s %4s %5s %6s %7s %9s %7s %8s %9s %9s %6s\n", "type",
+			"inc", "det", "obs", "found", "events", "matched", "precision", "recall",
+			"rec_obs", "delay_p50", "delay_p90", "ev/inc");
 		for (int t = 0; t < BENCH_NTYPES; t++) {
 			const struct bench_type_score *ts = &st->score.type[t];
-			char p[16], r[16], d50[16], d90[16], epi[16];
+			char p[16], r[16], ro[16], d50[16], d90[16], epi[16];
 
 			if (!ts->incidents && !ts->events)
 				continue;
 			fmt_num(p, sizeof(p), ts->precision, "%.3f");
 			fmt_num(r, sizeof(r), ts->recall, "%.3f");
+			fmt_num(ro, sizeof(ro), ts->recall_observed, "%.3f");
 			fmt_num(d50, sizeof(d50), ts->delay_p50_s, "%.2fs");
 			fmt_num(d90, sizeof(d90), ts->delay_p90_s, "%.2fs");
 			fmt_num(epi, sizeof(epi), ts->events_per_incident, "%.2f");
-			fprintf(f, "%-16s %5d %5d %5d %6d %7d %9s %7s %9s %9s %6s\n",
-				v2x_event_type_name(t), ts->incidents, ts->detectable, ts->detected,
-				ts->events, ts->matched_events, p, r, d50, d90, epi);
+			fprintf(f, "%-16s %4d %4d %4d %5d %6d %7d %9s %7s %8s %9s %9s %6s\n",
+				v2x_event_type_name(t), ts->incidents, ts->detectable, ts->observed,
+				ts->detected, ts->events, ts->matched_events, p, r, ro, d50, d90, epi);
 		}
 	}
 	fputc('\n', f);
@@ -1316,7 +1375,9 @@ static int write_html(const struct bench *b, const char *path)
 		html_lat_row(f, "bsm/ relay", &st->lat_bsm);
 		html_lat_row(f, "obj/ (rate-limited)", &st->lat_obj);
 		html_lat_row(f, "evt/", &st->lat_evt);
-		fprintf(f, "</table>\n");
+		fprintf(f, "<tr><td>broker histogram (receive to ZeroMQ)</td><td>%.0f</td>"
+			   "<td>%.0f</td><td>-</td><td>%.0f</td><td>-</td><td>-</td></tr></table>\n",
+			st->bl_count, st->bl_p50_us, st->bl_p99_us);
 		html_hist_svg(f, o->relay_bsm ? &st->lat_bsm : &st->lat_obj,
 			      o->relay_bsm ? "bsm/ latency" : "obj/ latency");
 	}
@@ -1331,24 +1392,26 @@ static int write_html(const struct bench *b, const char *path)
 			   "events; match radius %.0f m (+%.0f m/s for moving incidents), congestion "
 			   "%.0f m or same segment, window [detectable - %.1f s, end + %.1f s]</p>"
 			   "<table><tr><th>type</th><th>incidents</th><th>detectable</th>"
-			   "<th>detected</th><th>events</th><th>matched</th><th>precision</th>"
-			   "<th>recall</th><th>delay p50 s</th><th>delay p90 s</th><th>events/incident</th></tr>\n",
+			   "<th>observed</th><th>detected</th><th>events</th><th>matched</th><th>precision</th>"
+			   "<th>recall</th><th>recall (observed)</th><th>delay p50 s</th><th>delay p90 s</th><th>events/incident</th></tr>\n",
 			st->label, sc->ninc, sc->nskipped, sc->nevt, sc->cfg.radius_m,
 			sc->cfg.move_mps, sc->cfg.congestion_radius_m, sc->cfg.tolerance_s,
 			sc->cfg.grace_s);
 		for (int t = 0; t < BENCH_NTYPES; t++) {
 			const struct bench_type_score *ts = &sc->type[t];
-			char p[16], r[16], d50[16], d90[16], epi[16];
+			char p[16], r[16], ro[16], d50[16], d90[16], epi[16];
 
 			fmt_num(p, sizeof(p), ts->precision, "%.3f");
 			fmt_num(r, sizeof(r), ts->recall, "%.3f");
+			fmt_num(ro, sizeof(ro), ts->recall_observed, "%.3f");
 			fmt_num(d50, sizeof(d50), ts->delay_p50_s, "%.2f");
 			fmt_num(d90, sizeof(d90), ts->delay_p90_s, "%.2f");
 			fmt_num(epi, sizeof(epi), ts->events_per_incident, "%.2f");
-			fprintf(f, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td>"
-				   "<td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-				v2x_event_type_name(t), ts->incidents, ts->detectable, ts->detected,
-				ts->events, ts->matched_events, p, r, d50, d90, epi);
+			fprintf(f, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td>"
+				   "<td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+				   "<td>%s</td></tr>\n",
+				v2x_event_type_name(t), ts->incidents, ts->detectable, ts->observed,
+				ts->detected, ts->events, ts->matched_events, p, r, ro, d50, d90, epi);
 		}
 		fprintf(f, "</table><h3>Incidents</h3><table><tr><th>id</th><th>type</th>"
 			   "<th>start s</th><th>detectable s</th><th>end s</th><th>lane</th>"
@@ -1641,6 +1704,7 @@ static int cmd_score(struct opts *o)
 	b.o = o;
 	b.nsteps = 1;
 	b.steps = &st;
+	b.score_only = 1;
 	snprintf(st.label, sizeof(st.label), "score");
 	bench_score_init(&st.score, &o->match);
 	ret = bench_score_load_truth(&st.score, o->truth, &bad);
