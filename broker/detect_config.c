@@ -91,6 +91,7 @@ static const struct key_desc keys[] = {
 	U("detect.congestion", "up_ms", congestion.up_ms, 0, 3600000),
 	U("detect.congestion", "down_ms", congestion.down_ms, 0, 3600000),
 	U("detect.congestion", "min_vehicles", congestion.min_vehicles, 1, 10000),
+	F("detect.congestion", "bin_m", congestion.bin_m, 10, 100000),
 	F("detect.congestion", "exclude_stop_m", congestion.exclude_stop_m, 0, 2000),
 
 	B("detect.collision_risk", "enabled", collision.enabled),
@@ -131,7 +132,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->stopped.enabled = 1;
 	cfg->stopped.speed_mps = 0.5f;
 	cfg->stopped.resume_mps = 2.0f;
-	cfg->stopped.persist_ms = 3000;
+	cfg->stopped.persist_ms = 800;
 	cfg->stopped.queue_zone_m = 80.0f;
 	cfg->stopped.green_grace_ms = 20000;
 	cfg->stopped.jam_lookahead_m = 60.0f;
@@ -146,12 +147,12 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->wrong_way.enabled = 1;
 	cfg->wrong_way.heading_err_deg = 135.0f;
 	cfg->wrong_way.min_speed_mps = 2.5f;
-	cfg->wrong_way.persist_ms = 1500;
+	cfg->wrong_way.persist_ms = 1000;
 
 	cfg->speeding.enabled = 1;
 	cfg->speeding.tolerance_pct = 10.0f;
 	cfg->speeding.tolerance_kph = 5.0f;
-	cfg->speeding.persist_ms = 3000;
+	cfg->speeding.persist_ms = 1000;
 	cfg->speeding.resume_kph = 3.0f;
 
 	cfg->congestion.enabled = 1;
@@ -162,9 +163,10 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->congestion.moderate_density = 40.0f;
 	cfg->congestion.heavy_density = 80.0f;
 	cfg->congestion.hysteresis = 0.05f;
-	cfg->congestion.up_ms = 3000;
+	cfg->congestion.up_ms = 1000;
 	cfg->congestion.down_ms = 5000;
 	cfg->congestion.min_vehicles = 4;
+	cfg->congestion.bin_m = 200.0f;
 	cfg->congestion.exclude_stop_m = 60.0f;
 
 	cfg->collision.enabled = 1;

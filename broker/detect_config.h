@@ -87,7 +87,8 @@ struct detect_config {
 		float hysteresis;         /* ratio margin for stepping down */
 		uint32_t up_ms;           /* a higher level holds this long */
 		uint32_t down_ms;         /* a lower level holds this long */
-		uint32_t min_vehicles;    /* fewer on the segment: free */
+		uint32_t min_vehicles;    /* fewer in a bin: free */
+		float bin_m;              /* segment bin length, metres */
 		float exclude_stop_m;     /* ignore vehicles this close to a
 					   * signalised stop line */
 	} congestion;

@@ -2,11 +2,13 @@
 /*
  * detect_congestion.c - congestion level per road segment.
  *
- * Each vehicle's latest sample counts on its segment (vehicle lanes only,
- * not within exclude_stop_m of a stop line, where a signal queue is normal):
- * running sums per segment of the count, of 1/speed (speeds floored at
- * MIN_SPEED) and of the position, updated incrementally per sample and when
- * a track goes stale.  Every tick, per segment with at least min_vehicles:
+ * Each vehicle's latest sample counts in its segment's bin (bin_m of
+ * distance along the lane; vehicle lanes only, not within exclude_stop_m of
+ * a stop line, where a signal queue is normal): running sums per bin of the
+ * count, of 1/speed (speeds floored at MIN_SPEED) and of the position,
+ * updated incrementally per sample and when a track goes stale.  Bins let a
+ * jam on part of a long segment show instead of being averaged away with
+ * the free-flowing rest.  Every tick, per bin with at least min_vehicles:
  *   space-mean speed v = n / sum(1 / v_i)  (harmonic mean of spot speeds),
  *   ratio r = v / limit, density k = n / (length km * vehicle lanes);
  *   heavy    if r < heavy_ratio    or k >= heavy_density,
@@ -14,8 +16,10 @@
  *   light    if r < light_ratio,   else free.
  * Hysteresis: stepping down is judged with the ratio thresholds raised by
  * `hysteresis` and the density thresholds lowered by that fraction, and a
- * new level must hold up_ms (up) or down_ms (down) before it is taken.  A
- * segment at min_level or above is raised every tick (key = segment id).
+ * The segment's level is that of its worst bin; a new level must hold up_ms
+ * (up) or down_ms (down) before it is taken.  A segment at min_level or
+ * above is raised every tick (key = segment id, position = centroid of the
+ * vehicles of its worst bin).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -27,9 +31,13 @@
 
 #define MIN_SPEED 0.5f
 
-struct seg_state {
+struct bin_state {
 	uint32_t n;
 	double inv_sum, lat_sum, lon_sum;
+};
+
+struct seg_state {
+	uint32_t first_bin, n_bins;
 	uint8_t level, pending;
 	uint64_t pending_since;
 	uint8_t sources;
@@ -42,6 +50,9 @@ struct congestion {
 	const struct roadmap *map; /* the map seg[] was built for */
 	struct seg_state *seg;
 	int n_seg;
+	struct bin_state *bin;
+	uint32_t n_bin;
+	float bin_m;
 	uint64_t generation;       /* bumped on a map change */
 	uint32_t sweep_budget;
 };
@@ -53,14 +64,15 @@ static int is_vehicle(uint8_t cls)
 
 static void uncount(struct congestion *cg, struct det_entry *e)
 {
-	struct seg_state *sg;
+	struct bin_state *sg;
 
 	if (!e->counted)
 		return;
 	e->counted = 0;
-	if (e->aux != cg->generation || e->seg_idx < 0 || e->seg_idx >= cg->n_seg)
+	if (e->aux != cg->generation || e->seg_idx < 0 ||
+	    (uint32_t)e->seg_idx >= cg->n_bin)
 		return;
-	sg = &cg->seg[e->seg_idx];
+	sg = &cg->bin[e->seg_idx];
 	sg->n--;
 	sg->inv_sum -= e->contrib;
 	sg->lat_sum -= e->lat;
@@ -74,11 +86,14 @@ static void on_remove(void *ctx, struct det_entry *e)
 	uncount(ctx, e);
 }
 
-/* Follow a map change: per-segment state sized for the new map. */
+/* Follow a map change: per-segment and per-bin state sized for the map. */
 static int sync_map(struct congestion *cg, const struct roadmap *map)
 {
+	struct roadmap_segment_info si;
 	struct seg_state *seg = NULL;
-	int n;
+	struct bin_state *bin = NULL;
+	uint32_t nb = 0;
+	int n, i;
 
 	if (map == cg->map)
 		return cg->seg != NULL;
@@ -87,10 +102,25 @@ static int sync_map(struct congestion *cg, const struct roadmap *map)
 		seg = calloc((size_t)n, sizeof(*seg));
 		if (!seg)
 			return 0;
+		for (i = 0; i < n; i++) {
+			roadmap_segment_at(map, i, &si);
+			seg[i].first_bin = nb;
+			/* Lanes of a segment differ a little in length: spare bin. */
+			seg[i].n_bins = (uint32_t)(si.length_m / cg->bin_m) + 2;
+			nb += seg[i].n_bins;
+		}
+		bin = calloc(nb, sizeof(*bin));
+		if (!bin) {
+			free(seg);
+			return 0;
+		}
 	}
 	free(cg->seg);
+	free(cg->bin);
 	cg->seg = seg;
 	cg->n_seg = n;
+	cg->bin = bin;
+	cg->n_bin = nb;
 	cg->map = map;
 	cg->generation++;
 	return seg != NULL;
@@ -101,9 +131,11 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 {
 	struct congestion *cg = self;
 	struct roadmap_lane_info li;
-	struct seg_state *sg;
+	struct seg_state *seg;
+	struct bin_state *sg;
 	struct det_entry *e;
 	int created, idx;
+	uint32_t b;
 
 	if (!is_vehicle(s->cls))
 		return;
@@ -122,8 +154,12 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 	idx = roadmap_segment_index(env->map, s->match.segment);
 	if (idx < 0)
 		return;
-	sg = &cg->seg[idx];
-	e->seg_idx = idx;
+	seg = &cg->seg[idx];
+	b = s->match.along_m > 0 ? (uint32_t)(s->match.along_m / cg->bin_m) : 0;
+	if (b >= seg->n_bins)
+		b = seg->n_bins - 1;
+	sg = &cg->bin[seg->first_bin + b];
+	e->seg_idx = (int32_t)(seg->first_bin + b);
 	e->aux = cg->generation;
 	e->contrib = 1.0f / fmaxf(s->speed_mps, MIN_SPEED);
 	e->counted = 1;
@@ -131,9 +167,9 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 	sg->inv_sum += e->contrib;
 	sg->lat_sum += s->lat;
 	sg->lon_sum += s->lon;
-	sg->sources |= s->sources;
+	seg->sources |= s->sources;
 	if (s->sensor_id)
-		sg->sensor_id = s->sensor_id;
+		seg->sensor_id = s->sensor_id;
 }
 
 static int level_of(const struct detect_config *cfg, double ratio,
@@ -164,21 +200,34 @@ static void cg_tick(void *self, struct det_env *env)
 		return;
 	for (i = 0; i < cg->n_seg; i++) {
 		struct seg_state *sg = &cg->seg[i];
+		const struct bin_state *worst = NULL;
 		struct det_candidate c;
-		double ratio, density;
+		double ratio, density, bin_len;
+		uint32_t k;
+		int lu, ld;
 
 		if (roadmap_segment_at(env->map, i, &si) < 0)
 			continue;
-		if (sg->n >= cg->cfg.congestion.min_vehicles && si.speed_limit_mps > 0 &&
-		    sg->inv_sum > 0) {
-			ratio = sg->n / sg->inv_sum / si.speed_limit_mps;
-			density = sg->n / (fmax(si.length_m, 1.0) / 1000.0 *
-					   (si.n_lanes ? si.n_lanes : 1));
-			up = level_of(&cg->cfg, ratio, density, 0.0);
-			down = level_of(&cg->cfg, ratio, density,
-					cg->cfg.congestion.hysteresis);
-		} else {
-			up = down = V2X_CONGESTION_FREE;
+		up = down = V2X_CONGESTION_FREE;
+		bin_len = fmin(cg->bin_m, fmax(si.length_m, 1.0)) / 1000.0;
+		for (k = 0; k < sg->n_bins; k++) {
+			const struct bin_state *bs = &cg->bin[sg->first_bin + k];
+
+			if (bs->n < cg->cfg.congestion.min_vehicles ||
+			    !(si.speed_limit_mps > 0) || !(bs->inv_sum > 0))
+				continue;
+			ratio = bs->n / bs->inv_sum / si.speed_limit_mps;
+			density = bs->n / (bin_len * (si.n_lanes ? si.n_lanes : 1));
+			lu = level_of(&cg->cfg, ratio, density, 0.0);
+			ld = level_of(&cg->cfg, ratio, density,
+				      cg->cfg.congestion.hysteresis);
+			/* The worst bin: highest level, then most vehicles. */
+			if (!worst || lu > up || (lu == up && bs->n > worst->n)) {
+				worst = bs;
+				up = lu;
+			}
+			if (ld > down)
+				down = ld;
 		}
 		if (up > sg->level)
 			target = up;
@@ -196,7 +245,7 @@ static void cg_tick(void *self, struct det_env *env)
 				       cg->cfg.congestion.up_ms :
 				       cg->cfg.congestion.down_ms) * 1000000u)
 			sg->level = sg->pending;
-		if (sg->level < cg->cfg.congestion.min_level || !sg->n)
+		if (sg->level < cg->cfg.congestion.min_level || !worst || !worst->n)
 			continue;
 		memset(&c, 0, sizeof(c));
 		c.type = V2X_EVT_CONGESTION;
@@ -206,11 +255,11 @@ static void cg_tick(void *self, struct det_env *env)
 		c.sensor_id = sg->sensor_id;
 		c.key = (uint64_t)(uint32_t)si.segment_id;
 		c.t_ns = now;
-		c.lat = (int32_t)llround(sg->lat_sum / sg->n);
-		c.lon = (int32_t)llround(sg->lon_sum / sg->n);
+		c.lat = (int32_t)llround(worst->lat_sum / worst->n);
+		c.lon = (int32_t)llround(worst->lon_sum / worst->n);
 		c.lane = -1;
 		c.segment = si.segment_id;
-		c.confidence = sg->n >= 2 * cg->cfg.congestion.min_vehicles ?
+		c.confidence = worst->n >= 2 * cg->cfg.congestion.min_vehicles ?
 			0.9f : 0.7f;
 		env->raise(env->owner, &c);
 	}
@@ -224,6 +273,7 @@ static void cg_free(void *self)
 		return;
 	detect__lanes_free(cg->dl);
 	free(cg->seg);
+	free(cg->bin);
 	free(cg);
 }
 
@@ -251,6 +301,7 @@ struct detector detect_congestion_new(const struct detect_config *cfg)
 		return d;
 	}
 	cg->cfg = *cfg;
+	cg->bin_m = cfg->congestion.bin_m > 10 ? cfg->congestion.bin_m : 10;
 	cg->generation = 1;
 	cg->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
 	d.ops = &cg_ops;

@@ -42,7 +42,7 @@ static void test_stopped_raised_and_cleared(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	const struct v2x_event *e;
-	double x = 600, t;
+	double x = 600, t, p;
 	uint64_t id;
 	int i;
 
@@ -62,8 +62,9 @@ static void test_stopped_raised_and_cleared(void **state)
 	}
 	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
 	t = first_at(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
-	/* Stopped at 5 s, persistence 3 s: raised within 1 s of 8 s. */
-	assert_true(t >= 8.0 && t <= 9.0);
+	/* Stopped at 5 s: raised within 1 s after the persistence. */
+	p = 5.0 + f->cfg.stopped.persist_ms / 1000.0;
+	assert_true(t >= p && t <= p + 1.0);
 	e = fx_first(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
 	assert_int_equal(e->lane, 3);
 	assert_int_equal(e->segment, 11);
@@ -88,10 +89,13 @@ static void test_stopped_raised_and_cleared(void **state)
 static void test_stopped_with_slow_sender_clock(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
+	struct detect_config cfg;
 	int i;
 
 	(void)state;
-	assert_int_equal(fx_init(f, NULL), 0);
+	detect_config_defaults(&cfg);
+	cfg.stopped.persist_ms = 3000;
+	assert_int_equal(fx_init(f, &cfg), 0);
 	f->half_rate_sender = 1;
 	for (i = 0; i < 400; i++) {
 		fx_sample(f, 1, CAR, 800, -1.75, 0.0f, 90, V2X_SRC_V2X);
@@ -99,8 +103,8 @@ static void test_stopped_with_slow_sender_clock(void **state)
 	}
 	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
 	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_CLEARED), 0);
-	/* 3 s of sender time = 6 s of tick clock. */
-	assert_true(f->out[0].ts_ns - T0 <= 4 * SEC);
+	/* Persistence in sender time (half the tick clock), then 1 s. */
+	assert_true(f->out[0].ts_ns - T0 <= f->cfg.stopped.persist_ms * MS + SEC);
 	fx_fini(f);
 	free(f);
 }
@@ -196,7 +200,8 @@ static void test_jam_is_congestion_not_stopped(void **state)
 	assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW), 1);
 	assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_CLEARED), 0);
 	/* Raised within 1 s after up_ms (3 s) from the start. */
-	assert_true(first_at(f, V2X_EVT_CONGESTION, V2X_EVT_NEW) <= 4.1);
+	assert_true(first_at(f, V2X_EVT_CONGESTION, V2X_EVT_NEW) <=
+		    f->cfg.congestion.up_ms / 1000.0 + 1.1);
 	fx_fini(f);
 	free(f);
 }
@@ -361,7 +366,7 @@ static void test_wrong_way_with_noise(void **state)
 	}
 	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
 	t = first_at(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW);
-	assert_true(t <= 1.5 + 1.0);
+	assert_true(t <= f->cfg.wrong_way.persist_ms / 1000.0 + 1.0);
 	e = fx_first(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW);
 	assert_int_equal(e->lane, 3);
 	assert_int_equal(e->severity, 7);
@@ -434,7 +439,8 @@ static void test_speeding_sustained(void **state)
 	}
 	assert_int_equal(fx_count(f, V2X_EVT_SPEEDING, V2X_EVT_NEW), 1);
 	t = first_at(f, V2X_EVT_SPEEDING, V2X_EVT_NEW);
-	assert_true(t >= 3.0 && t <= 4.0);
+	assert_true(t >= f->cfg.speeding.persist_ms / 1000.0 &&
+		    t <= f->cfg.speeding.persist_ms / 1000.0 + 1.0);
 	assert_int_equal(fx_first(f, V2X_EVT_SPEEDING, V2X_EVT_NEW)->severity, 3);
 	assert_int_equal(fx_count(f, V2X_EVT_SPEEDING, V2X_EVT_CLEARED), 1);
 	fx_fini(f);
@@ -445,13 +451,16 @@ static void test_speeding_brief_not_raised(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	double x = 510;
-	int i;
+	int i, brief;
 
 	(void)state;
 	assert_int_equal(fx_init(f, NULL), 0);
+	brief = (int)(f->cfg.speeding.persist_ms / 100) - 3;
+	assert_true(brief > 0);
 	for (i = 0; i < 200; i++) {
-		/* 2 s above the limit every 6 s. */
-		float v = (i % 60) < 20 ? 18.0f : 13.0f;
+		/* Above the limit for 0.3 s less than the persistence, every
+		 * 6 s. */
+		float v = (i % 60) < brief ? 18.0f : 13.0f;
 
 		x += v * 0.1;
 		if (x > 990)
@@ -573,7 +582,8 @@ static void test_pedestrian_on_road(void **state)
 	}
 	assert_int_equal(fx_count(f, V2X_EVT_VRU_ON_ROAD, V2X_EVT_NEW), 1);
 	t = first_at(f, V2X_EVT_VRU_ON_ROAD, V2X_EVT_NEW);
-	assert_true(t >= 3.0 && t <= 4.0);
+	assert_true(t >= 2.0 + f->cfg.vru.persist_ms / 1000.0 &&
+		    t <= 3.0 + f->cfg.vru.persist_ms / 1000.0);
 	e = fx_first(f, V2X_EVT_VRU_ON_ROAD, V2X_EVT_NEW);
 	assert_int_equal(e->lane, 3);
 	assert_int_equal(e->segment, 11);
