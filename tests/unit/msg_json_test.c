@@ -206,8 +206,22 @@ static void test_nospace(void **state)
 	char text[BUF];
 
 	(void)state;
-	for (int k = 0; k < 30; k++) {
-		gen_any(&r, &m);
+	for (int k = 0; k < 24; k++) {
+		/* Small frames of every type: each cap below is one call. */
+		switch (k % 4) {
+		case 0:
+			gen_bsm(&r, &m);
+			break;
+		case 1:
+			gen_objects(&r, &m, 4);
+			break;
+		case 2:
+			gen_spat(&r, &m);
+			break;
+		default:
+			gen_event(&r, &m);
+			break;
+		}
 		int n = v2x_msg_to_json(&m, text, sizeof(text));
 		assert_true(n > 0);
 		/* n + 1 octets (with the NUL) fit; anything less does not. */
