@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""v2x-sim end to end: the command line contract, determinism by seed (the
+same bytes twice), what the datagrams contain (msgCnt, secMark, TemporaryID,
+frame types; UPER checked with v2x-codec), UDP delivery to both targets,
+the map command, SUMO replay of a small FCD trace and net, errors."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+import msgpack
+
+BUILD = os.environ.get("V2X_BUILD_DIR", "build")
+SIM = os.path.join(BUILD, "sim", "v2x-sim")
+CODEC = os.path.join(BUILD, "codecs", "v2x-codec")
+START = 1767225600 * 10**9
+FAILS = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILS.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def run(args, expect=0, timeout=240):
+    p = subprocess.run([SIM] + args, capture_output=True, timeout=timeout)
+    err = p.stderr.decode(errors="replace")
+    for bad in ("runtime error", "AddressSanitizer", "LeakSanitizer"):
+        if bad in err:
+            check(False, "sanitizer report from %s: %s" % (args, err[-2000:]))
+    check(p.returncode == expect,
+          "exit %d (want %d) for %s: %s" % (p.returncode, expect, " ".join(args), err[-600:]))
+    return err
+
+
+def read_capture(path):
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    i = 0
+    while i < len(data):
+        n = int.from_bytes(data[i:i + 4], "big")
+        ch = data[i + 4]
+        out.append((ch, data[i + 5:i + 5 + n]))
+        i += 5 + n
+    check(i == len(data), "capture ends cleanly")
+    return out
+
+
+def truth_lines(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_determinism_and_content(tmp):
+    base = ["run", "--scenario", "grid", "--grid", "2x2", "--vehicles", "200", "--duration", "30",
+            "--max", "--no-send", "--start-ts", str(START), "--encoding", "msgpack",
+            "--incidents", "7", "--penetration", "0.7"]
+    caps = []
+    truths = []
+    for seed, tag in (("5", "a"), ("5", "b"), ("6", "c")):
+        cap = os.path.join(tmp, "cap_" + tag)
+        tr = os.path.join(tmp, "truth_" + tag)
+        run(base + ["--seed", seed, "--capture", cap, "--truth-out", tr])
+        caps.append(open(cap, "rb").read())
+        truths.append(open(tr, "rb").read())
+    check(caps[0] == caps[1] and len(caps[0]) > 100000, "same seed gives identical datagrams")
+    check(truths[0] == truths[1], "same seed gives identical ground truth")
+    check(caps[0] != caps[2], "another seed gives other datagrams")
+
+    frames = read_capture(os.path.join(tmp, "cap_a"))
+    kinds = {}
+    last_cnt = {}
+    for ch, payload in frames:
+        m = msgpack.unpackb(payload, raw=False)
+        kinds[m["t"]] = kinds.get(m["t"], 0) + 1
+        if m["t"] == "bsm":
+            check(ch == 0, "BSMs go to the BSM target")
+            check(m["sec"] == (m["ts"] // 10**6) % 60000, "secMark is ms in the minute of ts")
+            check(30.0 < m["lat"] < 31.2 and 113.7 < m["lon"] < 114.9, "BSM position near the reference")
+            prev = last_cnt.get(m["id"])
+            if prev is not None:
+                check(m["cnt"] == (prev + 1) % 128, "msgCnt increments mod 128")
+            last_cnt[m["id"]] = m["cnt"]
+        else:
+            check(ch == 1, "objects and SPaT go to the sensors target")
+            check(len(payload) <= 1472, "sensor frames fit one datagram")
+    check(kinds.get("bsm", 0) > 10000, "BSMs emitted")
+    check(kinds.get("objects", 0) > 100, "sensor frames emitted")
+    check(kinds.get("spat", 0) == 4 * 300, "SPaT at 10 Hz from each of 4 controllers")
+    lines = truth_lines(os.path.join(tmp, "truth_a"))
+    check(lines[0]["kind"] == "run" and lines[0]["seed"] == 5 and lines[0]["start_ts"] == START,
+          "truth header")
+    check(lines[-1]["kind"] == "summary" and lines[-1]["bsm"] == kinds.get("bsm"),
+          "truth summary counts what was emitted")
+    types = {l["type"] for l in lines if l["kind"] in ("incident", "incident_skipped")}
+    check(len(types) == 7, "all seven incident types scheduled: %s" % sorted(types))
+
+
+def test_uper_decodes(tmp):
+    cap = os.path.join(tmp, "cap_uper")
+    run(["run", "--scenario", "highway", "--vehicles", "50", "--duration", "3", "--max",
+         "--no-send", "--start-ts", str(START), "--capture", cap])
+    bsms = [p for ch, p in read_capture(cap) if ch == 0]
+    check(len(bsms) == 50 * 30, "UPER BSMs: 10 Hz per vehicle")
+    if not os.path.exists(CODEC):
+        return
+    hexes = "\n".join(p.hex() for p in bsms[:300]) + "\n"
+    p = subprocess.run([CODEC, "decode", "--from", "uper", "--hex"], input=hexes.encode(),
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0, "v2x-codec decodes every UPER BSM: %s" % p.stderr[-400:])
+    out = [json.loads(l) for l in p.stdout.decode().splitlines() if l.strip()]
+    check(len(out) == 300 and all(o.get("messageId") == 20 for o in out), "MessageFrame BSM")
+
+
+def udp_pair():
+    for _ in range(50):
+        a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        a.bind(("127.0.0.1", 0))
+        port = a.getsockname()[1]
+        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            b.bind(("127.0.0.1", port + 1))
+            return a, b, port
+        except OSError:
+            a.close()
+            b.close()
+    raise RuntimeError("no consecutive UDP ports")
+
+
+def test_udp(tmp):
+    a, b, port = udp_pair()
+    for s in (a, b):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        s.settimeout(0.5)
+    got = {"a": 0, "b": 0}
+
+    def drain(sock, key):
+        while True:
+            try:
+                sock.recv(65536)
+                got[key] += 1
+            except socket.timeout:
+                return
+
+    ta = threading.Thread(target=drain, args=(a, "a"))
+    tb = threading.Thread(target=drain, args=(b, "b"))
+    ta.start()
+    tb.start()
+    tr = os.path.join(tmp, "truth_udp")
+    run(["run", "--scenario", "intersection", "--vehicles", "60", "--duration", "5",
+         "--speed", "10", "--target", "127.0.0.1:%d" % port, "--truth-out", tr,
+         "--encoding", "msgpack"])
+    ta.join()
+    tb.join()
+    summ = truth_lines(tr)[-1]
+    check(got["a"] == summ["bsm"], "every BSM arrived (%d of %d)" % (got["a"], summ["bsm"]))
+    check(got["b"] >= summ["spat"], "SPaT and sensor frames arrived on port+1")
+
+
+def test_map_and_errors(tmp):
+    out = os.path.join(tmp, "map.geojson")
+    run(["map", "--scenario", "intersection", "--lanes", "3", "--out", out])
+    m = json.load(open(out))
+    kinds = [f["properties"]["kind"] for f in m["features"]]
+    check(kinds.count("stop_line") == 12, "3-lane intersection map: 12 stop lines")
+    check(m["reference"] == {"lat": 30.5928, "lon": 114.3055}, "map reference")
+    err = run(["run", "--scenario", "intersection", "--vehicles", "5000000", "--no-send"], expect=1)
+    check("cannot hold" in err, "impossible scenario says why")
+    err = run(["run", "--scenario", "nowhere"], expect=2)
+    check("unknown scenario" in err, "unknown scenario")
+    run(["run", "--incident", "fire@10"], expect=2)
+    run(["run", "--target", "nocolon"], expect=1)
+    run(["run", "--sensor", "range=-1"], expect=2)
+
+
+FCD = """<?xml version="1.0"?>
+<fcd-export>
+  <timestep time="0.00">
+    <vehicle id="v0" x="114.3055" y="30.5928" angle="90" type="car" speed="10" pos="1" lane="e_0" slope="0"/>
+    <vehicle id="v1" x="114.3060" y="30.5930" angle="180" type="car" speed="12" pos="1" lane="e_0" slope="0"/>
+  </timestep>
+  <timestep time="0.10">
+    <vehicle id="v0" x="114.30551" y="30.5928" angle="90" type="car" speed="10" pos="2" lane="e_0" slope="0"/>
+  </timestep>
+</fcd-export>
+"""
+
+NET = """<net><location netOffset="0.00,0.00" convBoundary="0,0,100,0" projParameter="!"/>
+<edge id="e"><lane id="e_0" index="0" speed="13.89" length="100" shape="0.00,0.00 100.00,0.00"/></edge></net>
+"""
+
+
+def test_replay(tmp):
+    fcd = os.path.join(tmp, "t.fcd.xml")
+    net = os.path.join(tmp, "t.net.xml")
+    cap = os.path.join(tmp, "cap_replay")
+    out = os.path.join(tmp, "net.geojson")
+    open(fcd, "w").write(FCD)
+    open(net, "w").write(NET)
+    run(["replay", "--fcd", fcd, "--net", net, "--map-out", out, "--no-send", "--capture", cap,
+         "--encoding", "msgpack", "--start-ts", str(START), "--max"])
+    frames = [msgpack.unpackb(p, raw=False) for _, p in read_capture(cap)]
+    check(len(frames) == 3, "one BSM per FCD record")
+    check(frames[2]["ts"] == START + 100000000 and frames[2]["id"] == frames[0]["id"],
+          "trace time and a stable id")
+    check(abs(frames[0]["lat"] - 30.5928) < 1e-7 and frames[0]["speed"] == 500, "FCD values")
+    m = json.load(open(out))
+    check(len(m["features"]) == 1 and m["features"][0]["properties"]["speed_limit_kph"] == 50.0,
+          "net converted")
+    run(["replay", "--fcd", os.path.join(tmp, "missing.xml"), "--no-send"], expect=1)
+
+
+def test_sumo(tmp):
+    """On a trace that SUMO itself produces, if SUMO is installed."""
+    sumo = None
+    for d in os.environ.get("PATH", "").split(":"):
+        if os.path.exists(os.path.join(d, "sumo")) and os.path.exists(os.path.join(d, "netgenerate")):
+            sumo = d
+    if not sumo:
+        print("sumo not installed: SUMO-produced trace part skipped", file=sys.stderr)
+        return
+    net = os.path.join(tmp, "grid.net.xml")
+    subprocess.run([os.path.join(sumo, "netgenerate"), "--grid", "--grid.number", "3",
+                    "--grid.length", "200", "--proj.utm", "true", "--output-file", net,
+                    "--offset.x", "0", "--offset.y", "0", "--proj", "+proj=utm +zone=50 +ellps=WGS84 +datum=WGS84 +units=m +no_defs",
+                    ], check=True, capture_output=True, timeout=120)
+    routes = os.path.join(tmp, "r.rou.xml")
+    open(routes, "w").write('<routes><flow id="f" begin="0" end="60" period="2" from="A0A1" to="C2C1"/></routes>')
+    fcd = os.path.join(tmp, "sumo.fcd.xml")
+    p = subprocess.run([os.path.join(sumo, "sumo"), "-n", net, "-r", routes, "--end", "120",
+                        "--fcd-output", fcd, "--fcd-output.geo", "true", "--no-step-log"],
+                       capture_output=True, timeout=300)
+    if p.returncode != 0:
+        # The route may not exist in this SUMO's grid naming; try random trips.
+        subprocess.run([os.path.join(sumo, "sumo"), "-n", net, "--end", "60",
+                        "--fcd-output", fcd, "--fcd-output.geo", "true"],
+                       capture_output=True, timeout=300)
+    if not os.path.exists(fcd):
+        check(False, "SUMO produced no trace: %s" % p.stderr[-500:])
+        return
+    out = os.path.join(tmp, "sumo.geojson")
+    cap = os.path.join(tmp, "cap_sumo")
+    run(["replay", "--fcd", fcd, "--net", net, "--map-out", out, "--no-send", "--max",
+         "--capture", cap, "--encoding", "msgpack"])
+    m = json.load(open(out))
+    check(len(m["features"]) > 10, "SUMO net converted")
+    lon0, lat0 = m["features"][0]["geometry"]["coordinates"][0]
+    frames = [msgpack.unpackb(p, raw=False) for _, p in read_capture(cap)]
+    check(len(frames) > 0, "SUMO trace replayed")
+    for f in frames[:200]:
+        check(abs(f["lat"] - lat0) < 0.05 and abs(f["lon"] - lon0) < 0.05,
+              "trace and map agree on where the network is")
+
+
+def main():
+    if not os.path.exists(SIM):
+        print("v2x-sim not built", file=sys.stderr)
+        return 77
+    with tempfile.TemporaryDirectory() as tmp:
+        for t in (test_determinism_and_content, test_uper_decodes, test_udp, test_map_and_errors,
+                  test_replay, test_sumo):
+            t(tmp)
+    if FAILS:
+        print("%d failure(s)" % len(FAILS), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
