@@ -28,11 +28,11 @@
  *   then +1 per new track, so ids also stay unique across restarts (unless
  *   more than a million tracks per second are created for a long time).
  *
- * Memory: sizeof(struct track) is 2,528 bytes (TRACK_HIST = 50 samples of
- * 48 bytes, i.e. 5 s at 10 Hz, + 128 bytes of state); with the dense record
+ * Memory: sizeof(struct track) is 2,536 bytes (TRACK_HIST = 50 samples of
+ * 48 bytes, i.e. 5 s at 10 Hz, + 136 bytes of state); with the dense record
  * (48 B), the index (2-4 slots of 16 B) and grid (1-2 buckets of 4 B) and
- * the free list (4 B) the table costs about 2.65 KB per track of capacity:
- * about 265 MB for 100,000 tracks.  Pages of never-used tracks are not
+ * the free list (4 B) the table costs about 2.64 KB per track of capacity:
+ * about 264 MB for 100,000 tracks.  Pages of never-used tracks are not
  * resident (anonymous mmap, zero-filled on first touch).
  *
  * Units: BSM raw J2735 values are converted: speed 0.02 m/s, heading
