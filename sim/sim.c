@@ -838,7 +838,7 @@ static void world__bsms(struct sim_world *w, const struct sim_sink *sink)
 
 	if (w->cfg.rate > 0) {
 		/* Fixed rate: exactly rate messages per sim second, cycling. */
-		uint64_t due = (uint64_t)((double)(w->step + 1) * w->cfg.rate * SIM_DT + 0.5);
+		uint64_t due = (uint64_t)((double)w->step * w->cfg.rate * SIM_DT + 0.5);
 		uint64_t n = due - w->rate_acc;
 		uint64_t k = 0;
 

@@ -393,6 +393,62 @@ static void test_growth(void **state)
 	free(cfg);
 }
 
+static void count_bsm(void *ctx, const struct v2x_bsm *b)
+{
+	(void)b;
+	(*(uint64_t *)ctx)++;
+}
+
+/* --rate: exactly that many BSMs per sim second, whatever the fleet. */
+static void test_rate_mode(void **state)
+{
+	struct sim_config *cfg = config(SIM_SCN_HIGHWAY, 300, 40);
+	struct sim_world *w;
+	uint64_t n = 0;
+	struct sim_sink sink = { &n, count_bsm, NULL, NULL, NULL };
+
+	(void)state;
+	cfg->rate = 12345;
+	w = world(cfg);
+	for (int i = 0; i < 100; i++)
+		sim_world_step(w, &sink);
+	assert_int_equal(n, 123450);
+	sim_world_free(w);
+	free(cfg);
+}
+
+/* TemporaryID changes every 5 minutes, at a random phase per vehicle. */
+static void test_temp_id_rotation(void **state)
+{
+	struct sim_config *cfg = config(SIM_SCN_HIGHWAY, 100, 40);
+	struct sim_world *w;
+	uint32_t *last;
+	int *changes;
+
+	(void)state;
+	cfg->length = 100000; /* nobody leaves in 700 s */
+	w = world(cfg);
+	last = calloc((size_t)w->nveh, sizeof(*last));
+	changes = calloc((size_t)w->nveh, sizeof(*changes));
+	assert_non_null(last);
+	assert_non_null(changes);
+	for (int i = 0; i < 7000; i++) {
+		sim_world_step(w, NULL);
+		for (int k = 0; k < w->nveh; k++) {
+			if (i > 0 && w->veh[k].temp_id != last[k])
+				changes[k]++;
+			last[k] = w->veh[k].temp_id;
+		}
+	}
+	assert_int_equal(w->ctr.exited, 0);
+	for (int k = 0; k < w->nveh; k++)
+		assert_true(changes[k] >= 2 && changes[k] <= 3);
+	free(last);
+	free(changes);
+	sim_world_free(w);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +460,8 @@ int main(void)
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_penetration),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_rate_mode),
+		cmocka_unit_test(test_temp_id_rotation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
