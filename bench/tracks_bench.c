@@ -114,6 +114,12 @@ int main(int argc, char **argv)
 	       (t1 - t0) / 100000, found / 100000);
 
 	t0 = now_ns();
+	for (int k = 0; k < 100; k++)
+		track_table_expire(tt, now, 1000000000ULL, NULL, NULL);
+	t1 = now_ns();
+	printf("expiry pass with nothing to expire: %.1f us\n", (t1 - t0) / 100 / 1e3);
+
+	t0 = now_ns();
 	printf("expire all: %d tracks", track_table_expire(tt, now + 10000000000ULL,
 							   1000000000ULL, NULL, NULL));
 	t1 = now_ns();
