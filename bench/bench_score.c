@@ -331,6 +331,20 @@ int bench_score_add_event(struct bench_score *sc, uint64_t id, int type, int sta
 }
 
 /*
+ * bench_score_set_sources() - see bench_score.h.
+ */
+int bench_score_set_sources(struct bench_score *sc, uint64_t id, const char *sources)
+{
+	int slot = score__find(sc, id, 0);
+
+	if (slot < 0)
+		return -ENOENT;
+	if (!sc->evt[slot].sources[0])
+		snprintf(sc->evt[slot].sources, sizeof(sc->evt[slot].sources), "%s", sources);
+	return 0;
+}
+
+/*
  * bench_score_add_event_json() - see bench_score.h.
  */
 int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t len)
@@ -360,6 +374,20 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
 	ret = bench_score_add_event(sc, id, v2x_event_type_from_name(tname),
 				    v2x_event_status_from_name(sname), ts, lat, lon, lane,
 				    segment);
+	{
+		json_t *src = json_object_get(o, "sources");
+		char srcs[40] = "";
+		size_t i, n = 0;
+		json_t *v;
+
+		json_array_foreach(src, i, v) {
+			if (json_is_string(v) && n + strlen(json_string_value(v)) + 2 < sizeof(srcs))
+				n += (size_t)snprintf(srcs + n, sizeof(srcs) - n, "%s%s", n ? "," : "",
+						      json_string_value(v));
+		}
+		if (ret == 0 && srcs[0])
+			bench_score_set_sources(sc, id, srcs);
+	}
 	json_decref(o);
 	return ret;
 out:

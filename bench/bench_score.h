@@ -64,6 +64,7 @@ struct bench_event {
 	uint64_t first_ts, last_ts; /* ts of first / last transition */
 	int npos;              /* transitions kept (the first BENCH_EVT_POS_MAX) */
 	int ntransitions;
+	char sources[40];      /* of the first transition, e.g. "v2x,sensor:3" */
 	struct bench_evt_pos pos[BENCH_EVT_POS_MAX];
 	/* Filled by bench_score_run(). */
 	int matched_incident;  /* incident id, or -1 */
@@ -127,6 +128,12 @@ int bench_score_load_truth(struct bench_score *sc, const char *path, int *bad_li
  */
 int bench_score_add_event(struct bench_score *sc, uint64_t id, int type, int status,
 			  uint64_t ts, double lat, double lon, int lane, int segment);
+
+/*
+ * bench_score_set_sources() - remember the sources text of event id (kept
+ * from its first transition; informational).  Returns 0 or -ENOENT.
+ */
+int bench_score_set_sources(struct bench_score *sc, uint64_t id, const char *sources);
 
 /*
  * bench_score_add_event_json() - one event transition as a JSON object

@@ -702,7 +702,7 @@ static int mp_str(const msgpack_object *v, char *out, size_t cap)
 /* The fields of a frame that the benchmark uses. */
 struct frame {
 	uint64_t ts, id;
-	char type[24], status[12], level[12];
+	char type[24], status[12], level[12], sources[40];
 	double lat, lon;
 	int lane, segment, severity;
 	int have_ts;
@@ -743,6 +743,22 @@ static int frame_parse(const char *buf, size_t len, msgpack_zone *zone, struct f
 			mp_int(&kv->val, &fr->segment);
 		else if (mp_key_is(kv, "severity"))
 			mp_int(&kv->val, &fr->severity);
+		else if (mp_key_is(kv, "sources") && kv->val.type == MSGPACK_OBJECT_ARRAY) {
+			size_t n = 0;
+
+			for (uint32_t k = 0; k < kv->val.via.array.size; k++) {
+				const msgpack_object *x = &kv->val.via.array.ptr[k];
+
+				if (x->type != MSGPACK_OBJECT_STR ||
+				    n + x->via.str.size + 2 >= sizeof(fr->sources))
+					continue;
+				if (n)
+					fr->sources[n++] = ',';
+				memcpy(fr->sources + n, x->via.str.ptr, x->via.str.size);
+				n += x->via.str.size;
+				fr->sources[n] = '\0';
+			}
+		}
 	}
 	return fr->have_ts ? 0 : V2X_E_MISSING;
 }
@@ -755,13 +771,29 @@ static void on_event_frame(struct bench *b, struct step *st, const struct frame 
 	if (bench_score_add_event(&st->score, fr->id, type, status, fr->ts, fr->lat, fr->lon,
 				  fr->lane, fr->segment) < 0)
 		st->bad_payload++;
-	if (b->events_out)
+	else if (fr->sources[0])
+		bench_score_set_sources(&st->score, fr->id, fr->sources);
+	if (b->events_out) {
+		char src[96] = "";
+		size_t n = 0;
+		const char *p = fr->sources;
+
+		/* Source tokens are [a-z0-9:]; quote each one. */
+		while (*p && n + 8 < sizeof(src)) {
+			size_t k = strcspn(p, ",");
+
+			n += (size_t)snprintf(src + n, sizeof(src) - n, "%s\"%.*s\"", n ? "," : "",
+					      (int)k, p);
+			p += k + (p[k] == ',');
+		}
 		fprintf(b->events_out,
 			"{\"t\":\"event\",\"ts\":%llu,\"id\":%llu,\"type\":\"%s\",\"status\":\"%s\","
-			"\"severity\":%d,\"lat\":%.7f,\"lon\":%.7f,\"lane\":%d,\"segment\":%d%s%s%s}\n",
+			"\"severity\":%d,\"lat\":%.7f,\"lon\":%.7f,\"lane\":%d,\"segment\":%d,"
+			"\"sources\":[%s]%s%s%s}\n",
 			(unsigned long long)fr->ts, (unsigned long long)fr->id, fr->type,
-			fr->status, fr->severity, fr->lat, fr->lon, fr->lane, fr->segment,
+			fr->status, fr->severity, fr->lat, fr->lon, fr->lane, fr->segment, src,
 			fr->level[0] ? ",\"level\":\"" : "", fr->level, fr->level[0] ? "\"" : "");
+	}
 }
 
 /* Receive everything queued on the SUB socket; returns messages taken. */
@@ -1051,8 +1083,9 @@ static json_t *fp_json(const struct step *st, int limit, uint64_t t0)
 
 		if (e->matched_incident >= 0)
 			continue;
-		json_array_append_new(a, json_pack("{s:I,s:s,s:o,s:f,s:f,s:i,s:i,s:i}",
+		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:o,s:f,s:f,s:i,s:i,s:i}",
 			"id", (json_int_t)e->id, "type", v2x_event_type_name(e->type),
+			"sources", e->sources,
 			"t_s", jnum(t0 && e->first_ts >= t0 ? (double)(e->first_ts - t0) / 1e9 : NAN),
 			"lat", e->pos[0].lat, "lon", e->pos[0].lon, "lane", e->pos[0].lane,
 			"segment", e->pos[0].segment, "transitions", e->ntransitions));
@@ -1437,7 +1470,7 @@ static int write_html(const struct bench *b, const char *path)
 		}
 		fprintf(f, "</table><h3>False positives (first %d)</h3><table><tr><th>id</th>"
 			   "<th>type</th><th>t s</th><th>lat</th><th>lon</th><th>lane</th>"
-			   "<th>segment</th><th>transitions</th></tr>\n", o->fp_list);
+			   "<th>segment</th><th>transitions</th><th>sources</th></tr>\n", o->fp_list);
 		for (int j = 0; j < sc->nevt && n < o->fp_list; j++) {
 			const struct bench_event *e = &sc->evt[j];
 
@@ -1445,11 +1478,11 @@ static int write_html(const struct bench *b, const char *path)
 				continue;
 			n++;
 			fprintf(f, "<tr><td>%llu</td><td>%s</td><td>%.1f</td><td>%.7f</td>"
-				   "<td>%.7f</td><td>%d</td><td>%d</td><td>%d</td></tr>\n",
+				   "<td>%.7f</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td></tr>\n",
 				(unsigned long long)e->id, v2x_event_type_name(e->type),
 				((double)e->first_ts - (double)sc->run_start_ts) / 1e9,
 				e->pos[0].lat, e->pos[0].lon, e->pos[0].lane, e->pos[0].segment,
-				e->ntransitions);
+				e->ntransitions, e->sources);
 		}
 		fprintf(f, "</table>\n");
 	}
