@@ -167,7 +167,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->congestion.down_ms = 5000;
 	cfg->congestion.min_vehicles = 4;
 	cfg->congestion.bin_m = 200.0f;
-	cfg->congestion.exclude_stop_m = 60.0f;
+	cfg->congestion.exclude_stop_m = 150.0f;
 
 	cfg->collision.enabled = 1;
 	cfg->collision.ttc_s = 1.5f;
