@@ -12,7 +12,9 @@
  *   5. in flight at shutdown: events sent to a server that never
  *      acknowledges them, restart, real server on the same URI: delivered;
  *   6. the same without a restart: the server lost the session while
- *      events were in flight: delivered.
+ *      events were in flight: delivered;
+ *   7. TLS (ssl://, certificates made with the openssl tool): delivered
+ *      with the right CA file, no connection with a foreign one.
  * Exit 0 pass, 77 skip (no mosquitto / mosquitto_sub), 1 fail.
  *
  * The subscriber (mosquitto_sub) holds a persistent session (-c, QoS 1) and
@@ -51,6 +53,7 @@ static int port;
 static pid_t broker_pid = -1, sub_pid = -1;
 static char sub_file[300];
 static int failures;
+static char tls_ca[300];    /* when set: Mosquitto and its clients use TLS */
 
 #define CHECK(cond, ...)                                                       \
 	do {                                                                   \
@@ -150,6 +153,9 @@ static int broker_start(void)
 	fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n"
 		"persistence true\npersistence_location %s/\nautosave_interval 0\n"
 		"log_dest file %s/mosquitto.log\n", port, workdir, workdir);
+	if (tls_ca[0])
+		fprintf(f, "cafile %s\ncertfile %s/server.crt\nkeyfile %s/server.key\n",
+			tls_ca, workdir, workdir);
 	fclose(f);
 	broker_pid = spawn(argv, NULL);
 	while (!port_open(port)) {
@@ -213,10 +219,14 @@ static void cloud_publish(const char *topic, const char *msg)
 {
 	char port_s[16];
 	char *argv[] = { MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", port_s, "-q", "1",
-			 "-t", (char *)topic, "-m", (char *)msg, NULL };
+			 "-t", (char *)topic, "-m", (char *)msg, NULL, NULL, NULL };
 	pid_t pid;
 
 	snprintf(port_s, sizeof(port_s), "%d", port);
+	if (tls_ca[0]) {
+		argv[11] = "--cafile";
+		argv[12] = tls_ca;
+	}
 	pid = spawn(argv, NULL);
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
@@ -227,11 +237,16 @@ static int sub_start(void)
 {
 	char port_s[16];
 	char *argv[] = { MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", port_s, "-i",
-			 "e2e-sub", "-c", "-q", "1", "-v", "-t", PREFIX "/#", NULL };
+			 "e2e-sub", "-c", "-q", "1", "-v", "-t", PREFIX "/#", NULL,
+			 NULL, NULL };
 	long t0 = now_ms();
 	int before = count_lines("probe");
 
 	snprintf(port_s, sizeof(port_s), "%d", port);
+	if (tls_ca[0]) {
+		argv[13] = "--cafile";
+		argv[14] = tls_ca;
+	}
 	sub_pid = spawn(argv, sub_file);
 	while (count_lines("probe") == before) {
 		if (now_ms() - t0 > 10000)
@@ -323,6 +338,30 @@ static int publish_n(struct pub_mqtt *pm, const char *tag, int n)
 		}
 	}
 	return 0;
+}
+
+/*
+ * A test CA and a server certificate for 127.0.0.1 in workdir, made with
+ * the openssl command line tool.  Returns 0, or -1 if it is not available.
+ */
+static int make_certs(void)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && command -v openssl >/dev/null && "
+		 "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=v2x-test-ca "
+		 "-keyout ca.key -out ca.crt >/dev/null 2>&1 && "
+		 "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca "
+		 "-keyout other.key -out other.crt >/dev/null 2>&1 && "
+		 "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
+		 "-keyout server.key -out server.csr >/dev/null 2>&1 && "
+		 "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf && "
+		 "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key "
+		 "-CAcreateserial -days 2 -extfile ext.cnf -out server.crt >/dev/null 2>&1 && "
+		 "chmod 644 ca.crt other.crt server.crt server.key",
+		 workdir);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 /*
@@ -609,6 +648,47 @@ int main(void)
 	CHECK(st.acked == N_INFLIGHT, "acked %llu", (unsigned long long)st.acked);
 	printf("ok 6 - %d in-flight events re-sent after the server lost the session (%llu attempts failed, %d lines)\n",
 	       N_INFLIGHT, (unsigned long long)st.failed, count_lines(" lost-"));
+
+	/* 7. TLS: ssl:// with our CA; and refused with a foreign CA. */
+	pub_mqtt_free(pm);
+	pm = NULL;
+	stop(&sub_pid);
+	stop(&broker_pid);
+	if (make_certs() < 0) {
+		printf("ok 7 # SKIP openssl not available to make test certificates\n");
+		goto out;
+	}
+	snprintf(tls_ca, sizeof(tls_ca), "%s/ca.crt", workdir);
+	port = free_port();
+	CHECK(port > 0 && broker_start() == 0, "TLS mosquitto did not start");
+	CHECK(sub_start() == 0, "TLS subscriber");
+	snprintf(uri, sizeof(uri), "ssl://127.0.0.1:%d", port);
+	cfg.client_id = "v2x-e2e-rsu-tls";
+	cfg.ca_file = tls_ca;
+	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
+	CHECK(pm, "pub_mqtt_new: %s", err);
+	CHECK(wait_until(is_connected, pm, 10000) == 0, "not connected over TLS");
+	CHECK(publish_n(pm, "tls", 5) == 0, "publish over TLS");
+	CHECK(pub_mqtt_flush(pm, 10000) == 0, "TLS flush");
+	w = (struct unique_wait){ "tls", 5 };
+	CHECK(wait_until(all_arrived, &w, 10000) == 0, "tls: %d of 5 arrived",
+	      count_unique("tls", 5));
+	pub_mqtt_free(pm);
+	pm = NULL;
+	{
+		char other[300];
+
+		snprintf(other, sizeof(other), "%s/other.crt", workdir);
+		cfg.client_id = "v2x-e2e-rsu-tls-bad";
+		cfg.ca_file = other;
+		pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
+		CHECK(pm, "pub_mqtt_new: %s", err);
+		sleep_ms(2500);
+		CHECK(!pub_mqtt_connected(pm), "connected although the server's CA is not trusted");
+		CHECK(pub_mqtt_publish_event(pm, "t", "x", 1) == 0 && pub_mqtt_buffered(pm) == 1,
+		      "not buffered while the TLS handshake fails");
+	}
+	printf("ok 7 - TLS: delivered with the right CA, refused with a foreign one\n");
 out:
 	pub_mqtt_free(pm);
 	stop(&sub_pid);
