@@ -216,46 +216,82 @@ def test_replay(tmp):
     run(["replay", "--fcd", os.path.join(tmp, "missing.xml"), "--no-send"], expect=1)
 
 
+def dist_m(lat1, lon1, lat2, lon2):
+    import math
+    dy = (lat1 - lat2) * 110860.0
+    dx = (lon1 - lon2) * 110860.0 * math.cos(math.radians(lat1))
+    return math.hypot(dx, dy)
+
+
+def seg_dist(p, a, b):
+    """Metres from point p to segment a-b, all (lon, lat)."""
+    import math
+    k = math.cos(math.radians(p[1])) * 110860.0
+    px, py = p[0] * k, p[1] * 110860.0
+    ax, ay = a[0] * k, a[1] * 110860.0
+    bx, by = b[0] * k, b[1] * 110860.0
+    dx, dy = bx - ax, by - ay
+    l2 = dx * dx + dy * dy
+    t = 0 if l2 == 0 else max(0, min(1, ((px - ax) * dx + (py - ay) * dy) / l2))
+    return math.hypot(px - ax - t * dx, py - ay - t * dy)
+
+
+NODES = """<nodes>
+ <node id="a" x="114.3000" y="30.5900"/>
+ <node id="b" x="114.3050" y="30.5900"/>
+ <node id="c" x="114.3100" y="30.5930"/>
+</nodes>
+"""
+EDGES = """<edges>
+ <edge id="ab" from="a" to="b" numLanes="2" speed="13.89"/>
+ <edge id="bc" from="b" to="c" numLanes="2" speed="13.89"/>
+ <edge id="cb" from="c" to="b" numLanes="1" speed="13.89"/>
+</edges>
+"""
+
+
 def test_sumo(tmp):
-    """On a trace that SUMO itself produces, if SUMO is installed."""
-    sumo = None
-    for d in os.environ.get("PATH", "").split(":"):
-        if os.path.exists(os.path.join(d, "sumo")) and os.path.exists(os.path.join(d, "netgenerate")):
-            sumo = d
-    if not sumo:
+    """On a network and a trace that SUMO itself produces, if installed:
+    nodes placed at known lon/lat, projected by netconvert to UTM; our
+    inverse UTM must put the lanes back there, and the trace on them."""
+    import shutil
+    netconvert, sumo = shutil.which("netconvert"), shutil.which("sumo")
+    if not netconvert or not sumo:
         print("sumo not installed: SUMO-produced trace part skipped", file=sys.stderr)
         return
-    net = os.path.join(tmp, "grid.net.xml")
-    subprocess.run([os.path.join(sumo, "netgenerate"), "--grid", "--grid.number", "3",
-                    "--grid.length", "200", "--proj.utm", "true", "--output-file", net,
-                    "--offset.x", "0", "--offset.y", "0", "--proj", "+proj=utm +zone=50 +ellps=WGS84 +datum=WGS84 +units=m +no_defs",
-                    ], check=True, capture_output=True, timeout=120)
-    routes = os.path.join(tmp, "r.rou.xml")
-    open(routes, "w").write('<routes><flow id="f" begin="0" end="60" period="2" from="A0A1" to="C2C1"/></routes>')
-    fcd = os.path.join(tmp, "sumo.fcd.xml")
-    p = subprocess.run([os.path.join(sumo, "sumo"), "-n", net, "-r", routes, "--end", "120",
-                        "--fcd-output", fcd, "--fcd-output.geo", "true", "--no-step-log"],
-                       capture_output=True, timeout=300)
-    if p.returncode != 0:
-        # The route may not exist in this SUMO's grid naming; try random trips.
-        subprocess.run([os.path.join(sumo, "sumo"), "-n", net, "--end", "60",
-                        "--fcd-output", fcd, "--fcd-output.geo", "true"],
-                       capture_output=True, timeout=300)
-    if not os.path.exists(fcd):
-        check(False, "SUMO produced no trace: %s" % p.stderr[-500:])
-        return
+    env = dict(os.environ, SUMO_HOME=os.environ.get("SUMO_HOME", "/usr/share/sumo"))
+    for name, text in (("n.nod.xml", NODES), ("e.edg.xml", EDGES),
+                       ("r.rou.xml", '<routes><flow id="f" begin="0" end="60" period="3" '
+                                     'from="ab" to="bc"/></routes>')):
+        open(os.path.join(tmp, name), "w").write(text)
+    net = os.path.join(tmp, "s.net.xml")
+    fcd = os.path.join(tmp, "s.fcd.xml")
+    subprocess.run([netconvert, "--proj.utm", "true", "-n", os.path.join(tmp, "n.nod.xml"),
+                    "-e", os.path.join(tmp, "e.edg.xml"), "-o", net],
+                   check=True, capture_output=True, timeout=120, env=env)
+    subprocess.run([sumo, "-n", net, "-r", os.path.join(tmp, "r.rou.xml"), "--end", "120",
+                    "--fcd-output", fcd, "--fcd-output.geo", "true", "--no-step-log"],
+                   check=True, capture_output=True, timeout=300, env=env)
     out = os.path.join(tmp, "sumo.geojson")
     cap = os.path.join(tmp, "cap_sumo")
     run(["replay", "--fcd", fcd, "--net", net, "--map-out", out, "--no-send", "--max",
          "--capture", cap, "--encoding", "msgpack"])
     m = json.load(open(out))
-    check(len(m["features"]) > 10, "SUMO net converted")
-    lon0, lat0 = m["features"][0]["geometry"]["coordinates"][0]
+    lanes = [f["geometry"]["coordinates"] for f in m["features"]
+             if f["properties"]["kind"] == "lane"]
+    check(len(lanes) == 5, "5 lanes from 3 edges (%d)" % len(lanes))
+    first = {f["properties"]["sumo_id"]: f["geometry"]["coordinates"] for f in m["features"]}
+    a = first.get("ab_0", [[0, 0]])[0]
+    check(dist_m(a[1], a[0], 30.5900, 114.3000) < 25, "lane ab_0 starts at node a (%.1f m)"
+          % dist_m(a[1], a[0], 30.5900, 114.3000))
     frames = [msgpack.unpackb(p, raw=False) for _, p in read_capture(cap)]
-    check(len(frames) > 0, "SUMO trace replayed")
-    for f in frames[:200]:
-        check(abs(f["lat"] - lat0) < 0.05 and abs(f["lon"] - lon0) < 0.05,
-              "trace and map agree on where the network is")
+    check(len(frames) > 100, "SUMO trace replayed (%d BSMs)" % len(frames))
+    worst = 0.0
+    for f in frames:
+        p = (f["lon"], f["lat"])
+        d = min(seg_dist(p, ln[i], ln[i + 1]) for ln in lanes for i in range(len(ln) - 1))
+        worst = max(worst, d)
+    check(worst < 10.0, "every SUMO vehicle lies on a converted lane (worst %.2f m)" % worst)
 
 
 def main():
