@@ -126,6 +126,7 @@ def score_case(tmp):
     r = subprocess.run([BENCH, "score", "--truth", tp, "--events", ep, "--json", jp],
                        capture_output=True, text=True, timeout=60)
     check(r.returncode == 0, "score exit status %d: %s" % (r.returncode, r.stderr))
+    check(not any(m in r.stderr for m in SANITIZER_MARKERS), "sanitizer report: " + r.stderr)
     check("events.jsonl:13" in r.stderr and "events.jsonl:14" in r.stderr,
           "bad event lines reported with their numbers: %r" % r.stderr)
     check("stopped_vehicle" in r.stdout, "summary table on stdout")
@@ -205,6 +206,7 @@ def run_case(tmp):
                        capture_output=True, text=True, timeout=120)
     check(r.returncode == 0, "run exit status %d: %s" % (r.returncode, r.stderr[-2000:]))
     check("broker exit status" not in r.stderr, "broker exited cleanly: %s" % r.stderr)
+    check(not any(m in r.stderr for m in SANITIZER_MARKERS), "sanitizer report: " + r.stderr)
     for name in ("broker.log", "sim-0.log"):
         p = os.path.join(keep, name)
         if os.path.exists(p):
