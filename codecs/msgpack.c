@@ -1298,6 +1298,10 @@ static int get_msg(struct rd *r, struct v2x_msg *out)
 	return 0;
 }
 
+/*
+ * msgpack__decode() - see msgpack_int.h.  Returns octets consumed or a
+ * V2X_E_* code; allocates nothing; thread-safe.
+ */
 int msgpack__decode(const uint8_t *buf, size_t len, struct v2x_msg *out)
 {
 	struct rd r = { buf, buf + len };
