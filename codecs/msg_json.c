@@ -301,7 +301,7 @@ static int pack_json(msgpack_packer *pk, const json_t *j, unsigned depth)
 			if (rc >= 0)
 				rc = pack_json(pk, val, depth + 1);
 			if (rc < 0)
-				return rc;
+				return rc == -1 ? -ENOMEM : rc;
 		}
 		break;
 	}
@@ -315,7 +315,7 @@ static int pack_json(msgpack_packer *pk, const json_t *j, unsigned depth)
 			if (rc >= 0)
 				rc = pack_json(pk, val, depth + 1);
 			if (rc < 0)
-				return rc;
+				return rc == -1 ? -ENOMEM : rc;
 		}
 		break;
 	}
@@ -339,6 +339,7 @@ static int pack_json(msgpack_packer *pk, const json_t *j, unsigned depth)
 		rc = msgpack_pack_nil(pk);
 		break;
 	}
+	/* msgpack-c reports a failed write (our realloc) as -1. */
 	return rc == -1 ? -ENOMEM : rc;
 }
 
