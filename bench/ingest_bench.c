@@ -53,6 +53,8 @@ struct opts {
 	int runs;
 	int cpu_tx, cpu_rx;
 	int json;
+	const char *extra[16]; /* --broker-arg, passed to the broker */
+	int n_extra;
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -491,10 +493,16 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 	snprintf(a_h, sizeof(a_h), "127.0.0.1:%d", hp);
 	pid = fork();
 	if (pid == 0) {
+		const char *av[48] = { o->broker, "--udp-uper", a_up, "--udp-msgpack", a_mp,
+				       "--zmq-pub", a_z, "--metrics", a_h, "--relay-bsm",
+				       "--log-level", "warning" };
+		int ac = 12;
+
+		for (int i = 0; i < o->n_extra; i++)
+			av[ac++] = o->extra[i];
+		av[ac] = NULL;
 		pin(o->cpu_rx);
-		execl(o->broker, o->broker, "--udp-uper", a_up, "--udp-msgpack", a_mp,
-		      "--zmq-pub", a_z, "--metrics", a_h, "--relay-bsm",
-		      "--log-level", "warning", (char *)NULL);
+		execv(o->broker, (char *const *)av);
 		perror(o->broker);
 		_exit(127);
 	}
@@ -599,6 +607,7 @@ static void usage(FILE *f)
 	fputs("usage: v2x-ingest-bench [--broker PATH] [--seconds S] [--vehicles N]\n"
 	      "                        [--rate MSG_PER_S] [--latency-seconds S] [--runs N]\n"
 	      "                        [--cpu-sender N] [--cpu-receiver N] [--json]\n"
+	      "                        [--broker-arg ARG]...\n"
 	      "Throughput at the sender's full rate (UPER BSMs, sendmmsg) into a bare\n"
 	      "recvmmsg drain and into v2x-broker (--relay-bsm, ZeroMQ subscriber), then\n"
 	      "receive -> subscriber latency at a paced rate (msgpack frames with ts).\n"
@@ -619,6 +628,7 @@ int main(int argc, char **argv)
 		{ "cpu-sender", required_argument, NULL, 't' },
 		{ "cpu-receiver", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "broker-arg", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -639,6 +649,13 @@ int main(int argc, char **argv)
 		case 't': o.cpu_tx = atoi(optarg); break;
 		case 'x': o.cpu_rx = atoi(optarg); break;
 		case 'j': o.json = 1; break;
+		case 'a':
+			if (o.n_extra == 16) {
+				usage(stderr);
+				return 2;
+			}
+			o.extra[o.n_extra++] = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
