@@ -17,7 +17,7 @@
 
 #include "events.h"
 
-#define EVT_KEYS 8
+#define EVT_KEYS 32
 #define NO_SLOT UINT32_MAX
 
 struct evt_slot {

@@ -23,7 +23,7 @@
 
 #define RM_DEFAULT_TOLERANCE_M 1.0f
 #define RM_DEFAULT_TIE_M 0.25f
-#define RM_DEFAULT_CELL_M 20.0f
+#define RM_DEFAULT_CELL_M 10.0f
 #define RM_MAX_CELLS (4u << 20)
 #define RM_MIN_SEG_M 1e-3
 

@@ -37,7 +37,7 @@ enum roadmap_lane_type {
 struct roadmap_opts {
 	float tolerance_m; /* buffer beyond width/2 (default 1.0) */
 	float tie_m;       /* lateral tie broken by heading (default 0.25) */
-	float cell_m;      /* grid cell size (default 20) */
+	float cell_m;      /* grid cell size (default 10) */
 };
 
 /* What the map says about one lane (roadmap_lane()). */
