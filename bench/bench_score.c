@@ -471,23 +471,26 @@ void bench_score_run(struct bench_score *sc)
 
 		for (int j = 0; j < sc->nevt; j++) {
 			struct bench_event *e = &sc->evt[j];
-			int hit = 0;
+			uint64_t hit_ts = 0;
 			int npos;
 
 			if (e->type != in->type || e->npos == 0)
 				continue;
 			/* Only the first transition places an event, except for
-			 * congestion, which may match anywhere in a long window. */
+			 * congestion, which may match anywhere in a long window
+			 * (an event already active for an earlier queue counts
+			 * from its first transition inside the window). */
 			npos = in->type == V2X_EVT_CONGESTION ? e->npos : 1;
-			for (int k = 0; k < npos && !hit; k++)
-				hit = score__pos_matches(sc, in, &e->pos[k]);
-			if (!hit)
+			for (int k = 0; k < npos && !hit_ts; k++)
+				if (score__pos_matches(sc, in, &e->pos[k]))
+					hit_ts = e->pos[k].ts ? e->pos[k].ts : 1;
+			if (!hit_ts)
 				continue;
 			in->n_matched++;
 			if (e->matched_incident < 0)
 				e->matched_incident = in->id;
-			if (!in->first_event_ts || e->first_ts < in->first_event_ts) {
-				in->first_event_ts = e->first_ts;
+			if (!in->first_event_ts || hit_ts < in->first_event_ts) {
+				in->first_event_ts = hit_ts;
 				in->first_event_id = e->id;
 			}
 		}

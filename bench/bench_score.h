@@ -43,7 +43,7 @@ struct bench_incident {
 				 * congestion always */
 	/* Filled by bench_score_run(). */
 	int n_matched;          /* distinct events matched */
-	uint64_t first_event_ts; /* earliest matched `new` ts */
+	uint64_t first_event_ts; /* earliest matching transition's ts */
 	uint64_t first_event_id;
 };
 
@@ -157,8 +157,10 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  * (the `new`) counts.  Precision = matched events / distinct events;
  * recall = detected detectable incidents / detectable incidents (and the
  * same over the observed ones only: an incident whose road users neither
- * sent a BSM nor were seen by a sensor cannot be detected); delay =
- * first matched event's first transition - detectable_ts.
+ * sent a BSM nor were seen by a sensor cannot be detected); delay = the
+ * earliest matching transition (the `new`, but for congestion possibly an
+ * update of an event already active) - detectable_ts; negative when the
+ * broker reported before the truth's own threshold.
  */
 void bench_score_run(struct bench_score *sc);
 
