@@ -95,6 +95,7 @@ int sim_road_add_lane(struct sim_road *r, const struct sim_pt *pts, int npts,
 	l->speed_limit = speed_limit;
 	l->next = l->prev = l->left = l->right = -1;
 	l->intersection = l->signal_group = l->sig = -1;
+	l->merge_from = -1;
 	l->lc_from = 0;
 	l->lc_to = l->length;
 	ret = r->nlane++;

@@ -42,6 +42,7 @@ struct sim_lane {
 	double left_off;     /* s on the left lane = s + left_off */
 	double right_off;
 	double lc_from, lc_to; /* lane changes allowed for s in [from, to] */
+	int merge_from;      /* a merge lane that ends beside this one, or -1 */
 	int intersection;    /* stop line at the end: intersection id, or -1 */
 	int signal_group;    /* its signal group, or -1 */
 	int sig;             /* index of the signal controller, or -1 */

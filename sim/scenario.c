@@ -174,7 +174,7 @@ static int highway__build(struct sim_world *w, char *err, size_t errlen)
 					rp[j - a].y = cl[j].y + d * ny;
 				}
 				li = sim_road_add_lane(r, rp, n, r->next_segment_id++,
-						       SIM_LANE_VEHICLE, lw, limit * 0.8);
+						       SIM_LANE_VEHICLE, lw, limit);
 				free(rp);
 				if (li < 0) {
 					ret = li;
@@ -186,9 +186,10 @@ static int highway__build(struct sim_world *w, char *err, size_t errlen)
 				l->entry = 1;
 				l->dead_end = 1;
 				l->left = right;
+				r->lane[right].merge_from = li;
 				l->left_off = (a - i0) * du;
 				l->lc_from = (b - a) * du;
-				l->lc_to = l->length - 3.0;
+				l->lc_to = l->length;
 			}
 		}
 	}

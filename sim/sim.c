@@ -220,8 +220,17 @@ static double world__obstacle(const struct sim_world *w, int lane, double s,
 			if (dist + o->from - from < best)
 				best = dist + o->from - from;
 		}
-		if (l->dead_end && dist + l->length - from < best)
-			best = dist + l->length - from;
+		/*
+		 * The end of a merge lane is a wall, but drivers accelerate along
+		 * the merge lane and only brake for its end when they must.
+		 */
+		if (l->dead_end) {
+			double d = dist + l->length - from;
+			double v = self >= 0 ? w->veh[self].v : 0;
+
+			if (d < best && d < v * v / (2.0 * 2.0) + 25.0)
+				best = d;
+		}
 		if (world__must_stop(w, ln, self) && dist + l->length - from < best)
 			best = dist + l->length - from;
 		if (best < INFINITY)
@@ -254,6 +263,26 @@ static double world__accel_k(const struct sim_world *w, int vi, int lane, double
 
 		if (a2 < acc)
 			acc = a2;
+	}
+	/*
+	 * Courtesy at a merge: a vehicle waiting at the end of the merge lane
+	 * beside is let in by the first driver who can still stop gently.
+	 */
+	if (w->road.lane[lane].merge_from >= 0 && !v->wrong_way) {
+		const struct sim_lane *ml = &w->road.lane[w->road.lane[lane].merge_from];
+
+		if (ml->nveh > 0) {
+			const struct sim_vehicle *m = &w->veh[ml->veh[ml->nveh - 1]];
+			double mgap = m->s + ml->left_off - m->length - 2.0 - s;
+
+			if (m->v < 3.0 && ml->length - m->s < 40.0 && mgap > 0 &&
+			    mgap > v->v * v->v / (2.0 * 2.0)) {
+				double a2 = sim_idm_accel(v, v->v, v0, mgap, 0);
+
+				if (a2 < acc)
+					acc = a2;
+			}
+		}
 	}
 	return acc;
 }
@@ -369,6 +398,9 @@ static int world__mobil(struct sim_world *w, int vi, int side, double *gain)
 	gap = sim_world_leader(w, cand, s2, vi, &vl, &lead);
 	if (gap < v->s0 * 0.5 || (lead >= 0 && w->veh[lead].wrong_way))
 		return 0;
+	/* No cut-in that puts anyone within 3 s of a collision. */
+	if (v->v > vl && gap / (v->v - vl) < 3.0)
+		return 0;
 	k = lane__upper(cl, w->veh, s2) - 1;
 	if (k >= 0 || (cl->prev >= 0 && w->road.lane[cl->prev].nveh > 0)) {
 		/* The new follower may still be on the lane before. */
@@ -377,7 +409,8 @@ static int world__mobil(struct sim_world *w, int vi, int side, double *gain)
 		struct sim_vehicle *f = &w->veh[fidx];
 		double fgap = s2 - v->length - (k >= 0 ? f->s : f->s - pl->length);
 
-		if (f->wrong_way || fgap < f->s0 * 0.5)
+		if (f->wrong_way || fgap < f->s0 * 0.5 ||
+		    (f->v > v->v && fgap / (f->v - v->v) < 3.0))
 			return 0;
 		fi = fidx;
 		an_old = f->a_next;
@@ -433,8 +466,11 @@ static int world__lane_changes(struct sim_world *w)
 			v->lc_cool -= SIM_DT;
 			continue;
 		}
-		/* Each vehicle looks at its neighbours twice a second. */
-		if ((w->step + i) % 5)
+		/*
+		 * Each vehicle looks at its neighbours twice a second; on a lane
+		 * that ends, every step.
+		 */
+		if ((w->step + i) % 5 && !w->road.lane[v->lane].dead_end)
 			continue;
 		okl = world__mobil(w, i, +1, &gl);
 		okr = world__mobil(w, i, -1, &gr);
@@ -684,6 +720,9 @@ static int world__entry_speed(const struct sim_world *w, int lane,
 	double gap = INFINITY, vl = v0;
 	double need;
 
+	/* An on-ramp takes only what the merge can absorb. */
+	if (l->dead_end && l->nveh >= 3)
+		return 0;
 	if (l->nveh > 0) {
 		const struct sim_vehicle *f = &w->veh[l->veh[0]];
 

@@ -42,7 +42,12 @@ void sim_vehicle_draw(struct sim_vehicle *v, struct sim_rng *rng,
 		v->cls = V2X_CLASS_CAR;
 		v->length = (float)sim_rng_normal_clip(rng, 4.6, 0.35, 3.6, 5.4);
 		v->width = (float)sim_rng_normal_clip(rng, 1.82, 0.08, 1.6, 2.0);
-		v->v0f = (float)sim_rng_normal_clip(rng, 1.0, 0.08, 0.8, 1.2);
+		/*
+		 * Drivers keep roughly to the limit (at most 5 % over): real
+		 * speeders come from the speeding incident, so that the ground
+		 * truth lists every speeding vehicle.
+		 */
+		v->v0f = (float)sim_rng_normal_clip(rng, 0.97, 0.05, 0.85, 1.05);
 		v->vmax = 45.0f;
 		v->T = (float)sim_rng_normal_clip(rng, 1.4, 0.25, 0.9, 2.2);
 		v->amax = (float)sim_rng_normal_clip(rng, 1.5, 0.3, 0.8, 2.5);
