@@ -10,8 +10,10 @@
  * unchanged, or the JSON object converted key by key (strings, numbers,
  * booleans, null, arrays, nested objects).
  *
- * Runs on the publish thread; advisories are rare, so the parsers may
- * allocate (msgpack-c zone, jansson) - this is not the per-message path.
+ * Runs on the publish thread.  The msgpack path allocates nothing and
+ * checks every length against the bytes present before using it; the JSON
+ * path uses jansson, which allocates (advisories are rare: this is not the
+ * per-message path).
  */
 #ifndef V2X_BROKER_ADVISORY_H
 #define V2X_BROKER_ADVISORY_H
