@@ -50,6 +50,8 @@ void bench_hist_add(struct bench_hist *h, int64_t ns)
 		ns = 0;
 	}
 	v = (uint64_t)ns;
+	if (!h->count || v < h->min_ns)
+		h->min_ns = v;
 	h->count++;
 	h->sum_ns += (double)v;
 	if (v > h->max_ns)

@@ -16,6 +16,7 @@ struct bench_hist {
 	uint64_t count;
 	uint64_t negative;  /* samples with receipt before ts (clock skew) */
 	uint64_t max_ns;
+	uint64_t min_ns;    /* valid when count > 0 */
 	double sum_ns;
 	uint64_t bucket[BENCH_HIST_N];
 };

@@ -1057,8 +1057,9 @@ static json_t *jnum(double v)
 
 static json_t *hist_json(const struct bench_hist *h)
 {
-	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}",
+	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 			 "count", (json_int_t)h->count, "negative", (json_int_t)h->negative,
+			 "min_us", jnum(h->count ? (double)h->min_ns / 1e3 : NAN),
 			 "mean_us", jnum(h->count ? h->sum_ns / (double)h->count / 1e3 : NAN),
 			 "p50_us", jnum(h->count ? bench_hist_pct(h, 0.5) / 1e3 : NAN),
 			 "p90_us", jnum(h->count ? bench_hist_pct(h, 0.9) / 1e3 : NAN),
@@ -1175,8 +1176,8 @@ static json_t *step_json(const struct bench *b, const struct step *st)
 		json_object_set_new(j, "loss", json_pack("{s:o,s:o,s:o,s:o,s:o}",
 			"network", jnum(loss_frac((double)st->sim_sent, st->rx)),
 			"broker_ingest", jnum(loss_frac(st->rx, st->decoded)),
-			"bsm_relay", jnum(b->o->relay_bsm ?
-					  loss_frac(st->decoded, st->tx_bsm + st->drop_tracks) : NAN),
+			"bsm_sent_to_published", jnum(b->o->relay_bsm ?
+						      loss_frac((double)st->sim_bsm, st->tx_bsm) : NAN),
 			"subscriber_bsm", jnum(b->o->relay_bsm ?
 					       loss_frac(st->tx_bsm, (double)st->got_bsm) : NAN),
 			"subscriber_obj", jnum(loss_frac(st->tx_obj, (double)st->got_obj))));
