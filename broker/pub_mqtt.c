@@ -611,8 +611,12 @@ static void *pm__retry_main(void *arg)
 
 	pthread_mutex_lock(&pm->lock);
 	while (!pm->stopping) {
-		struct timespec until;
-		time_t now = time(NULL);
+		struct timespec until, mono;
+		time_t now;
+
+		/* Back-off in monotonic seconds: wall-clock steps do not matter. */
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		now = mono.tv_sec;
 
 		if (pm->stranded) {
 			pthread_mutex_unlock(&pm->lock);
