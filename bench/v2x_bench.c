@@ -1229,22 +1229,24 @@ static void print_summary(const struct bench *b, FILE *f)
 {
 	if (b->score_only)
 		goto accuracy;
-	fprintf(f, "\n%-14s %10s %10s %10s %10s %8s %9s %9s %9s %9s\n", "step", "sent",
-		"broker_rx", "sent/s", "rx/s", "net_loss", "lat", "p50_us", "p99_us", "max_us");
+	fprintf(f, "\n%-14s %10s %10s %10s %10s %8s %5s %9s %9s %9s %9s\n", "step", "sent",
+		"broker_rx", "sent/s", "rx/s", "net_loss", "lat", "min_us", "p50_us", "p99_us",
+		"max_us");
 	for (int i = 0; i < b->nsteps; i++) {
 		const struct step *st = &b->steps[i];
 		const struct bench_hist *h = b->o->relay_bsm ? &st->lat_bsm : &st->lat_obj;
-		char loss[16], p50[16], p99[16], mx[16];
+		char loss[16], mn[16], p50[16], p99[16], mx[16];
 
 		fmt_num(loss, sizeof(loss), st->have_metrics ?
 			loss_frac((double)st->sim_sent, st->rx) * 100 : NAN, "%.3f%%");
+		fmt_num(mn, sizeof(mn), h->count ? (double)h->min_ns / 1e3 : NAN, "%.0f");
 		fmt_num(p50, sizeof(p50), h->count ? bench_hist_pct(h, 0.5) / 1e3 : NAN, "%.0f");
 		fmt_num(p99, sizeof(p99), h->count ? bench_hist_pct(h, 0.99) / 1e3 : NAN, "%.0f");
 		fmt_num(mx, sizeof(mx), h->count ? (double)h->max_ns / 1e3 : NAN, "%.0f");
-		fprintf(f, "%-14s %10llu %10.0f %10.0f %10.0f %8s %9s %9s %9s %9s\n", st->label,
+		fprintf(f, "%-14s %10llu %10.0f %10.0f %10.0f %8s %5s %9s %9s %9s %9s\n", st->label,
 			st->sim_sent, st->rx, ratio((double)st->sim_sent, st->wall_s),
 			ratio(st->rx, st->wall_s), loss, b->o->relay_bsm ? "bsm" : "obj",
-			p50, p99, mx);
+			mn, p50, p99, mx);
 		fprintf(f, "%14s decoded=%.0f rejected=%.0f dropped: ingest=%.0f tracks=%.0f "
 			"publish=%.0f zmq=%.0f | tx bsm=%.0f obj=%.0f evt=%.0f | got bsm=%llu "
 			"obj=%llu evt=%llu | broker rx->zmq p50=%.0fus p99=%.0fus\n", "",
@@ -1382,6 +1384,8 @@ static int write_html(const struct bench *b, const char *path)
 	fprintf(f, "</b>, %d vehicles, penetration %.2f, %g s per step, seed %d, %d incidents, "
 		   "speed %g, encoding %s%s</p>\n", o->vehicles, o->penetration, o->duration,
 		o->seed, o->incidents, o->speed, o->encoding, o->relay_bsm ? ", bsm relay" : "");
+	if (b->score_only)
+		goto accuracy;
 	fprintf(f, "<h2>Throughput and loss</h2><table><tr><th>step</th><th>sent</th>"
 		   "<th>send errors</th><th>broker rx</th><th>decoded</th><th>rejected</th>"
 		   "<th>dropped ingest/tracks/publish/zmq</th><th>tx bsm/obj/evt</th>"
@@ -1415,6 +1419,7 @@ static int write_html(const struct bench *b, const char *path)
 		html_hist_svg(f, o->relay_bsm ? &st->lat_bsm : &st->lat_obj,
 			      o->relay_bsm ? "bsm/ latency" : "obj/ latency");
 	}
+accuracy:
 	for (int i = 0; i < b->nsteps; i++) {
 		const struct step *st = &b->steps[i];
 		const struct bench_score *sc = &st->score;
