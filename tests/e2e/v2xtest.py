@@ -258,7 +258,16 @@ class ZmqSub:
         self.sock.setsockopt(zmq.RCVHWM, 1000000)
         for t in topics:
             self.sock.setsockopt(zmq.SUBSCRIBE, t.encode())
+        # ZeroMQ's slow joiner: messages published before the subscription
+        # reached the publisher are lost.  Wait for the ZMTP handshake (the
+        # subscriptions are sent right after it), then a little more.
+        mon = self.sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
         self.sock.connect("tcp://127.0.0.1:%d" % port)
+        if not mon.poll(10000):
+            raise TestFailure("ZeroMQ subscriber did not connect")
+        mon.recv_multipart()
+        self.sock.disable_monitor()
+        mon.close(0)
 
     def recv(self, timeout=5.0):
         """(topic, payload bytes) or None on timeout."""
@@ -374,7 +383,7 @@ class Env:
     def zmq_sub(self, broker, topics):
         s = ZmqSub(broker.zmq_port, topics)
         self.closers.append(s.close)
-        time.sleep(0.3)  # ZeroMQ's slow-joiner: let the subscription arrive
+        time.sleep(0.2)  # the subscription travels after the handshake
         return s
 
     def mqtt_client(self, mosq, topics, **kw):
