@@ -228,7 +228,7 @@ static double world__obstacle(const struct sim_world *w, int lane, double s,
 			double d = dist + l->length - from;
 			double v = self >= 0 ? w->veh[self].v : 0;
 
-			if (d < best && d < v * v / (2.0 * 2.0) + 25.0)
+			if (d < best && d < v * v / (2.0 * 1.0) + 25.0)
 				best = d;
 		}
 		if (world__must_stop(w, ln, self) && dist + l->length - from < best)
@@ -266,7 +266,8 @@ static double world__accel_k(const struct sim_world *w, int vi, int lane, double
 	}
 	/*
 	 * Courtesy at a merge: a vehicle waiting at the end of the merge lane
-	 * beside is let in by the first driver who can still stop gently.
+	 * beside is let in by the first driver below 20 m/s who
+	 * can still stop gently; in fast traffic it waits for a gap.
 	 */
 	if (w->road.lane[lane].merge_from >= 0 && !v->wrong_way) {
 		const struct sim_lane *ml = &w->road.lane[w->road.lane[lane].merge_from];
@@ -276,7 +277,7 @@ static double world__accel_k(const struct sim_world *w, int vi, int lane, double
 			double mgap = m->s + ml->left_off - m->length - 2.0 - s;
 
 			if (m->v < 3.0 && ml->length - m->s < 40.0 && mgap > 0 &&
-			    mgap > v->v * v->v / (2.0 * 2.0)) {
+			    v->v < 20.0 && mgap > v->v * v->v / (2.0 * 2.0)) {
 				double a2 = sim_idm_accel(v, v->v, v0, mgap, 0);
 
 				if (a2 < acc)
