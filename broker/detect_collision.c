@@ -18,6 +18,8 @@
 #include "v2x/msg.h"
 #include "detect_common.h"
 
+#define PRIV(e) (&(e)->p[DET_K_COLLISION])
+
 #define DUP_DIST_M 2.5f
 #define DEFAULT_LEN_M 4.5f
 #define GRACE_NS 300000000ull
@@ -55,18 +57,18 @@ static void col_on_sample(void *self, const struct det_sample *s,
 			ttc = gap / closing;
 	}
 	if (!(ttc < co->ttc)) {
-		if (e->active || s->t_ns - e->ref_ns > GRACE_NS) {
-			e->since_ns = 0;
-			e->active = 0;
+		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {
+			PRIV(e)->since_ns = 0;
+			PRIV(e)->active = 0;
 		}
 		return;
 	}
-	e->ref_ns = s->t_ns;
-	if (!e->since_ns)
-		e->since_ns = s->t_ns ? s->t_ns : 1;
-	if (s->t_ns - e->since_ns < co->persist_ns)
+	PRIV(e)->ref_ns = s->t_ns;
+	if (!PRIV(e)->since_ns)
+		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
+	if (s->t_ns - PRIV(e)->since_ns < co->persist_ns)
 		return;
-	e->active = 1;
+	PRIV(e)->active = 1;
 	detect__cand_from_sample(&c, V2X_EVT_COLLISION_RISK, s);
 	c.severity = ttc < co->ttc / 2 ? 6 : 5;
 	c.n_tracks = 2;
@@ -80,7 +82,7 @@ static void col_tick(void *self, struct det_env *env)
 	struct collision *co = self;
 
 	detect__lanes_tick(co->dl, env->now_ns);
-	detect__lanes_sweep(co->dl, co->sweep_budget, NULL, NULL);
+	detect__lanes_sweep(co->dl, co->sweep_budget);
 }
 
 static void col_free(void *self)
@@ -101,17 +103,17 @@ static const struct detector_ops col_ops = {
 };
 
 /**
- * detect_collision_new() - see detect_config.h.
+ * detect__collision_new() - see detect_common.h.
  */
-struct detector detect_collision_new(const struct detect_config *cfg)
+struct detector detect__collision_new(const struct detect_config *cfg,
+				 struct det_lanes *shared)
 {
 	struct detector d = { NULL, NULL };
 	struct collision *co = calloc(1, sizeof(*co));
 
 	if (!co)
 		return d;
-	co->dl = detect__lanes_new(cfg->fusion.lane_capacity,
-				   (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	co->dl = detect__lanes_for(cfg, shared);
 	if (!co->dl) {
 		free(co);
 		return d;
@@ -124,4 +126,12 @@ struct detector detect_collision_new(const struct detect_config *cfg)
 	d.ops = &col_ops;
 	d.self = co;
 	return d;
+}
+
+/**
+ * detect_collision_new() - see detect_config.h.
+ */
+struct detector detect_collision_new(const struct detect_config *cfg)
+{
+	return detect__collision_new(cfg, NULL);
 }

@@ -7,6 +7,7 @@
  * track id -> entry index, and (lane, 20 m cell) -> head of a doubly linked
  * list of the entries in that cell.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,16 @@ struct cell_slot {
 	uint32_t head; /* DET_NONE = empty slot */
 };
 
+#define DET_HOOKS 8
+
+struct det_hook {
+	void (*fn)(void *ctx, struct det_entry *e);
+	void *ctx;
+};
+
 struct det_lanes {
+	int refs;
+	struct det_hook hooks[DET_HOOKS];
 	struct det_entry *ent;
 	uint32_t cap, free_head, sweep_pos;
 	uint64_t stale_ns;
@@ -63,6 +73,7 @@ struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns)
 		return NULL;
 	if (capacity < 16)
 		capacity = 16;
+	dl->refs = 1;
 	dl->cap = capacity;
 	dl->stale_ns = stale_ns;
 	dl->ent = calloc(capacity, sizeof(*dl->ent));
@@ -90,12 +101,63 @@ struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns)
  */
 void detect__lanes_free(struct det_lanes *dl)
 {
-	if (!dl)
+	if (!dl || --dl->refs > 0)
 		return;
 	free(dl->ent);
 	free(dl->tslot);
 	free(dl->cslot);
 	free(dl);
+}
+
+/**
+ * detect__lanes_ref() - see detect_common.h.
+ */
+struct det_lanes *detect__lanes_ref(struct det_lanes *dl)
+{
+	dl->refs++;
+	return dl;
+}
+
+/**
+ * detect__lanes_capacity() - see detect_common.h.
+ */
+uint32_t detect__lanes_capacity(const struct det_lanes *dl)
+{
+	return dl->cap;
+}
+
+/**
+ * detect__lanes_for() - see detect_common.h.
+ */
+struct det_lanes *detect__lanes_for(const struct detect_config *cfg,
+				    struct det_lanes *dl)
+{
+	if (dl)
+		return detect__lanes_ref(dl);
+	return detect__lanes_new(cfg->fusion.lane_capacity,
+				 (uint64_t)cfg->fusion.stale_ms * 1000000u);
+}
+
+/**
+ * detect__lanes_hook() - see detect_common.h.
+ */
+int detect__lanes_hook(struct det_lanes *dl,
+		       void (*fn)(void *ctx, struct det_entry *e), void *ctx)
+{
+	int i;
+
+	for (i = 0; i < DET_HOOKS; i++) {
+		if (fn && !dl->hooks[i].fn) {
+			dl->hooks[i].fn = fn;
+			dl->hooks[i].ctx = ctx;
+			return 0;
+		}
+		if (!fn && dl->hooks[i].fn && dl->hooks[i].ctx == ctx) {
+			dl->hooks[i].fn = NULL;
+			dl->hooks[i].ctx = NULL;
+		}
+	}
+	return fn ? -ENOSPC : 0;
 }
 
 static uint32_t thome(const struct det_lanes *dl, uint64_t id)
@@ -346,12 +408,10 @@ void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e)
 /**
  * detect__lanes_sweep() - see detect_common.h.
  */
-int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget,
-			void (*on_remove)(void *ctx, struct det_entry *e),
-			void *ctx)
+int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget)
 {
 	uint32_t n;
-	int removed = 0;
+	int removed = 0, h;
 
 	if (budget > dl->cap)
 		budget = dl->cap;
@@ -361,8 +421,9 @@ int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget,
 		dl->sweep_pos = dl->sweep_pos + 1 < dl->cap ? dl->sweep_pos + 1 : 0;
 		if (!e->used || e->seen + dl->stale_ns >= dl->now)
 			continue;
-		if (on_remove)
-			on_remove(ctx, e);
+		for (h = 0; h < DET_HOOKS; h++)
+			if (dl->hooks[h].fn)
+				dl->hooks[h].fn(dl->hooks[h].ctx, e);
 		detect__lanes_remove(dl, e);
 		removed++;
 	}

@@ -20,7 +20,31 @@
 
 #define DET_NONE UINT32_MAX
 
-/* One track's entry.  Detector-private fields are free for its own use. */
+/* Detector kinds: each has its private state in every entry, so that all
+ * detectors can share one table (one lookup per sample, not seven). */
+enum det_kind {
+	DET_K_STOPPED,
+	DET_K_HARD_BRAKING,
+	DET_K_WRONG_WAY,
+	DET_K_SPEEDING,
+	DET_K_CONGESTION,
+	DET_K_COLLISION,
+	DET_K_VRU,
+	DET_K_COUNT,
+};
+
+/* A detector's private state about one track (zeroed with the entry). */
+struct det_priv {
+	uint8_t active;        /* condition currently reported */
+	uint8_t counted;
+	int32_t seg_idx;
+	uint64_t since_ns;     /* condition start, 0 = not holding */
+	uint64_t ref_ns;
+	uint64_t aux;
+	float ref_speed, score, contrib;
+};
+
+/* One track's entry. */
 struct det_entry {
 	uint64_t track_id;
 	uint64_t t_ns;         /* time of the latest sample (sender clock) */
@@ -32,16 +56,7 @@ struct det_entry {
 	uint8_t sources;
 	uint8_t against;       /* moving against the lane's direction */
 	uint32_t sensor_id;
-	/* detector-private state */
-	uint8_t active;        /* condition currently reported */
-	uint8_t counted;
-	uint64_t since_ns;     /* condition start, 0 = not holding */
-	uint64_t ref_ns;       /* reference sample (hard braking) */
-	float ref_speed;
-	float score;
-	float contrib;
-	int32_t seg_idx;
-	uint64_t aux;          /* e.g. partner track id */
+	struct det_priv p[DET_K_COUNT];
 	/* index bookkeeping */
 	uint32_t cell_slot;    /* DET_NONE if not on a lane list */
 	uint32_t next, prev;
@@ -54,7 +69,22 @@ struct det_lanes;
  * of tick clock are ignored by queries and removed by sweeps.  NULL on out
  * of memory. */
 struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns);
+
+/* Reference counting: a table shared by several detectors is freed when
+ * the last one drops it (detect__lanes_free()). */
+struct det_lanes *detect__lanes_ref(struct det_lanes *dl);
 void detect__lanes_free(struct det_lanes *dl);
+
+/* Capacity given to detect__lanes_new(). */
+uint32_t detect__lanes_capacity(const struct det_lanes *dl);
+
+/*
+ * Register (@fn non-NULL) or remove (@fn NULL) the removal hook of @ctx:
+ * called for every entry a sweep removes, whichever detector sweeps.  At
+ * most 8 hooks.  Returns 0 or -ENOSPC.
+ */
+int detect__lanes_hook(struct det_lanes *dl,
+		       void (*fn)(void *ctx, struct det_entry *e), void *ctx);
 
 /* The entry of @track_id, or NULL. */
 struct det_entry *detect__lanes_get(struct det_lanes *dl, uint64_t track_id);
@@ -79,12 +109,10 @@ const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
 
 /*
  * Remove up to @budget stale entries (not updated for stale_ns of tick
- * clock), calling @on_remove first (may be NULL).  Returns the number
- * removed.  Scans round-robin, so repeated calls cover the table.
+ * clock), calling the removal hooks first.  Returns the number removed.
+ * Scans round-robin, so repeated calls cover the table.
  */
-int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget,
-			void (*on_remove)(void *ctx, struct det_entry *e),
-			void *ctx);
+int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget);
 
 /* Remove @e now. */
 void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e);
@@ -105,6 +133,29 @@ uint64_t detect__lanes_tick(struct det_lanes *dl, uint64_t now_ns);
 
 /* detect__lanes_now() - the clock of the last detect__lanes_tick(). */
 uint64_t detect__lanes_now(const struct det_lanes *dl);
+
+/*
+ * Internal constructors: a detector on table @dl (NULL = its own table of
+ * fusion.lane_capacity); it takes a reference.  .ops NULL on failure.
+ */
+struct detector detect__stopped_new(const struct detect_config *cfg,
+				    struct det_lanes *dl);
+struct detector detect__hard_braking_new(const struct detect_config *cfg,
+					 struct det_lanes *dl);
+struct detector detect__wrong_way_new(const struct detect_config *cfg,
+				      struct det_lanes *dl);
+struct detector detect__speeding_new(const struct detect_config *cfg,
+				     struct det_lanes *dl);
+struct detector detect__congestion_new(const struct detect_config *cfg,
+				       struct det_lanes *dl);
+struct detector detect__collision_new(const struct detect_config *cfg,
+				      struct det_lanes *dl);
+struct detector detect__vru_new(const struct detect_config *cfg,
+				struct det_lanes *dl);
+
+/* A table for a detector: @dl with a new reference, or a new one. */
+struct det_lanes *detect__lanes_for(const struct detect_config *cfg,
+				    struct det_lanes *dl);
 
 /* Fill the common parts of a candidate from a sample. */
 void detect__cand_from_sample(struct det_candidate *c, uint8_t type,

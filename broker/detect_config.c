@@ -15,6 +15,7 @@
 #include "v2x/error.h"
 #include "v2x/msg.h"
 #include "detect_config.h"
+#include "detect_common.h"
 
 enum key_type { K_F32, K_U32, K_U64, K_BOOL, K_LEVEL };
 
@@ -316,10 +317,12 @@ out:
 	return ret;
 }
 
-typedef struct detector (*detector_ctor)(const struct detect_config *cfg);
+typedef struct detector (*detector_ctor)(const struct detect_config *cfg,
+					 struct det_lanes *dl);
 
 /**
- * detect_all_new() - see detect_config.h.
+ * detect_all_new() - see detect_config.h.  The detectors share one track
+ * table, so a sample costs one lookup instead of one per detector.
  */
 int detect_all_new(const struct detect_config *cfg, struct detector *out,
 		   int max)
@@ -328,17 +331,22 @@ int detect_all_new(const struct detect_config *cfg, struct detector *out,
 		int enabled;
 		detector_ctor ctor;
 	} all[] = {
-		{ cfg->stopped.enabled, detect_stopped_new },
-		{ cfg->hard_braking.enabled, detect_hard_braking_new },
-		{ cfg->wrong_way.enabled, detect_wrong_way_new },
-		{ cfg->speeding.enabled, detect_speeding_new },
-		{ cfg->congestion.enabled, detect_congestion_new },
-		{ cfg->collision.enabled, detect_collision_new },
-		{ cfg->vru.enabled, detect_vru_new },
+		{ cfg->stopped.enabled, detect__stopped_new },
+		{ cfg->hard_braking.enabled, detect__hard_braking_new },
+		{ cfg->wrong_way.enabled, detect__wrong_way_new },
+		{ cfg->speeding.enabled, detect__speeding_new },
+		{ cfg->congestion.enabled, detect__congestion_new },
+		{ cfg->collision.enabled, detect__collision_new },
+		{ cfg->vru.enabled, detect__vru_new },
 	};
+	struct det_lanes *dl;
 	int n = 0, ret = 0;
 	size_t i;
 
+	dl = detect__lanes_new(cfg->fusion.lane_capacity,
+			       (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	if (!dl)
+		return -ENOMEM;
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (!all[i].enabled)
 			continue;
@@ -346,7 +354,7 @@ int detect_all_new(const struct detect_config *cfg, struct detector *out,
 			ret = V2X_E_LIMIT;
 			goto fail;
 		}
-		out[n] = all[i].ctor(cfg);
+		out[n] = all[i].ctor(cfg, dl);
 		if (!out[n].ops) {
 			ret = -ENOMEM;
 			goto fail;
@@ -359,6 +367,7 @@ fail:
 	while (n > 0)
 		detect_free(&out[--n]);
 out:
+	detect__lanes_free(dl); /* the detectors hold their references */
 	return ret;
 }
 

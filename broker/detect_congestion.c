@@ -27,6 +27,8 @@
 
 #include "v2x/msg.h"
 #include "detect_common.h"
+
+#define PRIV(e) (&(e)->p[DET_K_CONGESTION])
 #include "roadmap.h"
 
 #define MIN_SPEED 0.5f
@@ -66,15 +68,15 @@ static void uncount(struct congestion *cg, struct det_entry *e)
 {
 	struct bin_state *sg;
 
-	if (!e->counted)
+	if (!PRIV(e)->counted)
 		return;
-	e->counted = 0;
-	if (e->aux != cg->generation || e->seg_idx < 0 ||
-	    (uint32_t)e->seg_idx >= cg->n_bin)
+	PRIV(e)->counted = 0;
+	if (PRIV(e)->aux != cg->generation || PRIV(e)->seg_idx < 0 ||
+	    (uint32_t)PRIV(e)->seg_idx >= cg->n_bin)
 		return;
-	sg = &cg->bin[e->seg_idx];
+	sg = &cg->bin[PRIV(e)->seg_idx];
 	sg->n--;
-	sg->inv_sum -= e->contrib;
+	sg->inv_sum -= PRIV(e)->contrib;
 	sg->lat_sum -= e->lat;
 	sg->lon_sum -= e->lon;
 	if (!sg->n)
@@ -159,12 +161,12 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 	if (b >= seg->n_bins)
 		b = seg->n_bins - 1;
 	sg = &cg->bin[seg->first_bin + b];
-	e->seg_idx = (int32_t)(seg->first_bin + b);
-	e->aux = cg->generation;
-	e->contrib = 1.0f / fmaxf(s->speed_mps, MIN_SPEED);
-	e->counted = 1;
+	PRIV(e)->seg_idx = (int32_t)(seg->first_bin + b);
+	PRIV(e)->aux = cg->generation;
+	PRIV(e)->contrib = 1.0f / fmaxf(s->speed_mps, MIN_SPEED);
+	PRIV(e)->counted = 1;
 	sg->n++;
-	sg->inv_sum += e->contrib;
+	sg->inv_sum += PRIV(e)->contrib;
 	sg->lat_sum += s->lat;
 	sg->lon_sum += s->lon;
 	seg->sources |= s->sources;
@@ -195,7 +197,7 @@ static void cg_tick(void *self, struct det_env *env)
 	uint64_t now = detect__lanes_tick(cg->dl, env->now_ns);
 	int i, up, down, target;
 
-	detect__lanes_sweep(cg->dl, cg->sweep_budget, on_remove, cg);
+	detect__lanes_sweep(cg->dl, cg->sweep_budget);
 	if (!sync_map(cg, env->map))
 		return;
 	for (i = 0; i < cg->n_seg; i++) {
@@ -271,6 +273,8 @@ static void cg_free(void *self)
 
 	if (!cg)
 		return;
+	if (cg->dl)
+		detect__lanes_hook(cg->dl, NULL, cg);
 	detect__lanes_free(cg->dl);
 	free(cg->seg);
 	free(cg->bin);
@@ -285,18 +289,24 @@ static const struct detector_ops cg_ops = {
 };
 
 /**
- * detect_congestion_new() - see detect_config.h.
+ * detect__congestion_new() - see detect_common.h.
  */
-struct detector detect_congestion_new(const struct detect_config *cfg)
+struct detector detect__congestion_new(const struct detect_config *cfg,
+				 struct det_lanes *shared)
 {
 	struct detector d = { NULL, NULL };
 	struct congestion *cg = calloc(1, sizeof(*cg));
 
 	if (!cg)
 		return d;
-	cg->dl = detect__lanes_new(cfg->fusion.lane_capacity,
-				   (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	cg->dl = detect__lanes_for(cfg, shared);
 	if (!cg->dl) {
+		free(cg);
+		return d;
+	}
+	/* Sums must lose a track whichever detector's sweep removes it. */
+	if (detect__lanes_hook(cg->dl, on_remove, cg) < 0) {
+		detect__lanes_free(cg->dl);
 		free(cg);
 		return d;
 	}
@@ -307,4 +317,12 @@ struct detector detect_congestion_new(const struct detect_config *cfg)
 	d.ops = &cg_ops;
 	d.self = cg;
 	return d;
+}
+
+/**
+ * detect_congestion_new() - see detect_config.h.
+ */
+struct detector detect_congestion_new(const struct detect_config *cfg)
+{
+	return detect__congestion_new(cfg, NULL);
 }

@@ -20,9 +20,12 @@
 #include "v2x/msg.h"
 #include "detect_common.h"
 
+#define PRIV(e) (&(e)->p[DET_K_HARD_BRAKING])
+
 #define HB_HIST 16
 
 struct hb_hist {
+	uint64_t track_id; /* whose history this is (entries are recycled) */
 	uint64_t t[HB_HIST];
 	float v[HB_HIST];
 	uint8_t n, head; /* head = index of the newest */
@@ -88,8 +91,10 @@ static void hb_on_sample(void *self, const struct det_sample *s,
 	if (!e)
 		return;
 	h = &hb->hist[detect__lanes_index(hb->dl, e)];
-	if (created)
+	if (created || h->track_id != s->track_id) {
 		memset(h, 0, sizeof(*h));
+		h->track_id = s->track_id;
+	}
 	if (h->n && s->t_ns <= h->t[h->head])
 		return; /* not newer: nothing to learn */
 	h->head = (uint8_t)((h->head + 1) % HB_HIST);
@@ -129,7 +134,7 @@ static void hb_tick(void *self, struct det_env *env)
 	struct hard_braking *hb = self;
 
 	detect__lanes_tick(hb->dl, env->now_ns);
-	detect__lanes_sweep(hb->dl, hb->sweep_budget, NULL, NULL);
+	detect__lanes_sweep(hb->dl, hb->sweep_budget);
 }
 
 static void hb_free(void *self)
@@ -151,17 +156,23 @@ static const struct detector_ops hb_ops = {
 };
 
 /**
- * detect_hard_braking_new() - see detect_config.h.
+ * detect__hard_braking_new() - see detect_common.h.
  */
-struct detector detect_hard_braking_new(const struct detect_config *cfg)
+struct detector detect__hard_braking_new(const struct detect_config *cfg,
+				 struct det_lanes *shared)
 {
 	struct detector d = { NULL, NULL };
 	struct hard_braking *hb = calloc(1, sizeof(*hb));
-	uint32_t cap = cfg->fusion.lane_capacity < 16 ? 16 : cfg->fusion.lane_capacity;
+	uint32_t cap;
 
 	if (!hb)
 		return d;
-	hb->dl = detect__lanes_new(cap, (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	hb->dl = detect__lanes_for(cfg, shared);
+	if (!hb->dl) {
+		free(hb);
+		return d;
+	}
+	cap = detect__lanes_capacity(hb->dl);
 	hb->hist = calloc(cap, sizeof(*hb->hist));
 	if (!hb->dl || !hb->hist) {
 		hb_free(hb);
@@ -175,4 +186,12 @@ struct detector detect_hard_braking_new(const struct detect_config *cfg)
 	d.ops = &hb_ops;
 	d.self = hb;
 	return d;
+}
+
+/**
+ * detect_hard_braking_new() - see detect_config.h.
+ */
+struct detector detect_hard_braking_new(const struct detect_config *cfg)
+{
+	return detect__hard_braking_new(cfg, NULL);
 }

@@ -14,6 +14,8 @@
 #include "v2x/msg.h"
 #include "detect_common.h"
 
+#define PRIV(e) (&(e)->p[DET_K_SPEEDING])
+
 #define GRACE_NS 300000000ull
 
 struct speeding {
@@ -38,26 +40,26 @@ static void sp_on_sample(void *self, const struct det_sample *s,
 	if (!e)
 		return;
 	if (s->match.lane < 0 || !(limit > 0)) {
-		e->since_ns = 0;
-		e->active = 0;
+		PRIV(e)->since_ns = 0;
+		PRIV(e)->active = 0;
 		return;
 	}
 	thr = limit + fmaxf(limit * sp->pct / 100.0f, sp->tol_mps);
-	over = s->speed_mps > (e->active ? thr - sp->resume_mps : thr);
+	over = s->speed_mps > (PRIV(e)->active ? thr - sp->resume_mps : thr);
 	if (over) {
-		e->ref_ns = s->t_ns; /* last time over */
-		if (!e->since_ns)
-			e->since_ns = s->t_ns ? s->t_ns : 1;
+		PRIV(e)->ref_ns = s->t_ns; /* last time over */
+		if (!PRIV(e)->since_ns)
+			PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
 	} else {
-		if (e->active || s->t_ns - e->ref_ns > GRACE_NS) {
-			e->since_ns = 0;
-			e->active = 0;
+		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {
+			PRIV(e)->since_ns = 0;
+			PRIV(e)->active = 0;
 		}
 		return;
 	}
-	if (s->t_ns - e->since_ns < sp->persist_ns)
+	if (s->t_ns - PRIV(e)->since_ns < sp->persist_ns)
 		return;
-	e->active = 1;
+	PRIV(e)->active = 1;
 	detect__cand_from_sample(&c, V2X_EVT_SPEEDING, s);
 	over_pct = (s->speed_mps - limit) / limit;
 	c.severity = over_pct >= 0.4f ? 4 : over_pct >= 0.2f ? 3 : 2;
@@ -69,7 +71,7 @@ static void sp_tick(void *self, struct det_env *env)
 	struct speeding *sp = self;
 
 	detect__lanes_tick(sp->dl, env->now_ns);
-	detect__lanes_sweep(sp->dl, sp->sweep_budget, NULL, NULL);
+	detect__lanes_sweep(sp->dl, sp->sweep_budget);
 }
 
 static void sp_free(void *self)
@@ -90,17 +92,17 @@ static const struct detector_ops sp_ops = {
 };
 
 /**
- * detect_speeding_new() - see detect_config.h.
+ * detect__speeding_new() - see detect_common.h.
  */
-struct detector detect_speeding_new(const struct detect_config *cfg)
+struct detector detect__speeding_new(const struct detect_config *cfg,
+				 struct det_lanes *shared)
 {
 	struct detector d = { NULL, NULL };
 	struct speeding *sp = calloc(1, sizeof(*sp));
 
 	if (!sp)
 		return d;
-	sp->dl = detect__lanes_new(cfg->fusion.lane_capacity,
-				   (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	sp->dl = detect__lanes_for(cfg, shared);
 	if (!sp->dl) {
 		free(sp);
 		return d;
@@ -113,4 +115,12 @@ struct detector detect_speeding_new(const struct detect_config *cfg)
 	d.ops = &sp_ops;
 	d.self = sp;
 	return d;
+}
+
+/**
+ * detect_speeding_new() - see detect_config.h.
+ */
+struct detector detect_speeding_new(const struct detect_config *cfg)
+{
+	return detect__speeding_new(cfg, NULL);
 }

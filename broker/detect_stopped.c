@@ -20,6 +20,8 @@
 
 #include "v2x/msg.h"
 #include "detect_common.h"
+
+#define PRIV(e) (&(e)->p[DET_K_STOPPED])
 #include "roadmap.h"
 
 #define SIG_MAX 64
@@ -115,15 +117,15 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	e = detect__lanes_update(st->dl, s, &created);
 	if (!e)
 		return;
-	slow = s->speed_mps < (e->active ? st->resume : st->speed);
+	slow = s->speed_mps < (PRIV(e)->active ? st->resume : st->speed);
 	if (!slow || !on_vehicle_lane(s, env)) {
-		e->since_ns = 0;
-		e->active = 0;
+		PRIV(e)->since_ns = 0;
+		PRIV(e)->active = 0;
 		return;
 	}
-	if (!e->since_ns)
-		e->since_ns = s->t_ns ? s->t_ns : 1;
-	if (s->t_ns - e->since_ns < st->persist_ns)
+	if (!PRIV(e)->since_ns)
+		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
+	if (s->t_ns - PRIV(e)->since_ns < st->persist_ns)
 		return;
 	if (waiting_at_signal(st, s, env))
 		return;
@@ -132,7 +134,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	 * wrong way down the lane: stopped for a reason already reported. */
 	if (lead && (lead->speed_mps < st->jam_speed || lead->against))
 		return;
-	e->active = 1;
+	PRIV(e)->active = 1;
 	detect__cand_from_sample(&c, V2X_EVT_STOPPED_VEHICLE, s);
 	c.severity = 5;
 	env->raise(env->owner, &c);
@@ -151,7 +153,7 @@ static void stopped_tick(void *self, struct det_env *env)
 			signal_age(st, (int32_t)env->spat[i].intersection_id,
 				   env->spat[i].mv[k].signal_group,
 				   env->spat[i].mv[k].state, now);
-	detect__lanes_sweep(st->dl, st->sweep_budget, NULL, NULL);
+	detect__lanes_sweep(st->dl, st->sweep_budget);
 }
 
 static void stopped_free(void *self)
@@ -172,17 +174,17 @@ static const struct detector_ops stopped_ops = {
 };
 
 /**
- * detect_stopped_new() - see detect_config.h.
+ * detect__stopped_new() - see detect_common.h.
  */
-struct detector detect_stopped_new(const struct detect_config *cfg)
+struct detector detect__stopped_new(const struct detect_config *cfg,
+				 struct det_lanes *shared)
 {
 	struct detector d = { NULL, NULL };
 	struct stopped *st = calloc(1, sizeof(*st));
 
 	if (!st)
 		return d;
-	st->dl = detect__lanes_new(cfg->fusion.lane_capacity,
-				   (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	st->dl = detect__lanes_for(cfg, shared);
 	if (!st->dl) {
 		free(st);
 		return d;
@@ -198,4 +200,12 @@ struct detector detect_stopped_new(const struct detect_config *cfg)
 	d.ops = &stopped_ops;
 	d.self = st;
 	return d;
+}
+
+/**
+ * detect_stopped_new() - see detect_config.h.
+ */
+struct detector detect_stopped_new(const struct detect_config *cfg)
+{
+	return detect__stopped_new(cfg, NULL);
 }

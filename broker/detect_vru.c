@@ -12,6 +12,8 @@
 
 #include "v2x/msg.h"
 #include "detect_common.h"
+
+#define PRIV(e) (&(e)->p[DET_K_VRU])
 #include "roadmap.h"
 
 #define GRACE_NS 300000000ull
@@ -44,18 +46,18 @@ static void vru_on_sample(void *self, const struct det_sample *s,
 				 &lane) &&
 		 !roadmap_on_crosswalk(env->map, s->x, s->y);
 	if (!inside) {
-		if (e->active || s->t_ns - e->ref_ns > GRACE_NS) {
-			e->since_ns = 0;
-			e->active = 0;
+		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {
+			PRIV(e)->since_ns = 0;
+			PRIV(e)->active = 0;
 		}
 		return;
 	}
-	e->ref_ns = s->t_ns;
-	if (!e->since_ns)
-		e->since_ns = s->t_ns ? s->t_ns : 1;
-	if (s->t_ns - e->since_ns < v->persist_ns)
+	PRIV(e)->ref_ns = s->t_ns;
+	if (!PRIV(e)->since_ns)
+		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
+	if (s->t_ns - PRIV(e)->since_ns < v->persist_ns)
 		return;
-	e->active = 1;
+	PRIV(e)->active = 1;
 	detect__cand_from_sample(&c, V2X_EVT_VRU_ON_ROAD, s);
 	c.lane = lane;
 	{
@@ -73,7 +75,7 @@ static void vru_tick(void *self, struct det_env *env)
 	struct vru *v = self;
 
 	detect__lanes_tick(v->dl, env->now_ns);
-	detect__lanes_sweep(v->dl, v->sweep_budget, NULL, NULL);
+	detect__lanes_sweep(v->dl, v->sweep_budget);
 }
 
 static void vru_free(void *self)
@@ -94,17 +96,17 @@ static const struct detector_ops vru_ops = {
 };
 
 /**
- * detect_vru_new() - see detect_config.h.
+ * detect__vru_new() - see detect_common.h.
  */
-struct detector detect_vru_new(const struct detect_config *cfg)
+struct detector detect__vru_new(const struct detect_config *cfg,
+				 struct det_lanes *shared)
 {
 	struct detector d = { NULL, NULL };
 	struct vru *v = calloc(1, sizeof(*v));
 
 	if (!v)
 		return d;
-	v->dl = detect__lanes_new(cfg->fusion.lane_capacity,
-				  (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	v->dl = detect__lanes_for(cfg, shared);
 	if (!v->dl) {
 		free(v);
 		return d;
@@ -115,4 +117,12 @@ struct detector detect_vru_new(const struct detect_config *cfg)
 	d.ops = &vru_ops;
 	d.self = v;
 	return d;
+}
+
+/**
+ * detect_vru_new() - see detect_config.h.
+ */
+struct detector detect_vru_new(const struct detect_config *cfg)
+{
+	return detect__vru_new(cfg, NULL);
 }

@@ -18,6 +18,8 @@
 
 #include "v2x/msg.h"
 #include "detect_common.h"
+
+#define PRIV(e) (&(e)->p[DET_K_WRONG_WAY])
 #include "roadmap.h"
 
 #define MAX_STEP_NS 1000000000ull
@@ -45,36 +47,36 @@ static void ww_on_sample(void *self, const struct det_sample *s,
 	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
 		return;
 	e = detect__lanes_get(ww->dl, s->track_id);
-	prev_lane = e ? (int32_t)e->aux : -1;
+	prev_lane = e ? (int32_t)PRIV(e)->aux : -1;
 	if (env->map && prev_lane >= 0 && m.lane != prev_lane)
 		roadmap_match_prefer(env->map, s->x, s->y, s->heading_deg,
 				     prev_lane, &m);
 	e = detect__lanes_update(ww->dl, s, &created);
 	if (!e)
 		return;
-	if (!created && s->t_ns > e->ref_ns)
-		dt = s->t_ns - e->ref_ns;
+	if (PRIV(e)->ref_ns && s->t_ns > PRIV(e)->ref_ns)
+		dt = s->t_ns - PRIV(e)->ref_ns;
 	if (dt > MAX_STEP_NS)
 		dt = MAX_STEP_NS;
-	if (s->t_ns > e->ref_ns)
-		e->ref_ns = s->t_ns;
-	e->aux = (uint64_t)(int64_t)m.lane;
+	if (s->t_ns > PRIV(e)->ref_ns)
+		PRIV(e)->ref_ns = s->t_ns;
+	PRIV(e)->aux = (uint64_t)(int64_t)m.lane;
 	cond = m.lane >= 0 && s->speed_mps > ww->min_speed &&
 	       fabsf(m.heading_err_deg) > ww->err_deg;
 	if (cond && env->map && roadmap_lane(env->map, m.lane, &li) == 0 &&
 	    li.type != ROADMAP_LANE_VEHICLE)
 		cond = 0;
-	score = e->score + (cond ? 1.0f : -1.0f) * (float)dt * 1e-9f;
+	score = PRIV(e)->score + (cond ? 1.0f : -1.0f) * (float)dt * 1e-9f;
 	if (score < 0)
 		score = 0;
 	if (score > (float)ww->persist_ns * 1e-9f)
 		score = (float)ww->persist_ns * 1e-9f;
-	e->score = score;
-	if (!e->active && score >= (float)ww->persist_ns * 1e-9f * 0.999f)
-		e->active = 1;
-	else if (e->active && score < (float)ww->persist_ns * 0.5e-9f)
-		e->active = 0;
-	if (!e->active)
+	PRIV(e)->score = score;
+	if (!PRIV(e)->active && score >= (float)ww->persist_ns * 1e-9f * 0.999f)
+		PRIV(e)->active = 1;
+	else if (PRIV(e)->active && score < (float)ww->persist_ns * 0.5e-9f)
+		PRIV(e)->active = 0;
+	if (!PRIV(e)->active)
 		return;
 	detect__cand_from_sample(&c, V2X_EVT_WRONG_WAY, s);
 	c.lane = m.lane >= 0 ? m.lane : c.lane;
@@ -88,7 +90,7 @@ static void ww_tick(void *self, struct det_env *env)
 	struct wrong_way *ww = self;
 
 	detect__lanes_tick(ww->dl, env->now_ns);
-	detect__lanes_sweep(ww->dl, ww->sweep_budget, NULL, NULL);
+	detect__lanes_sweep(ww->dl, ww->sweep_budget);
 }
 
 static void ww_free(void *self)
@@ -109,17 +111,17 @@ static const struct detector_ops ww_ops = {
 };
 
 /**
- * detect_wrong_way_new() - see detect_config.h.
+ * detect__wrong_way_new() - see detect_common.h.
  */
-struct detector detect_wrong_way_new(const struct detect_config *cfg)
+struct detector detect__wrong_way_new(const struct detect_config *cfg,
+				 struct det_lanes *shared)
 {
 	struct detector d = { NULL, NULL };
 	struct wrong_way *ww = calloc(1, sizeof(*ww));
 
 	if (!ww)
 		return d;
-	ww->dl = detect__lanes_new(cfg->fusion.lane_capacity,
-				   (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	ww->dl = detect__lanes_for(cfg, shared);
 	if (!ww->dl) {
 		free(ww);
 		return d;
@@ -131,4 +133,12 @@ struct detector detect_wrong_way_new(const struct detect_config *cfg)
 	d.ops = &ww_ops;
 	d.self = ww;
 	return d;
+}
+
+/**
+ * detect_wrong_way_new() - see detect_config.h.
+ */
+struct detector detect_wrong_way_new(const struct detect_config *cfg)
+{
+	return detect__wrong_way_new(cfg, NULL);
 }

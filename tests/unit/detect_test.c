@@ -690,6 +690,37 @@ static void test_all_new_respects_enabled(void **state)
 	assert_int_equal(detect_all_new(&cfg, d, 2), V2X_E_LIMIT);
 }
 
+/* The detectors of detect_all_new() share one track table: freeing one
+ * (the congestion detector, which hooks removals) before the others sweep
+ * must leave nothing dangling (run under ASan). */
+static void test_shared_table_free_order(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 30; i++) {
+		for (k = 0; k < 10; k++)
+			fx_sample(f, 500 + k, CAR, 600 + 10 * k, -1.75, 1.0f, 90,
+				  V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	for (k = 0; k < f->n_det; k++)
+		if (!strcmp(f->det[k].ops->name, "congestion"))
+			detect_free(&f->det[k]);
+	/* Everything goes stale and is swept by the remaining detectors. */
+	for (i = 0; i < 100; i++) {
+		f->now += STEP;
+		f->env.now_ns = f->now;
+		for (k = 0; k < f->n_det; k++)
+			if (f->det[k].ops)
+				f->det[k].ops->tick(f->det[k].self, &f->env);
+	}
+	fx_fini(f);
+	free(f);
+}
+
 /* Many tracks through a small table: entries recycle, nothing breaks. */
 static void test_capacity_and_expiry(void **state)
 {
@@ -739,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_pedestrian_on_crosswalk_or_sidewalk),
 		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_all_new_respects_enabled),
+		cmocka_unit_test(test_shared_table_free_order),
 		cmocka_unit_test(test_capacity_and_expiry),
 	};
 
