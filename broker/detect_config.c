@@ -93,6 +93,7 @@ static const struct key_desc keys[] = {
 	U("detect.congestion", "down_ms", congestion.down_ms, 0, 3600000),
 	U("detect.congestion", "min_vehicles", congestion.min_vehicles, 1, 10000),
 	F("detect.congestion", "bin_m", congestion.bin_m, 10, 100000),
+	F("detect.congestion", "min_segment_m", congestion.min_segment_m, 0, 100000),
 	F("detect.congestion", "exclude_stop_m", congestion.exclude_stop_m, 0, 2000),
 
 	B("detect.collision_risk", "enabled", collision.enabled),
@@ -168,6 +169,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->congestion.down_ms = 5000;
 	cfg->congestion.min_vehicles = 4;
 	cfg->congestion.bin_m = 200.0f;
+	cfg->congestion.min_segment_m = 50.0f;
 	cfg->congestion.exclude_stop_m = 150.0f;
 
 	cfg->collision.enabled = 1;

@@ -89,6 +89,8 @@ struct detect_config {
 		uint32_t down_ms;         /* a lower level holds this long */
 		uint32_t min_vehicles;    /* fewer in a bin: free */
 		float bin_m;              /* segment bin length, metres */
+		float min_segment_m;      /* shorter segments (junction boxes)
+					   * are not judged */
 		float exclude_stop_m;     /* ignore vehicles this close to a
 					   * signalised stop line */
 	} congestion;

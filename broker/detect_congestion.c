@@ -19,7 +19,8 @@
  * The segment's level is that of its worst bin; a new level must hold up_ms
  * (up) or down_ms (down) before it is taken.  A segment at min_level or
  * above is raised every tick (key = segment id, position = centroid of the
- * vehicles of its worst bin).
+ * vehicles of its worst bin).  Segments shorter than min_segment_m
+ * (junction boxes) are not judged.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -206,13 +207,18 @@ static void cg_tick(void *self, struct det_env *env)
 		struct det_candidate c;
 		double ratio, density, bin_len;
 		uint32_t k;
-		int lu, ld;
+		int lu, ld, skip;
 
 		if (roadmap_segment_at(env->map, i, &si) < 0)
 			continue;
 		up = down = V2X_CONGESTION_FREE;
+		/* Vehicles crawl through a junction box as a matter of course. */
+		if (si.length_m < cg->cfg.congestion.min_segment_m)
+			skip = 1;
+		else
+			skip = 0;
 		bin_len = fmin(cg->bin_m, fmax(si.length_m, 1.0)) / 1000.0;
-		for (k = 0; k < sg->n_bins; k++) {
+		for (k = 0; !skip && k < sg->n_bins; k++) {
 			const struct bin_state *bs = &cg->bin[sg->first_bin + k];
 
 			if (bs->n < cg->cfg.congestion.min_vehicles ||
