@@ -213,10 +213,7 @@ static void cg_tick(void *self, struct det_env *env)
 			continue;
 		up = down = V2X_CONGESTION_FREE;
 		/* Vehicles crawl through a junction box as a matter of course. */
-		if (si.length_m < cg->cfg.congestion.min_segment_m)
-			skip = 1;
-		else
-			skip = 0;
+		skip = si.length_m < cg->cfg.congestion.min_segment_m;
 		bin_len = fmin(cg->bin_m, fmax(si.length_m, 1.0)) / 1000.0;
 		for (k = 0; !skip && k < sg->n_bins; k++) {
 			const struct bin_state *bs = &cg->bin[sg->first_bin + k];
