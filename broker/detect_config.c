@@ -39,6 +39,7 @@ static const struct key_desc keys[] = {
 	U("events", "min_update_ms", events.min_update_ms, 0, 3600000),
 	F("events", "update_move_m", events.update_move_m, 0, 10000),
 	F("events", "merge_radius_m", events.merge_radius_m, 0, 10000),
+	F("events", "merge_moving_m", events.merge_moving_m, 0, 10000),
 	U("events", "max_events", events.max_events, 1, 1000000),
 	{ "events", "id_base", K_U64, offsetof(struct detect_config, events.id_base),
 	  0, 1.8e19 },
@@ -117,6 +118,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->events.min_update_ms = 1000;
 	cfg->events.update_move_m = 5.0f;
 	cfg->events.merge_radius_m = 8.0f;
+	cfg->events.merge_moving_m = 60.0f;
 	cfg->events.max_events = 4096;
 	cfg->events.id_base = 0;
 
@@ -176,7 +178,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->collision.ttc_s = 1.5f;
 	cfg->collision.min_closing_mps = 1.0f;
 	cfg->collision.max_gap_m = 60.0f;
-	cfg->collision.persist_ms = 300;
+	cfg->collision.persist_ms = 800;
 
 	cfg->vru.enabled = 1;
 	cfg->vru.persist_ms = 1000;

@@ -27,6 +27,10 @@ struct detect_config {
 		float update_move_m;      /* position change that is material */
 		float merge_radius_m;     /* same type, same lane/segment, closer
 					   * than this: the same incident */
+		float merge_moving_m;     /* the same for incidents that move
+					   * (wrong way, speeding): a new track
+					   * of the same vehicle (TemporaryID
+					   * change) is found further away */
 		uint32_t max_events;      /* active events at once */
 		uint64_t id_base;         /* first event id - 1; 0 = derive from
 					   * the wall clock at events_new() */

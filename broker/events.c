@@ -44,7 +44,7 @@ struct events {
 	events_emit_fn emit;
 	void *ctx;
 	uint32_t hold_ms, min_update_ms;
-	float update_move_m, merge_radius_m;
+	float update_move_m, merge_radius_m, merge_moving_m;
 	uint32_t max_events;
 	uint64_t next_id;
 	uint64_t now;               /* last tick clock */
@@ -148,6 +148,8 @@ struct events *events_new(const struct detect_config *cfg,
 	ev->min_update_ms = cfg->events.min_update_ms;
 	ev->update_move_m = cfg->events.update_move_m;
 	ev->merge_radius_m = cfg->events.merge_radius_m;
+	ev->merge_moving_m = fmaxf(cfg->events.merge_moving_m,
+				   cfg->events.merge_radius_m);
 	ev->max_events = cfg->events.max_events;
 	ev->next_id = cfg->events.id_base;
 	if (!ev->next_id) {
@@ -226,6 +228,10 @@ static int has_track(const struct v2x_event *e, uint64_t id)
 static uint32_t find_merge(const struct events *ev,
 			   const struct det_candidate *c)
 {
+	/* A moving incident seen through a new track (a TemporaryID change)
+	 * shows up where the vehicle has got to meanwhile. */
+	float radius = c->type == V2X_EVT_WRONG_WAY || c->type == V2X_EVT_SPEEDING ?
+		ev->merge_moving_m : ev->merge_radius_m;
 	uint32_t i;
 	int k;
 
@@ -243,8 +249,7 @@ static uint32_t find_merge(const struct events *ev,
 			continue;
 		if (c->segment < 0 && c->lane < 0)
 			continue; /* off the map: tracks only */
-		if (geo_dist_m(c->lat, c->lon, e->lat, e->lon) <=
-		    ev->merge_radius_m)
+		if (geo_dist_m(c->lat, c->lon, e->lat, e->lon) <= radius)
 			return i;
 	}
 	return NO_SLOT;

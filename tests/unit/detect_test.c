@@ -529,7 +529,7 @@ static void test_collision_risk(void **state)
 	assert_int_equal(e->tracks[1], 20);
 	assert_int_equal(e->sources, BOTH);
 	t = first_at(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW);
-	assert_true(t <= hit_at * 0.1 + 0.5);
+	assert_true(t <= hit_at * 0.1 + f->cfg.collision.persist_ms / 1000.0 + 0.3);
 	fx_fini(f);
 	free(f);
 }

@@ -187,6 +187,29 @@ static void test_merge_by_track(void **state)
 	events_free(ev);
 }
 
+/* A wrong-way driver whose BSM TemporaryID changes gets a new track: the
+ * new track's first candidate comes some 30 m further on and continues the
+ * same event (merge_moving_m), while a stopped vehicle 30 m away is a
+ * different incident. */
+static void test_moving_incident_new_track(void **state)
+{
+	struct rec r;
+	struct events *ev = mk(&r, NULL);
+	struct det_candidate a, b;
+
+	(void)state;
+	a = cand(V2X_EVT_WRONG_WAY, 1, 1, 900, -1.75, V2X_SRC_V2X, 0, T0);
+	b = cand(V2X_EVT_WRONG_WAY, 2, 2, 870, -1.75, V2X_SRC_V2X, 0, T0 + SEC);
+	events_raise(ev, &a);
+	events_raise(ev, &b);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
+	a.type = b.type = V2X_EVT_STOPPED_VEHICLE;
+	events_raise(ev, &a);
+	events_raise(ev, &b);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 3);
+	events_free(ev);
+}
+
 /* Material changes only, and at most one update per min_update_ms. */
 static void test_update_rate_limited(void **state)
 {
@@ -380,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_merge_across_sources),
 		cmocka_unit_test(test_distinct_incidents),
 		cmocka_unit_test(test_merge_by_track),
+		cmocka_unit_test(test_moving_incident_new_track),
 		cmocka_unit_test(test_update_rate_limited),
 		cmocka_unit_test(test_no_flapping_and_clear),
 		cmocka_unit_test(test_congestion_levels),
