@@ -130,8 +130,9 @@ int detect_config_set(struct detect_config *cfg, const char *section,
 
 /*
  * Detector constructors.  Each returns a detector whose ops are static and
- * whose state is allocated here (freed by ops->free(self)); on out of memory
- * .ops is NULL.  The configuration is copied.  Fusion thread only.
+ * whose state is allocated here, with a track table of its own (freed by
+ * ops->free(self)); on out of memory .ops is NULL.  The configuration is
+ * copied.  Fusion thread only.
  */
 struct detector detect_stopped_new(const struct detect_config *cfg);
 struct detector detect_hard_braking_new(const struct detect_config *cfg);
@@ -143,8 +144,11 @@ struct detector detect_vru_new(const struct detect_config *cfg);
 
 /*
  * detect_all_new() - construct every enabled detector into @out (room for
- * @max, 7 is enough).  Returns the number constructed, or -ENOMEM (those
- * already constructed are freed).
+ * @max, 7 is enough); they share one track table (fusion.lane_capacity
+ * entries), so a sample costs one lookup, not one per detector.  Returns
+ * the number constructed, -ENOMEM, or V2X_E_LIMIT if @max is too small
+ * (those already constructed are freed).  Free each with detect_free(), in
+ * any order.
  */
 int detect_all_new(const struct detect_config *cfg, struct detector *out,
 		   int max);
