@@ -1213,8 +1213,12 @@ static json_t *report_json(const struct bench *b)
 
 	for (int i = 0; i < b->nsteps; i++)
 		json_array_append_new(steps, step_json(b, &b->steps[i]));
-	return json_pack("{s:s,s:I,s:o,s:o}", "tool", "v2x-bench",
-			 "ts", (json_int_t)now_real_ns(), "config", cfg, "steps", steps);
+	/* Frame times are simulation times unless the simulator runs in real
+	 * time (or at a fixed rate, which is paced in real time). */
+	return json_pack("{s:s,s:I,s:b,s:o,s:o}", "tool", "v2x-bench",
+			 "ts", (json_int_t)now_real_ns(),
+			 "latency_wall_clock", o->nrates > 0 || o->speed == 1,
+			 "config", cfg, "steps", steps);
 }
 
 static void fmt_num(char *out, size_t cap, double v, const char *fmt)
@@ -1665,6 +1669,9 @@ static int cmd_run(struct opts *o)
 		fprintf(stderr, "v2x-bench: ZeroMQ %s: %s\n", b.zmq_ep, zmq_strerror(-ret));
 		goto out;
 	}
+	if (o->speed != 1 && !o->nrates)
+		fprintf(stderr, "v2x-bench: --speed %g: frame times are simulation times, so the "
+			"latencies from ts are not wall-clock latencies\n", o->speed);
 	/* Let the subscription reach the publisher before traffic starts. */
 	sleep_ms(300);
 	b.nsteps = o->nrates ? o->nrates : 1;
