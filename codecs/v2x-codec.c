@@ -69,7 +69,8 @@ static void usage(FILE *out)
 	      "                  lines starting with '#' are skipped\n"
 	      "  --stream        binary stream of records, each a 2-octet\n"
 	      "                  big-endian length then that many octets\n"
-	      "                  (default binary: stdin is one message)\n"
+	      "                  (default binary: stdin is one message,\n"
+	      "                  or hex lines if it is only hex text)\n"
 	      "  --framing F     UPER input framing: auto (default), raw,\n"
 	      "                  1609.2 or wsmp; a framing other than raw is\n"
 	      "                  reported on stderr as 'line N: note: ...'\n"
@@ -328,6 +329,29 @@ static void run_lines(const struct opts *o, struct work *w, const char *in,
 	}
 }
 
+/*
+ * True if binary input is really hex text: only hex digits and white space,
+ * at least one digit.  Binary frames do not look like that: a raw
+ * MessageFrame of any J2735 messageId (< 256) starts 0x00, 1609.2 and WSMP
+ * start 0x03 / 0x0b, and a msgpack frame's root is a map (0x80..0x8f, 0xde,
+ * 0xdf) - none of them an ASCII hex digit.  --framing raw with a messageId of
+ * 0x3000 or more could in theory collide; --stream never guesses.
+ */
+static bool looks_hex(const char *in, size_t len)
+{
+	bool digit = false;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)in[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (hexval(c) < 0)
+			return false;
+		digit = true;
+	}
+	return digit;
+}
+
 /* Binary input: one message, or a stream of length-prefixed records. */
 static void run_binary(const struct opts *o, struct work *w,
 		       const uint8_t *in, size_t len)
@@ -481,6 +505,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "v2x-codec: %s\n", strerror(errno ? errno : ENOMEM));
 		rc = 2;
 		goto out;
+	}
+	/* Hex text is auto-detected in plain binary mode (not --stream). */
+	if (!o.encode && !o.hex && !o.stream && looks_hex(in, len)) {
+		o.hex = true;
+		w.unit = "line";
 	}
 	if (o.hex || o.encode)
 		run_lines(&o, &w, in, len);

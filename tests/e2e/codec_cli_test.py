@@ -257,6 +257,75 @@ def test_uper():
     check(raw_seen > 0, "at least one raw UPER frame round-tripped")
 
 
+def corpus_frame(name):
+    path = os.path.join(SOURCE, "tests", "fuzz", "corpus", "fuzz_framing", name)
+    return open(path, "rb").read()
+
+
+def test_uper_cli():
+    """Issue 2 points for UPER input: framings forced and detected, hex text
+    detected without --hex, bad lines named, trailing octets, streams."""
+    raw, wsmp, signed = (corpus_frame(n) for n in ("raw", "wsmp-raw",
+                                                   "signed-cert"))
+    rc, ref, err = run(["decode", "--from", "uper", "--framing", "raw"], raw)
+    check(rc == 0 and err == "", "raw frame decodes: " + err)
+    for data, framing, kind in ((wsmp, "wsmp", "framing wsmp"),
+                                (signed, "1609.2",
+                                 "framing 1609.2, signed, signer certificate")):
+        for forced in ("auto", framing):
+            rc, out, err = run(["decode", "--from", "uper", "--framing",
+                                forced], data)
+            check(rc == 0 and out == ref and ("message 1: note: " + kind) in err,
+                  "%s frame with --framing %s: %s" % (framing, forced, err))
+        # Forcing the wrong framing is a clean per-message error.
+        wrong = "wsmp" if framing == "1609.2" else "1609.2"
+        rc, out, err = run(["decode", "--from", "uper", "--framing", wrong],
+                           data)
+        check(rc == 1 and out == b"" and
+              "message 1: invalid outer framing" in err,
+              "%s frame forced as %s: %s" % (framing, wrong, err))
+    rc, _, err = run(["decode", "--from", "uper", "--framing", "wsmp"], raw)
+    check(rc == 1 and "message 1: invalid outer framing" in err,
+          "raw frame forced as wsmp: " + err)
+
+    # Hex text on stdin without --hex is detected: the same as --hex.
+    text = "\n".join(d.hex() for d in (raw, wsmp, signed)) + "\n"
+    rc, out_hex, err_hex = run(["decode", "--from", "uper", "--hex"], text)
+    check(rc == 0 and out_hex == ref * 3, "hex lines of three framings")
+    rc, out, err = run(["decode", "--from", "uper"], text)
+    check(rc == 0 and out == out_hex and err == err_hex,
+          "hex text detected without --hex: " + err)
+
+    # Bad lines: named with their reason, the run goes on, exit 1.
+    heading = bytearray(raw)  # heading (bits 209..223) all ones: 32767
+    for bit in range(209, 224):
+        heading[bit // 8] |= 0x80 >> (bit % 8)
+    lines = [raw.hex(),                       # 1 good
+             raw[:20].hex(),                  # 2 truncated
+             heading.hex(),                   # 3 out of range
+             (raw + b"\0\0").hex(),           # 4 trailing: warning only
+             "0014c3" + "00" * 49153,         # 5 48K fragment: over limit
+             "0x14",                          # 6 not hex
+             raw.hex()]                       # 7 good
+    rc, out, err = run(["decode", "--from", "uper", "--hex"],
+                       "\n".join(lines) + "\n")
+    check(rc == 1, "exit status 1 with bad UPER lines (got %d)" % rc)
+    for n, reason in ((2, "truncated input"), (3, "value out of range"),
+                      (4, "warning: 2 trailing octets ignored"),
+                      (5, "length or count over limit"),
+                      (6, "syntax error (hex)")):
+        check("line %d: %s" % (n, reason) in err, "uper line %d: %s" % (n, err))
+    check(out == ref * 3, "lines 1, 4 and 7 decoded")
+
+    # Length-prefixed binary stream of the three framings.
+    stream = b"".join(len(d).to_bytes(2, "big") + d for d in (raw, wsmp, signed))
+    rc, out, err = run(["decode", "--from", "uper", "--stream"], stream)
+    check(rc == 0 and out == ref * 3, "UPER stream decode: " + err)
+    rc, enc, err = run(["encode", "--to", "uper", "--stream"], out)
+    check(rc == 0 and enc == (len(raw).to_bytes(2, "big") + raw) * 3,
+          "UPER stream re-encodes the inner frames")
+
+
 def test_usage():
     rc, out, _ = run(["--help"], b"")
     check(rc == 0 and b"decode --from" in out, "--help")
@@ -279,6 +348,7 @@ def main():
     test_bad_lines(hexes)
     test_foreign_msgpack()
     test_uper()
+    test_uper_cli()
     test_usage()
     print("%d failures" % failures)
     return 1 if failures else 0
