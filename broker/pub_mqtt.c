@@ -28,8 +28,9 @@
  * that was once up; when the very first connect fails (cloud down while the
  * broker starts) Paho gives up, so a small retry thread of ours calls
  * MQTTAsync_connect() again with a 1 s .. 30 s back-off until it succeeds.
- * The same thread re-submits journal entries that Paho refused (offline
- * buffer full).
+ * The same thread (the worker) writes accepted events to the journal and
+ * hands them to Paho, so that the caller never waits for the disk, and
+ * re-submits journal entries that Paho refused (offline buffer full).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -62,6 +63,7 @@
 struct pm_entry {
 	struct pub_mqtt *pm;
 	struct pm_entry *prev, *next;
+	struct pm_entry *inbox_next; /* on pm->inbox until journaled */
 	uint64_t seq;
 	int queued;        /* claimed: a submission to Paho is outstanding or
 			    * being made (under lock) */
@@ -91,6 +93,7 @@ struct pub_mqtt {
 	/* Under lock: */
 	struct pm_entry *pending_head, *pending_tail;
 	uint64_t pending_count;
+	struct pm_entry *inbox_head, *inbox_tail; /* accepted, not journaled yet */
 	uint64_t next_seq;
 	int stranded;                /* entries with queued == 0 exist */
 	int stopping;
@@ -603,6 +606,45 @@ static void pm__resubmit_stranded(struct pub_mqtt *pm)
 	}
 }
 
+/*
+ * Journal the accepted events, oldest first, and hand each to Paho (worker
+ * thread; called without the lock).  An event that cannot be journaled
+ * (disk full, ...) is dropped and counted as failed.
+ */
+static void pm__drain_inbox(struct pub_mqtt *pm)
+{
+	for (;;) {
+		struct pm_entry *e;
+
+		pthread_mutex_lock(&pm->lock);
+		e = pm->inbox_head;
+		if (e) {
+			pm->inbox_head = e->inbox_next;
+			if (!pm->inbox_head)
+				pm->inbox_tail = NULL;
+		}
+		pthread_mutex_unlock(&pm->lock);
+		if (!e)
+			return;
+		/* Journal first: once Paho has it, the PUBACK may come at any time. */
+		if (pm__journal_write(pm, e) < 0) {
+			atomic_fetch_add(&pm->failed, 1);
+			pthread_mutex_lock(&pm->lock);
+			pm__pending_unlink(pm, e);
+			pthread_cond_broadcast(&pm->cond);
+			pthread_mutex_unlock(&pm->lock);
+			free(e);
+			continue;
+		}
+		if (pm__send(pm, e) < 0) {
+			pthread_mutex_lock(&pm->lock);
+			e->queued = 0;
+			pm->stranded = 1;
+			pthread_mutex_unlock(&pm->lock);
+		}
+	}
+}
+
 static void *pm__retry_main(void *arg)
 {
 	struct pub_mqtt *pm = arg;
@@ -610,7 +652,8 @@ static void *pm__retry_main(void *arg)
 	time_t next_connect = 0;
 
 	pthread_mutex_lock(&pm->lock);
-	while (!pm->stopping) {
+	/* At shutdown, what was accepted is still journaled before we leave. */
+	while (!pm->stopping || pm->inbox_head) {
 		struct timespec until, mono;
 		time_t now;
 
@@ -618,6 +661,14 @@ static void *pm__retry_main(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &mono);
 		now = mono.tv_sec;
 
+		if (pm->inbox_head) {
+			pthread_mutex_unlock(&pm->lock);
+			pm__drain_inbox(pm);
+			pthread_mutex_lock(&pm->lock);
+			continue;
+		}
+		if (pm->stopping)
+			break;
 		if (pm->stranded) {
 			pthread_mutex_unlock(&pm->lock);
 			pm__resubmit_stranded(pm);
@@ -809,7 +860,7 @@ int pub_mqtt_publish_event(struct pub_mqtt *pm, const char *type_name,
 {
 	char topic[PM_TOPIC_MAX];
 	struct pm_entry *e;
-	int n, ret;
+	int n;
 
 	if (!pm || !type_name || !type_name[0] || (!payload && len) ||
 	    len > PM_PAYLOAD_MAX)
@@ -827,30 +878,22 @@ int pub_mqtt_publish_event(struct pub_mqtt *pm, const char *type_name,
 		return -ENOBUFS;
 	}
 	e->seq = pm->next_seq++;
-	pthread_mutex_unlock(&pm->lock);
-
-	/* Journal first: once Paho has it, the PUBACK may come at any time. */
-	ret = pm__journal_write(pm, e);
-	if (ret < 0) {
-		free(e);
-		return ret;
-	}
-	pthread_mutex_lock(&pm->lock);
-	e->queued = 1; /* claimed by us: the retry thread leaves it alone */
+	/*
+	 * Claimed for the worker thread, which journals it and hands it to
+	 * Paho: a file creation costs 0.1-1 ms on a busy disk, which the
+	 * caller's (publishing) thread must not wait for.
+	 */
+	e->queued = 1;
 	pm__pending_append(pm, e);
+	e->inbox_next = NULL;
+	if (pm->inbox_tail)
+		pm->inbox_tail->inbox_next = e;
+	else
+		pm->inbox_head = e;
+	pm->inbox_tail = e;
+	pthread_cond_broadcast(&pm->cond);
 	pthread_mutex_unlock(&pm->lock);
 	atomic_fetch_add(&pm->published, 1);
-	ret = pm__send(pm, e);
-	if (ret < 0) {
-		/* Refused: the caller learns it failed, so it is not journaled. */
-		pm__journal_remove(pm, e->seq);
-		pthread_mutex_lock(&pm->lock);
-		pm__pending_unlink(pm, e);
-		pthread_mutex_unlock(&pm->lock);
-		atomic_fetch_sub(&pm->published, 1);
-		free(e);
-		return ret;
-	}
 	return 0;
 }
 

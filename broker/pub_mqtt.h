@@ -53,7 +53,9 @@ struct pub_mqtt_stats {
 	uint64_t published;     /* events accepted by pub_mqtt_publish_event() */
 	uint64_t acked;         /* events acknowledged by the server (PUBACK) */
 	uint64_t failed;        /* delivery attempts Paho gave up (each is
-				 * retried from the journal) */
+				 * retried from the journal), and events
+				 * dropped because the journal could not be
+				 * written */
 	uint64_t stats_sent;    /* QoS 0 stats handed to the network */
 	uint64_t stats_dropped; /* QoS 0 stats dropped (disconnected) */
 	uint64_t advisories;    /* advisory messages received */
@@ -82,11 +84,12 @@ struct pub_mqtt *pub_mqtt_new(const struct pub_mqtt_config *cfg,
 
 /*
  * pub_mqtt_publish_event() - publish @payload (copied) with QoS 1 to
- * "<prefix>/events/<type_name>".  Returns 0 when the event is journaled
- * and handed to Paho (sent, or buffered while disconnected); -ENOBUFS when
+ * "<prefix>/events/<type_name>".  Returns 0 when the event is accepted: a
+ * worker thread of ours writes it to the journal and hands it to Paho (the
+ * caller never waits for the disk or the network); an event that cannot be
+ * journaled (disk full) is dropped and counted in failed.  -ENOBUFS when
  * max_buffered events are unacknowledged; -EINVAL for a bad argument
- * (payload > 16 MiB, topic > 511 bytes); -errno when the journal cannot be
- * written; -ENOMEM; -EIO for another Paho error.  Allocates one small
+ * (payload > 16 MiB, topic > 511 bytes); -ENOMEM.  Allocates one small
  * record per event (events are rare; not for per-message data).
  */
 int pub_mqtt_publish_event(struct pub_mqtt *pm, const char *type_name,
@@ -119,8 +122,9 @@ void pub_mqtt_get_stats(const struct pub_mqtt *pm, struct pub_mqtt_stats *st);
 int pub_mqtt_flush(struct pub_mqtt *pm, int timeout_ms);
 
 /*
- * pub_mqtt_free() - disconnect cleanly (giving in-flight messages up to
- * 1 s) and destroy the client; what is unacknowledged stays in the journal
+ * pub_mqtt_free() - journal what was accepted, disconnect cleanly (giving
+ * in-flight messages up to 1 s) and destroy the client; what is
+ * unacknowledged stays in the journal
  * for the next pub_mqtt_new() with the same client id and persist_dir.
  * NULL is a no-op.
  */

@@ -77,6 +77,23 @@ static int teardown(void **state)
 	return 0;
 }
 
+static int journal_files(const struct fixture *f, const char *client, const char *ext);
+
+/* The journal is written by the worker thread: wait (bounded) for @n files. */
+static int journal_files_eventually(const struct fixture *f, const char *client,
+				    const char *ext, int n)
+{
+	int got = -1;
+
+	for (int i = 0; i < 500; i++) {
+		got = journal_files(f, client, ext);
+		if (got == n)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000 }, NULL);
+	}
+	return got;
+}
+
 /* Files in the client's journal directory ending in @ext. */
 static int journal_files(const struct fixture *f, const char *client, const char *ext)
 {
@@ -163,7 +180,7 @@ static void test_offline_buffering(void **state)
 		assert_int_equal(pub_mqtt_publish_event(pm, "stopped_vehicle", p, (size_t)n), 0);
 		assert_int_equal(pub_mqtt_buffered(pm), (uint64_t)i + 1);
 	}
-	assert_int_equal(journal_files(f, "unit-rsu", ".evt"), 5);
+	assert_int_equal(journal_files_eventually(f, "unit-rsu", ".evt", 5), 5);
 	/* The limit: refused, not journaled. */
 	assert_int_equal(pub_mqtt_publish_event(pm, "stopped_vehicle", "x", 1), -ENOBUFS);
 	assert_int_equal(pub_mqtt_buffered(pm), 5);
@@ -208,7 +225,7 @@ static void test_offline_buffering(void **state)
 	assert_int_equal(st.restored, 0);
 	assert_int_equal(pub_mqtt_publish_event(pm, "wrong_way", "w", 1), 0);
 	pub_mqtt_free(pm);
-	/* Characters unfit for a file name are replaced. */
+	/* Characters unfit for a file name are replaced; free() journaled it. */
 	assert_int_equal(journal_files(f, "other_rsu_id", ".evt"), 1);
 }
 
@@ -250,9 +267,9 @@ static void test_damaged_journal(void **state)
 	assert_int_equal(journal_files(f, "unit-rsu", ".tmp"), 0);
 	/* New entries continue after the highest sequence number seen. */
 	assert_int_equal(pub_mqtt_publish_event(pm, "speeding", "ok-3", 4), 0);
+	pub_mqtt_free(pm);
 	snprintf(path, sizeof(path), "%s/unit-rsu.journal/00000000000000a3.evt", f->dir);
 	assert_int_equal(access(path, F_OK), 0);
-	pub_mqtt_free(pm);
 }
 
 static void test_tls_uri_accepted(void **state)
