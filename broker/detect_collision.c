@@ -8,9 +8,10 @@
  * of both lengths (4.5 m each when unknown) and the closing speed
  * v = v_follower - v_leader, the time to collision is g / v.  A TTC under
  * ttc_s with v > min_closing_mps, sustained persist_ms, makes the follower
- * a candidate (both tracks involved).  Leaders closer than DUP_DIST_M
- * centre to centre, or overlapping (g <= 0), are taken as a second track of
- * the same road user and skipped.
+ * a candidate (both tracks involved).  Vehicles closer than DUP_DIST_M
+ * centre to centre are taken as a second track of the same road user
+ * (another sensor's, or its BSM's, before association) and looked past; a
+ * leader overlapping the follower (g <= 0) is skipped.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 
 #define PRIV(e) (&(e)->p[DET_K_COLLISION])
 
-#define DUP_DIST_M 2.5f
+#define DUP_DIST_M 3.5f
 #define DEFAULT_LEN_M 4.5f
 #define GRACE_NS 300000000ull
 

@@ -25,7 +25,7 @@
 #include "roadmap.h"
 
 #define SIG_MAX 64
-#define DUP_DIST_M 2.5f
+#define DUP_DIST_M 3.5f
 
 struct sig_state {
 	int32_t intersection, group;
