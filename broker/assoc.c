@@ -11,6 +11,7 @@
 
 #include "v2x/error.h"
 #include "assoc.h"
+#include "tracks.h"
 
 #define FORBID 1e6
 #define MAX_PREDICT_S 1.0
@@ -507,4 +508,52 @@ int assoc_frame(struct assoc *a, const struct v2x_objects *frame,
 	ret = out->n_matched;
 out:
 	return ret;
+}
+
+#define NEAR_MAX 256
+#define SEEN_SLOTS 2048 /* > 2 x the largest max_candidates (1024) */
+
+/**
+ * assoc_candidates() - see assoc.h.
+ */
+int assoc_candidates(const struct track_table *tt, const struct enu_ref *ref,
+		     const struct v2x_objects *frame, double radius_m,
+		     struct candidate_track *out, int max)
+{
+	const struct track *near[NEAR_MAX];
+	uint64_t seen[SEEN_SLOTS];
+	int i, k, n_near, n = 0;
+	double x, y, u;
+
+	if (max > SEEN_SLOTS / 2)
+		max = SEEN_SLOTS / 2;
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < frame->n && i < V2X_OBJECTS_MAX && n < max; i++) {
+		enu_from_geo(ref, frame->obj[i].lat * 1e-7,
+			     frame->obj[i].lon * 1e-7, 0.0, &x, &y, &u);
+		n_near = track_table_near(tt, x, y, radius_m, near, NEAR_MAX);
+		for (k = 0; k < n_near && n < max; k++) {
+			const struct track *t = near[k];
+			uint32_t h;
+
+			if (t->kind != TRACK_V2X)
+				continue;
+			/* A small set of ids already taken (ids are never 0). */
+			h = (uint32_t)mix64(t->id) & (SEEN_SLOTS - 1);
+			while (seen[h] && seen[h] != t->id)
+				h = (h + 1) & (SEEN_SLOTS - 1);
+			if (seen[h])
+				continue;
+			seen[h] = t->id;
+			out[n].track_id = t->id;
+			out[n].t_ns = t->cur.t_ns;
+			out[n].x = t->cur.x;
+			out[n].y = t->cur.y;
+			out[n].speed_mps = t->cur.speed_mps;
+			out[n].heading_deg = t->cur.heading_deg;
+			out[n].cls = t->cls;
+			n++;
+		}
+	}
+	return n;
 }

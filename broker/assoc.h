@@ -115,6 +115,20 @@ int assoc_solve(const double *cost, int rows, int cols, double forbid,
 		int *row_to_col, void *scratch);
 size_t assoc_scratch_size(int rows, int cols);
 
+struct track_table;
+
+/*
+ * assoc_candidates() - the V2X tracks (kind TRACK_V2X) of @tt within
+ * @radius_m of any object of @frame (ENU through @ref), each once, as
+ * candidates for assoc_frame(): at most @max (and 1024) written to @out.
+ * Returns the
+ * number written.  Uses track_table_near() per object: no scan of the table.
+ * Fusion thread only.
+ */
+int assoc_candidates(const struct track_table *tt, const struct enu_ref *ref,
+		     const struct v2x_objects *frame, double radius_m,
+		     struct candidate_track *out, int max);
+
 /* assoc_get_stats() - copy the counters. */
 void assoc_get_stats(const struct assoc *a, struct assoc_stats *st);
 

@@ -19,6 +19,7 @@
 
 #include "v2x/error.h"
 #include "assoc.h"
+#include "tracks.h"
 #include "evt_fixture.h"
 
 static struct v2x_objects frame;
@@ -356,6 +357,57 @@ static void test_full_frame(void **state)
 	assoc_free(a);
 }
 
+/* Candidates gathered from a real track table around the frame's objects:
+ * V2X tracks only, each once, none far away. */
+static void test_candidates_from_track_table(void **state)
+{
+	struct track_table *tt;
+	struct candidate_track c[16];
+	struct v2x_object so;
+	struct v2x_bsm b;
+	double lat, lon;
+	int i, n;
+
+	(void)state;
+	enu_init(&fx_ref, REF_LAT, REF_LON, 0);
+	tt = track_table_new(64, &fx_ref);
+	assert_non_null(tt);
+	for (i = 0; i < 4; i++) {
+		memset(&b, 0, sizeof(b));
+		b.ts_ns = T0;
+		b.id = 100 + i;
+		fx_geo(i < 3 ? 2.0 * i : 500.0, 0, &lat, &lon);
+		b.lat = (int32_t)lrint(lat * 1e7);
+		b.lon = (int32_t)lrint(lon * 1e7);
+		b.speed = 500;
+		b.heading = 7200;
+		b.accel_long = V2X_ACCEL_UNAVAILABLE;
+		b.length_cm = 450;
+		assert_non_null(track_table_update_bsm(tt, &b, 1000 + i));
+	}
+	/* A sensor track near them is not a candidate. */
+	memset(&so, 0, sizeof(so));
+	so.id = 7;
+	so.cls = V2X_CLASS_CAR;
+	fx_geo(1, 1, &lat, &lon);
+	so.lat = (int32_t)lrint(lat * 1e7);
+	so.lon = (int32_t)lrint(lon * 1e7);
+	assert_non_null(track_table_update_object(tt, 9, T0, &so, 2000));
+	frame_reset(9, T0);
+	add_obj(1, V2X_CLASS_CAR, 0, 0, 10, 90);
+	add_obj(2, V2X_CLASS_CAR, 3, 0, 10, 90);
+	n = assoc_candidates(tt, &fx_ref, &frame, 10.0, c, 16);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		assert_true(c[i].x < 10);
+		assert_true(fabsf(c[i].speed_mps - 10.0f) < 0.01f);
+	}
+	assert_true(c[0].track_id != c[1].track_id && c[1].track_id != c[2].track_id &&
+		    c[0].track_id != c[2].track_id);
+	assert_int_equal(assoc_candidates(tt, &fx_ref, &frame, 10.0, c, 2), 2);
+	track_table_free(tt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_stable_ids_and_binding),
 		cmocka_unit_test(test_expiry_and_errors),
 		cmocka_unit_test(test_full_frame),
+		cmocka_unit_test(test_candidates_from_track_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
