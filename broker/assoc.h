@@ -121,8 +121,8 @@ struct track_table;
  * assoc_candidates() - the V2X tracks (kind TRACK_V2X) of @tt within
  * @radius_m of any object of @frame (ENU through @ref), each once, as
  * candidates for assoc_frame(): at most @max (and 1024) written to @out.
- * Returns the
- * number written.  Uses track_table_near() per object: no scan of the table.
+ * Returns the number written.  Uses track_table_near() per object: no scan
+ * of the table.
  * Fusion thread only.
  */
 int assoc_candidates(const struct track_table *tt, const struct enu_ref *ref,
