@@ -274,7 +274,7 @@ struct fcd_ctx {
 	sim_fcd_cb cb;
 	void *cb_ctx;
 	struct sim_fcd_stats *st;
-	double t;
+	double t, t0;         /* current and first timestep, s */
 	struct fcd_veh *tab;
 	size_t cap, n;
 	int stop, oom;
@@ -387,7 +387,8 @@ static void fcd__vehicle(struct fcd_ctx *c, const XML_Char **atts)
 	fv->last_t = c->t;
 	fv->last_speed = speed;
 	fv->last_angle = angle;
-	ts = c->start_ns + (uint64_t)llround(c->t * 1e9);
+	/* The trace's first timestep is sent at start_ns. */
+	ts = c->start_ns + (uint64_t)llround((c->t - c->t0) * 1e9);
 	memset(&b, 0, sizeof(b));
 	b.ts_ns = ts;
 	/* TemporaryID: stable per trace vehicle, changing every 5 minutes. */
@@ -444,6 +445,8 @@ static void XMLCALL fcd__start(void *ud, const XML_Char *name, const XML_Char **
 		const char *t = attr(atts, "time");
 
 		c->t = t ? atof(t) : c->t;
+		if (!c->st->timesteps)
+			c->t0 = c->t;
 		c->st->timesteps++;
 		c->st->last_time = c->t;
 	} else if (!strcmp(name, "vehicle")) {

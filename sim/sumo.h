@@ -66,7 +66,8 @@ struct sim_fcd_stats {
  * sim_fcd_read() - stream the FCD trace in fcd, calling cb for each
  * vehicle record.  Positions are taken as lon/lat (geo output) unless proj
  * is given and the values are not plausible degrees, in which case they
- * are network metres converted with proj.  ts_ns = start_ns + time.
+ * are network metres converted with proj.  ts_ns = start_ns + (time - the
+ * first timestep's time): the trace starts at start_ns.
  * Returns 0, -EIO, V2X_E_SYNTAX (msg filled), or -ENOMEM.
  */
 int sim_fcd_read(FILE *fcd, const struct sim_sumo_proj *proj, uint64_t start_ns,

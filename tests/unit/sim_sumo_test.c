@@ -265,7 +265,7 @@ static void test_fcd_metres_and_errors(void **state)
 	struct sim_sumo_proj p;
 	struct fcd_cap c;
 	struct sim_fcd_stats st;
-	char msg[128] = "", xml[512], xy[64];
+	char msg[128] = "", xml[1024], xy[64];
 	FILE *f;
 	double e, n;
 
@@ -277,11 +277,15 @@ static void test_fcd_metres_and_errors(void **state)
 	sim_utm_forward(50, 0, 30.6, 114.31, &e, &n);
 	snprintf(xy, sizeof(xy), "x=\"%.3f\" y=\"%.3f\"", e + OFF_X, n + OFF_Y);
 	snprintf(xml, sizeof(xml), "<fcd-export><timestep time=\"3\"><vehicle id=\"a\" %s "
-		 "angle=\"10\" speed=\"1\"/></timestep></fcd-export>", xy);
+		 "angle=\"10\" speed=\"1\"/></timestep><timestep time=\"3.5\"><vehicle "
+		 "id=\"a\" %s angle=\"10\" speed=\"1\"/></timestep></fcd-export>", xy, xy);
 	f = text_file(xml);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(sim_fcd_read(f, &p, 0, on_rec, &c, &st, msg, sizeof(msg)), 0);
-	assert_int_equal(c.n, 1);
+	assert_int_equal(sim_fcd_read(f, &p, 1000, on_rec, &c, &st, msg, sizeof(msg)), 0);
+	assert_int_equal(c.n, 2);
+	/* A trace that starts at 3 s starts at start_ns. */
+	assert_int_equal(c.rec[0].b.ts_ns, 1000);
+	assert_int_equal(c.rec[1].b.ts_ns, 1000 + 500000000ull);
 	assert_true(abs(c.rec[0].b.lat - 306000000) <= 1);
 	assert_true(abs(c.rec[0].b.lon - 1143100000) <= 1);
 	fclose(f);
