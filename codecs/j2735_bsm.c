@@ -49,33 +49,6 @@ static unsigned bsm__rev(unsigned v, unsigned n)
 	return out;
 }
 
-/* Skip extension additions: normally-small bitmap length, bitmap, opens. */
-static int bsm__skip_ext(struct uper_reader *r)
-{
-	uint64_t n, bit, count = 0;
-	int ret;
-
-	ret = uper__get_nsnn(r, &n);
-	if (ret < 0)
-		return ret;
-	n += 1;
-	if (n > uper__left(r))
-		return V2X_E_TRUNCATED;
-	for (uint64_t i = 0; i < n; i++) {
-		ret = uper__get_bits(r, 1, &bit);
-		if (ret < 0)
-			return ret;
-		count += bit;
-	}
-	/* The additions follow the whole bitmap, one open type per 1-bit. */
-	while (count--) {
-		ret = uper__skip_open(r);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
 static int bsm__skip_regional(struct uper_reader *r)
 {
 	int64_t n;
@@ -259,12 +232,12 @@ int v2x_uper_decode_bsm(const uint8_t *buf, size_t len, struct v2x_bsm *out)
 			goto out;
 	}
 	if (pre & 4) {
-		ret = bsm__skip_ext(&r);
+		ret = uper__skip_ext(&r);
 		if (ret < 0)
 			goto out;
 	}
 	if (mf_ext) {
-		ret = bsm__skip_ext(&mf);
+		ret = uper__skip_ext(&mf);
 		if (ret < 0)
 			goto out;
 	}

@@ -95,39 +95,44 @@ static int msg__get_ext_tail(struct uper_reader *r, struct v2x_j2735_msg *m,
 			     struct v2x_j2735_node *nd)
 {
 	size_t start = r->pos;
-	uint64_t n, count = 0;
-	unsigned bit;
+	struct uper_reader whole;
+	uint32_t off;
 	int ret;
 
-	ret = uper__get_nsnn(r, &n);
+	ret = uper__skip_ext(r);
 	if (ret < 0)
 		return ret;
-	n++;
-	if (n > uper__left(r))
-		return V2X_E_TRUNCATED;
-	for (uint64_t i = 0; i < n; i++) {
-		ret = uper__get_bit(r, &bit);
-		if (ret < 0)
-			return ret;
-		count += bit;
-	}
-	while (count--) {
-		ret = uper__skip_open(r);
-		if (ret < 0)
-			return ret;
-	}
-	{
-		struct uper_reader whole = { r->buf, start, r->pos };
-		uint32_t off;
-
-		ret = msg__get_bitfield(&whole, m, r->pos - start, &off);
-		if (ret < 0)
-			return ret;
-		nd->ext_off = off;
-		nd->ext_bits = (uint32_t)(r->pos - start);
-	}
+	whole = (struct uper_reader){ r->buf, start, r->pos };
+	ret = msg__get_bitfield(&whole, m, r->pos - start, &off);
+	if (ret < 0)
+		return ret;
+	nd->ext_off = off;
+	nd->ext_bits = (uint32_t)(r->pos - start);
 	nd->flags |= V2X_J2735_F_EXT;
 	return 0;
+}
+
+/*
+ * The extension bit of an extensible ENUMERATED or CHOICE and, if it is set,
+ * the index of the extension value (a normally-small number).  *e is 0 for
+ * a root value (the caller reads its index against the root's size).
+ */
+static int msg__get_ext_index(struct uper_reader *r,
+			      const struct v2x_j2735_type *t, unsigned *e,
+			      uint64_t *idx)
+{
+	int ret;
+
+	*e = 0;
+	if (!t->ext)
+		return 0;
+	ret = uper__get_bit(r, e);
+	if (ret < 0 || !*e)
+		return ret;
+	ret = uper__get_nsnn(r, idx);
+	if (ret < 0)
+		return ret;
+	return *idx > J2735_EXT_INDEX_MAX ? V2X_E_LIMIT : 0;
 }
 
 static int msg__dec(struct uper_reader *r, struct v2x_j2735_msg *m,
@@ -253,17 +258,10 @@ static int msg__dec(struct uper_reader *r, struct v2x_j2735_msg *m,
 	case J2735_NULL:
 		return 0;
 	case J2735_ENUM:
-		if (t->ext) {
-			ret = uper__get_bit(r, &e);
-			if (ret < 0)
-				return ret;
-		}
+		ret = msg__get_ext_index(r, t, &e, &u);
+		if (ret < 0)
+			return ret;
 		if (e) {
-			ret = uper__get_nsnn(r, &u);
-			if (ret < 0)
-				return ret;
-			if (u > J2735_EXT_INDEX_MAX)
-				return V2X_E_LIMIT;
 			nd->val = (int64_t)u + t->nfields;
 			nd->flags |= V2X_J2735_F_EXT;
 			return 0;
@@ -316,17 +314,10 @@ static int msg__dec(struct uper_reader *r, struct v2x_j2735_msg *m,
 		}
 		return 0;
 	case J2735_CHOICE:
-		if (t->ext) {
-			ret = uper__get_bit(r, &e);
-			if (ret < 0)
-				return ret;
-		}
+		ret = msg__get_ext_index(r, t, &e, &u);
+		if (ret < 0)
+			return ret;
 		if (e) {
-			ret = uper__get_nsnn(r, &u);
-			if (ret < 0)
-				return ret;
-			if (u > J2735_EXT_INDEX_MAX)
-				return V2X_E_LIMIT;
 			nd->val = (int64_t)u;
 			nd->flags |= V2X_J2735_F_EXT;
 			off = m->n_bytes;

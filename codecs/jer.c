@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "j2735_schema.h"
 #include "v2x/error.h"
 #include "v2x/j2735.h"
@@ -31,7 +32,6 @@
 
 static json_t *jer__hex(const uint8_t *p, size_t n)
 {
-	static const char digits[] = "0123456789ABCDEF";
 	char small[256] = "", *s = small;
 	json_t *out;
 
@@ -40,11 +40,7 @@ static json_t *jer__hex(const uint8_t *p, size_t n)
 		if (!s)
 			return NULL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 15];
-	}
-	s[2 * n] = '\0';
+	hex__encode(p, n, s, true);
 	out = json_string(s);
 	if (s != small)
 		free(s);
@@ -193,42 +189,22 @@ static int jer__alloc_nodes(struct v2x_j2735_msg *m, uint32_t n, uint32_t *idx)
 	return 0;
 }
 
-static int jer__nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex text into fresh pool octets. */
 static int jer__unhex(struct v2x_j2735_msg *m, const json_t *j, uint32_t *off,
 		      size_t *n)
 {
-	const char *s;
-	size_t len;
+	int ret;
 
 	if (!json_is_string(j))
 		return V2X_E_TYPE;
-	s = json_string_value(j);
-	len = json_string_length(j);
-	if (len & 1)
-		return V2X_E_SYNTAX;
-	if (len / 2 > V2X_J2735_BYTES_MAX - m->n_bytes)
-		return V2X_E_LIMIT;
+	ret = hex__decode(json_string_value(j), json_string_length(j),
+			  m->bytes + m->n_bytes,
+			  V2X_J2735_BYTES_MAX - m->n_bytes, false);
+	if (ret < 0)
+		return ret;
 	*off = m->n_bytes;
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = jer__nibble(s[i]), lo = jer__nibble(s[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return V2X_E_SYNTAX;
-		m->bytes[*off + i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*n = len / 2;
-	m->n_bytes += (uint32_t)(len / 2);
+	*n = (size_t)ret;
+	m->n_bytes += (uint32_t)ret;
 	return 0;
 }
 

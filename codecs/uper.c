@@ -148,8 +148,11 @@ int uper__get_nsnn(struct uper_reader *r, uint64_t *val)
 	return 0;
 }
 
-/* Read the octet-count length of an integer encoding (1..8 octets). */
-static int uper__int_len(struct uper_reader *r, size_t *n)
+/*
+ * Read the octets of an integer encoding: the octet count (1..8) as a length
+ * determinant, then that many octets as an unsigned number in *raw.
+ */
+static int uper__int_octets(struct uper_reader *r, size_t *n, uint64_t *raw)
 {
 	int more, ret;
 
@@ -160,7 +163,7 @@ static int uper__int_len(struct uper_reader *r, size_t *n)
 		return V2X_E_LIMIT;
 	if (*n == 0)
 		return V2X_E_INVALID;
-	return 0;
+	return uper__get_bits(r, (unsigned)*n * 8, raw);
 }
 
 /*
@@ -174,10 +177,7 @@ int uper__get_semi(struct uper_reader *r, int64_t lb, int64_t *val)
 	size_t n;
 	int ret;
 
-	ret = uper__int_len(r, &n);
-	if (ret < 0)
-		return ret;
-	ret = uper__get_bits(r, (unsigned)n * 8, &off);
+	ret = uper__int_octets(r, &n, &off);
 	if (ret < 0)
 		return ret;
 	/* Minimal octets only (11.3.6): no leading zero octet. */
@@ -196,10 +196,7 @@ int uper__get_uncon(struct uper_reader *r, int64_t *val)
 	size_t n;
 	int ret;
 
-	ret = uper__int_len(r, &n);
-	if (ret < 0)
-		return ret;
-	ret = uper__get_bits(r, (unsigned)n * 8, &raw);
+	ret = uper__int_octets(r, &n, &raw);
 	if (ret < 0)
 		return ret;
 	if (n < 8 && (raw >> (n * 8 - 1)) & 1)
@@ -301,6 +298,38 @@ int uper__skip_open(struct uper_reader *r)
 			return V2X_E_TRUNCATED;
 		r->pos += n * 8;
 	} while (more);
+	return 0;
+}
+
+/*
+ * uper__skip_ext() - step over the extension additions of a SEQUENCE
+ * (19.7-19.9): a normally-small bitmap length, the bitmap, then one open
+ * type per bit set.  The caller has read the extension bit (set).
+ */
+int uper__skip_ext(struct uper_reader *r)
+{
+	uint64_t n, count = 0;
+	unsigned bit;
+	int ret;
+
+	ret = uper__get_nsnn(r, &n);
+	if (ret < 0)
+		return ret;
+	n++;
+	if (n > uper__left(r))
+		return V2X_E_TRUNCATED;
+	for (uint64_t i = 0; i < n; i++) {
+		ret = uper__get_bit(r, &bit);
+		if (ret < 0)
+			return ret;
+		count += bit;
+	}
+	/* The additions follow the whole bitmap, one open type per 1-bit. */
+	while (count--) {
+		ret = uper__skip_open(r);
+		if (ret < 0)
+			return ret;
+	}
 	return 0;
 }
 

@@ -77,6 +77,7 @@ int uper__get_uncon(struct uper_reader *r, int64_t *val);
 int uper__get_open(struct uper_reader *r, uint8_t *dst, size_t cap, size_t *len);
 int uper__get_open_span(struct uper_reader *r, struct uper_reader *inner);
 int uper__skip_open(struct uper_reader *r);
+int uper__skip_ext(struct uper_reader *r);
 int uper__get_octets(struct uper_reader *r, uint8_t *dst, size_t n);
 int uper__copy_bits(uint8_t *dst, size_t dpos, const uint8_t *src, size_t spos,
 		    size_t n);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "v2x/j2735.h"
 #include "v2x/j2735_types.h"
 #include "v2x/v2x.h"
@@ -31,6 +32,7 @@
 /* Largest message accepted, in octets (and in JSON characters). */
 #define MSG_MAX 65536
 #define JSON_MAX (1u << 20)
+_Static_assert(JSON_MAX > 2 * MSG_MAX, "hex output fits the JSON buffer");
 
 enum codec { CODEC_NONE, CODEC_UPER, CODEC_MSGPACK };
 
@@ -125,60 +127,15 @@ static char *read_all(size_t *len)
 	return buf;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Hex text (whitespace ignored) to octets; returns the count or V2X_E_*. */
-static int unhex(const char *text, size_t len, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (size_t i = 0; i < len; i++) {
-		int c = (unsigned char)text[i];
-		if (c == ' ' || c == '\t' || c == '\r')
-			continue;
-		int v = hexval(c);
-		if (v < 0)
-			return V2X_E_SYNTAX;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n == cap)
-			return V2X_E_LIMIT;
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0)
-		return V2X_E_SYNTAX;
-	return (int)n;
-}
-
-static void put_hex(const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		putchar(digits[p[i] >> 4]);
-		putchar(digits[p[i] & 15]);
-	}
-	putchar('\n');
-}
-
 /* Writes one encoded message in the chosen output form. */
-static void put_message(const struct opts *o, const uint8_t *p, size_t n)
+static void put_message(const struct opts *o, struct work *w,
+			const uint8_t *p, size_t n)
 {
 	if (o->hex) {
-		put_hex(p, n);
+		/* n <= MSG_MAX, and JSON_MAX > 2 * MSG_MAX. */
+		hex__encode(p, n, w->json, false);
+		fwrite(w->json, 1, 2 * n, stdout);
+		putchar('\n');
 		return;
 	}
 	if (o->stream) {
@@ -286,7 +243,7 @@ static void encode_one(const struct opts *o, struct work *w, unsigned long n,
 		bad(w, n, V2X_E_LIMIT);
 		return;
 	}
-	put_message(o, w->bin, (size_t)rc);
+	put_message(o, w, w->bin, (size_t)rc);
 }
 
 /* True for a line that carries nothing: blank, or a '#' comment. */
@@ -319,7 +276,7 @@ static void run_lines(const struct opts *o, struct work *w, const char *in,
 			encode_one(o, w, lineno, line, n);
 			continue;
 		}
-		int rc = unhex(line, n, w->bin, MSG_MAX);
+		int rc = hex__decode(line, n, w->bin, MSG_MAX, true);
 		if (rc < 0) {
 			report(w, lineno, "%s (hex)", v2x_strerror(rc));
 			w->bad++;
@@ -345,7 +302,7 @@ static bool looks_hex(const char *in, size_t len)
 		int c = (unsigned char)in[i];
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
 			continue;
-		if (hexval(c) < 0)
+		if (hex__nibble(c) < 0)
 			return false;
 		digit = true;
 	}

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "../../codecs/hex.h"
 #include "../interop/j2735_gen.h"
 #include "v2x/error.h"
 #include "v2x/j2735.h"
@@ -131,12 +132,47 @@ static void test_bad_json(void **state)
 	}
 }
 
+/* The hex helpers shared by jer.c and v2x-codec. */
+static void test_hex_helpers(void **state)
+{
+	static const uint8_t octets[] = { 0x00, 0x9f, 0xa5, 0xff };
+	uint8_t out[4];
+	char hex[9];
+
+	(void)state;
+	hex__encode(octets, 4, hex, true);
+	assert_string_equal(hex, "009FA5FF");
+	hex__encode(octets, 4, hex, false);
+	assert_string_equal(hex, "009fa5ff");
+	hex__encode(octets, 0, hex, false);
+	assert_string_equal(hex, "");
+	assert_int_equal(hex__decode("009fA5Ff", 8, out, 4, false), 4);
+	assert_memory_equal(out, octets, 4);
+	assert_int_equal(hex__decode(" 00 9f\ta5\r\nff ", 14, out, 4, true), 4);
+	assert_memory_equal(out, octets, 4);
+	/* Blanks only where allowed; odd digit counts; other characters. */
+	assert_int_equal(hex__decode("00 9f", 5, out, 4, false), V2X_E_SYNTAX);
+	assert_int_equal(hex__decode("009", 3, out, 4, true), V2X_E_SYNTAX);
+	assert_int_equal(hex__decode("0 0 9", 5, out, 4, true), V2X_E_SYNTAX);
+	assert_int_equal(hex__decode("0g", 2, out, 4, true), V2X_E_SYNTAX);
+	assert_int_equal(hex__decode("0x00", 4, out, 4, true), V2X_E_SYNTAX);
+	/* Capacity: exactly full is fine, one more octet is over. */
+	assert_int_equal(hex__decode("0011223344", 10, out, 4, false),
+			 V2X_E_LIMIT);
+	assert_int_equal(hex__decode("", 0, out, 0, false), 0);
+	assert_int_equal(hex__nibble('f'), 15);
+	assert_int_equal(hex__nibble('G'), -1);
+	assert_int_equal(hex__nibble('/'), -1);
+	assert_int_equal(hex__nibble(':'), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kat_json),
 		cmocka_unit_test(test_random_json_roundtrip),
 		cmocka_unit_test(test_bad_json),
+		cmocka_unit_test(test_hex_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
