@@ -63,10 +63,10 @@
 struct pm_entry {
 	struct pub_mqtt *pm;
 	struct pm_entry *prev, *next;
-	struct pm_entry *inbox_next; /* on pm->inbox until journaled */
+	struct pm_entry *inbox_next; /* link on pm->inbox or pm->retry */
 	uint64_t seq;
-	int queued;        /* claimed: a submission to Paho is outstanding or
-			    * being made (under lock) */
+	int queued;        /* a submission to Paho is outstanding or being
+			    * made; 0 = on pm->retry (under lock) */
 	uint16_t topic_len;
 	uint32_t payload_len;
 	char data[];       /* topic, NUL, payload */
@@ -95,7 +95,7 @@ struct pub_mqtt {
 	uint64_t pending_count;
 	struct pm_entry *inbox_head, *inbox_tail; /* accepted, not journaled yet */
 	uint64_t next_seq;
-	int stranded;                /* entries with queued == 0 exist */
+	struct pm_entry *retry_head, *retry_tail; /* journaled, to (re)submit */
 	int stopping;
 	int connect_failed;          /* a connect attempt failed */
 	int connect_pending;         /* an attempt is running */
@@ -396,6 +396,18 @@ out:
 
 /* ---- Paho callbacks: all on Paho's thread ---- */
 
+/* Under lock: queue @e for (re)submission by the worker. */
+static void pm__retry_push(struct pub_mqtt *pm, struct pm_entry *e)
+{
+	e->queued = 0;
+	e->inbox_next = NULL;
+	if (pm->retry_tail)
+		pm->retry_tail->inbox_next = e;
+	else
+		pm->retry_head = e;
+	pm->retry_tail = e;
+}
+
 static void pm__on_publish_success(void *context, MQTTAsync_successData *resp)
 {
 	struct pm_entry *e = context;
@@ -422,8 +434,6 @@ static void pm__on_publish_failure(void *context, MQTTAsync_failureData *resp)
 	atomic_fetch_add(&pm->failed, 1);
 	pthread_mutex_lock(&pm->lock);
 	stopping = pm->stopping;
-	if (stopping)
-		e->queued = 0;
 	pthread_mutex_unlock(&pm->lock);
 	/*
 	 * Paho gave the message up (typically: the server lost our session).
@@ -432,10 +442,10 @@ static void pm__on_publish_failure(void *context, MQTTAsync_failureData *resp)
 	 * entry stays claimed (queued) meanwhile, so that the retry thread
 	 * never submits it a second time.
 	 */
-	if (!stopping && pm__send(pm, e) < 0) {
+	if (stopping || pm__send(pm, e) < 0) {
 		pthread_mutex_lock(&pm->lock);
-		e->queued = 0;
-		pm->stranded = 1;
+		pm__retry_push(pm, e);
+		pthread_cond_broadcast(&pm->cond);
 		pthread_mutex_unlock(&pm->lock);
 	}
 }
@@ -579,27 +589,34 @@ static int pm__connect(struct pub_mqtt *pm)
 	return pm__errno(MQTTAsync_connect(pm->client, &co));
 }
 
-/* Hand stranded journal entries to Paho again.  Called without the lock. */
-static void pm__resubmit_stranded(struct pub_mqtt *pm)
+/*
+ * Hand the journaled entries waiting on pm->retry to Paho, oldest first,
+ * until Paho refuses one (it goes back to the front).  Worker thread,
+ * called without the lock.
+ */
+static void pm__resubmit(struct pub_mqtt *pm)
 {
 	for (;;) {
 		struct pm_entry *e;
 
 		pthread_mutex_lock(&pm->lock);
-		for (e = pm->pending_head; e && e->queued; e = e->next)
-			;
+		e = pm->retry_head;
 		if (!e || pm->stopping) {
-			pm->stranded = 0;
 			pthread_mutex_unlock(&pm->lock);
 			return;
 		}
-		/* Claim it before letting go of the lock. */
+		pm->retry_head = e->inbox_next;
+		if (!pm->retry_head)
+			pm->retry_tail = NULL;
 		e->queued = 1;
 		pthread_mutex_unlock(&pm->lock);
 		if (pm__send(pm, e) < 0) {
 			pthread_mutex_lock(&pm->lock);
 			e->queued = 0;
-			pm->stranded = 1;
+			e->inbox_next = pm->retry_head;
+			pm->retry_head = e;
+			if (!pm->retry_tail)
+				pm->retry_tail = e;
 			pthread_mutex_unlock(&pm->lock);
 			return;
 		}
@@ -638,8 +655,7 @@ static void pm__drain_inbox(struct pub_mqtt *pm)
 		}
 		if (pm__send(pm, e) < 0) {
 			pthread_mutex_lock(&pm->lock);
-			e->queued = 0;
-			pm->stranded = 1;
+			pm__retry_push(pm, e);
 			pthread_mutex_unlock(&pm->lock);
 		}
 	}
@@ -661,6 +677,12 @@ static void *pm__retry_main(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &mono);
 		now = mono.tv_sec;
 
+		/* Older entries first: the replayed journal, then new events. */
+		if (pm->retry_head && !pm->stopping) {
+			pthread_mutex_unlock(&pm->lock);
+			pm__resubmit(pm);
+			pthread_mutex_lock(&pm->lock);
+		}
 		if (pm->inbox_head) {
 			pthread_mutex_unlock(&pm->lock);
 			pm__drain_inbox(pm);
@@ -669,11 +691,6 @@ static void *pm__retry_main(void *arg)
 		}
 		if (pm->stopping)
 			break;
-		if (pm->stranded) {
-			pthread_mutex_unlock(&pm->lock);
-			pm__resubmit_stranded(pm);
-			pthread_mutex_lock(&pm->lock);
-		}
 		if (pm->connect_failed && !pm->connect_pending && !atomic_load(&pm->connected)) {
 			if (!next_connect)
 				next_connect = now + delay_s;
@@ -697,7 +714,7 @@ static void *pm__retry_main(void *arg)
 			delay_s = PM_RETRY_MIN_S;
 			next_connect = 0;
 		}
-		/* Wake at least once a second for stranded entries and back-off. */
+		/* Wake at least once a second for refused entries and back-off. */
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		pthread_cond_timedwait(&pm->cond, &pm->lock, &until);
@@ -827,11 +844,14 @@ struct pub_mqtt *pub_mqtt_new(const struct pub_mqtt_config *cfg,
 			    MQTTAsync_strerror(rc));
 		goto fail;
 	}
-	/* Replay the journal, oldest first; Paho buffers until connected. */
+	/*
+	 * The worker replays the journal, oldest first (Paho buffers until
+	 * connected), so that a long backlog does not delay the start.
+	 */
 	pthread_mutex_lock(&pm->lock);
-	pm->stranded = pm->pending_head != NULL;
+	for (struct pm_entry *e = pm->pending_head; e; e = e->next)
+		pm__retry_push(pm, e);
 	pthread_mutex_unlock(&pm->lock);
-	pm__resubmit_stranded(pm);
 
 	if (pthread_create(&pm->retry_thread, NULL, pm__retry_main, pm) != 0) {
 		pm__set_err(err, errlen, "mqtt: cannot start the retry thread%s", NULL);
