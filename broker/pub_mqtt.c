@@ -17,7 +17,9 @@
  * an event Paho reports as failed is handed to Paho again, and at start the
  * journal is replayed in publication order.  Delivery is at least once.
  * The journal is written without fsync: it survives a process crash or
- * restart, not a power loss of the edge server.  Events are rare (state
+ * restart, not a power loss of the edge server; an event accepted in the
+ * last moments before a crash (still in the worker's inbox, normally
+ * microseconds) is lost with it.  pub_mqtt_free() journals the inbox.  Events are rare (state
  * transitions, not per message), so the per-event allocation and file are
  * off the hot path.  Paho keeps its own file persistence in persist_dir
  * too, but with restoreMessages = 0 (cleared at start, so that nothing is
