@@ -287,8 +287,8 @@ static void run_lines(const struct opts *o, struct work *w, const char *in,
 }
 
 /*
- * True if binary input is really hex text: only hex digits and white space,
- * at least one digit.  Binary frames do not look like that: a raw
+ * True if binary input is really hex text: only hex digits, white space and
+ * '#' comment lines, at least one digit.  Binary frames do not look like that: a raw
  * MessageFrame of any J2735 messageId (< 256) starts 0x00, 1609.2 and WSMP
  * start 0x03 / 0x0b, and a msgpack frame's root is a map (0x80..0x8f, 0xde,
  * 0xdf) - none of them an ASCII hex digit.  --framing raw with a messageId of
@@ -296,15 +296,28 @@ static void run_lines(const struct opts *o, struct work *w, const char *in,
  */
 static bool looks_hex(const char *in, size_t len)
 {
-	bool digit = false;
+	bool digit = false, line_start = true;
 
 	for (size_t i = 0; i < len; i++) {
 		int c = (unsigned char)in[i];
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+
+		if (c == '#' && line_start) {
+			/* A comment line, as --hex skips it. */
+			const char *nl = memchr(in + i, '\n', len - i);
+
+			i = nl ? (size_t)(nl - in) : len;
+			continue;
+		}
+		if (c == '\n') {
+			line_start = true;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r')
 			continue;
 		if (hex__nibble(c) < 0)
 			return false;
 		digit = true;
+		line_start = false;
 	}
 	return digit;
 }

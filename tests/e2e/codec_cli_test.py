@@ -295,6 +295,15 @@ def test_uper_cli():
     rc, out, err = run(["decode", "--from", "uper"], text)
     check(rc == 0 and out == out_hex and err == err_hex,
           "hex text detected without --hex: " + err)
+    rc, out, err = run(["decode", "--from", "uper"], "# comment\n  \n" + text)
+    check(rc == 0 and out == out_hex and err.replace("line 3", "line 1")
+          .replace("line 4", "line 2").replace("line 5", "line 3") == err_hex,
+          "hex text with a comment line detected: " + err)
+    # A '#' that is not at a line start is not hex text.
+    rc, out, err = run(["decode", "--from", "uper"], raw.hex() + " #\n")
+    # (Read as binary: "00" is messageId 0x3030 and the rest trails.)
+    check(b'"messageId":12336' in out and "message 1: warning" in err,
+          "binary when not hex text: " + err)
 
     # Bad lines: named with their reason, the run goes on, exit 1.
     heading = bytearray(raw)  # heading (bits 209..223) all ones: 32767
