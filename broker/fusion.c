@@ -47,6 +47,10 @@ struct fusion {
 	struct roadmap *map;
 	struct det_env env;
 
+	fusion_assoc_fn assoc_fn;
+	void *assoc_ctx;
+	struct track *assoc_out[V2X_OBJECTS_MAX];
+
 	struct v2x_spat spat[FUSION_SPAT_MAX];
 	int n_spat;
 
@@ -301,8 +305,22 @@ static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 	case V2X_MSG_OBJECTS: {
 		const struct v2x_objects *o = &msg->u.objects;
 		uint64_t ts = o->ts_ns ? o->ts_ns : slot->rx_ns;
+		int matched = 0;
 
+		if (f->assoc_fn && o->n <= V2X_OBJECTS_MAX)
+			matched = f->assoc_fn(f->assoc_ctx, f->tt, o, f->assoc_out);
 		for (int i = 0; i < o->n && i < V2X_OBJECTS_MAX; i++) {
+			if (matched > 0 && f->assoc_out[i]) {
+				/* The sensor sees a vehicle that sends BSMs: one
+				 * road user, published once, under its V2X track. */
+				t = f->assoc_out[i];
+				t->sources |= V2X_SRC_SENSOR;
+				track_table_remove(f->tt, track_key_sensor(o->sensor_id,
+									   o->obj[i].id));
+				fusion__sample(f, t, o->sensor_id, now_real);
+				fusion__obj(f, t, now_mono);
+				continue;
+			}
 			t = track_table_update_object(f->tt, o->sensor_id, ts, &o->obj[i],
 						      now_mono);
 			if (!t) {
@@ -484,6 +502,13 @@ void fusion_set_lifecycle(struct fusion *f, const struct fusion_lifecycle *lc)
 	f->lc = *lc;
 	f->env.raise = lc->raise ? lc->raise : fusion__raise_nop;
 	f->env.owner = lc->owner;
+}
+
+/* See fusion.h. */
+void fusion_set_assoc(struct fusion *f, fusion_assoc_fn fn, void *ctx)
+{
+	f->assoc_fn = fn;
+	f->assoc_ctx = ctx;
 }
 
 /* See fusion.h. */

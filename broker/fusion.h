@@ -77,6 +77,18 @@ struct fusion_lifecycle {
 	void (*tick)(void *owner, uint64_t now_ns);
 };
 
+/*
+ * Association hook (assoc.h): for each object of a sensor frame, out[i] =
+ * the V2X track that object is (fusion adds V2X_SRC_SENSOR to it and
+ * retires the object's sensor-only track), or NULL for a sensor-only road
+ * user.  Returns the number matched, or a negative code (then every object
+ * is sensor-only).  Called on the fusion thread.
+ */
+struct track;
+struct track_table;
+typedef int (*fusion_assoc_fn)(void *ctx, struct track_table *tt,
+			       const struct v2x_objects *frame, struct track **out);
+
 struct fusion;
 
 /*
@@ -103,6 +115,9 @@ void fusion_set_lifecycle(struct fusion *f, const struct fusion_lifecycle *lc);
  * cfg->map is loaded at fusion_start() and on fusion_request_map_reload().
  */
 void fusion_set_map_ops(struct fusion *f, const struct fusion_map_ops *ops);
+
+/* fusion_set_assoc() - install the association hook (main thread, before start). */
+void fusion_set_assoc(struct fusion *f, fusion_assoc_fn fn, void *ctx);
 
 /*
  * fusion_emit_event() - publish one event transition (ZeroMQ evt/..., MQTT

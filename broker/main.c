@@ -29,9 +29,11 @@
 #include "v2x/v2x.h"
 
 #ifdef V2X_HAVE_EVENTS
+#include "assoc.h"
 #include "detect_config.h"
 #include "events.h"
 #include "roadmap.h"
+#include "tracks.h"
 #endif
 
 #ifndef V2X_VERSION
@@ -59,6 +61,52 @@ static int detect_ext(void *ctx, const char *section, const char *key,
 static void events_tick_hook(void *owner, uint64_t now_ns)
 {
 	events_tick(owner, now_ns);
+}
+
+/* Sensor-frame association (assoc.h) as fusion's hook. */
+#define ASSOC_CANDS_MAX 1024
+struct assoc_glue {
+	struct assoc *a;
+	struct enu_ref ref; /* the reference assoc was given */
+	int has_ref;
+	double radius_m;
+	struct candidate_track cands[ASSOC_CANDS_MAX];
+	struct assoc_result res;
+};
+
+static int assoc_hook(void *ctx, struct track_table *tt,
+		      const struct v2x_objects *frame, struct track **out)
+{
+	struct assoc_glue *g = ctx;
+	const struct enu_ref *ref = track_table_ref(tt);
+	int n, r;
+
+	if (!ref)
+		return 0; /* no reference point yet: nothing to compare */
+	if (!g->has_ref || memcmp(&g->ref, ref, sizeof(*ref)) != 0) {
+		g->ref = *ref;
+		g->has_ref = 1;
+		assoc_set_ref(g->a, ref);
+	}
+	n = assoc_candidates(tt, ref, frame, g->radius_m, g->cands, ASSOC_CANDS_MAX);
+	r = assoc_frame(g->a, frame, g->cands, n, &g->res);
+	if (r <= 0)
+		return r;
+	for (int i = 0; i < g->res.n && i < V2X_OBJECTS_MAX; i++) {
+		const struct track *near[8];
+		int k, m;
+
+		out[i] = NULL;
+		if (g->res.m[i].cand < 0)
+			continue;
+		/* assoc names the track by id: find it at its position. */
+		m = track_table_near(tt, g->cands[g->res.m[i].cand].x,
+				     g->cands[g->res.m[i].cand].y, 0.01, near, 8);
+		for (k = 0; k < m; k++)
+			if (near[k]->id == g->res.m[i].track_id)
+				out[i] = (struct track *)near[k];
+	}
+	return r;
 }
 
 static int map_load(const char *path, const struct enu_ref *ref, struct roadmap **out,
@@ -97,6 +145,7 @@ int main(int argc, char **argv)
 #ifdef V2X_HAVE_EVENTS
 	static struct detect_config dcfg;
 	struct events *ev = NULL;
+	static struct assoc_glue ag;
 	struct detector dets[DETECTORS_MAX];
 	int n_dets = 0;
 #endif
@@ -213,6 +262,15 @@ int main(int argc, char **argv)
 		}
 		for (int i = 0; i < n_dets; i++)
 			fusion_add_detector(fu, dets[i]);
+		ag.a = assoc_new(&dcfg, NULL);
+		if (!ag.a) {
+			log_err("association: out of memory");
+			goto out;
+		}
+		/* Candidates: within the gate of where a track could be up to
+		 * a second later at motorway speed. */
+		ag.radius_m = dcfg.fusion.gate_m + 50.0;
+		fusion_set_assoc(fu, assoc_hook, &ag);
 		log_info("%d event detectors enabled", n_dets);
 	}
 #else
@@ -284,6 +342,7 @@ out:
 	fusion_free(fu);
 #ifdef V2X_HAVE_EVENTS
 	events_free(ev);
+	assoc_free(ag.a);
 #endif
 	ingest_free(in);
 	metrics_free(mx);
