@@ -60,6 +60,72 @@ static const char *attr(const XML_Char **atts, const char *name)
 	return NULL;
 }
 
+/* A number that is the whole attribute value and finite: 0, else -1. */
+static int num(const char *s, double *v)
+{
+	char *end;
+
+	if (!s || !*s)
+		return -1;
+	*v = strtod(s, &end);
+	return (*end || !isfinite(*v)) ? -1 : 0;
+}
+
+/*
+ * Bad input in an element: describe the first one (line, element,
+ * attribute, value) in msg and stop the parser; the reader then returns
+ * V2X_E_SYNTAX.
+ */
+static void bad_attr(XML_Parser p, int *bad, char *msg, size_t msglen, const char *elem,
+		     const char *name, const char *val)
+{
+	if (*bad)
+		return;
+	*bad = 1;
+	if (val)
+		snprintf(msg, msglen, "line %lu: <%s> has a bad %s '%.60s'",
+			 (unsigned long)XML_GetCurrentLineNumber(p), elem, name, val);
+	else
+		snprintf(msg, msglen, "line %lu: <%s> has no %s",
+			 (unsigned long)XML_GetCurrentLineNumber(p), elem, name);
+	XML_StopParser(p, XML_FALSE);
+}
+
+/*
+ * The next "x,y[,z]" point of a SUMO shape at *p: 1 and the point, 0 at the
+ * end, -1 if malformed.
+ */
+static int shape_next(const char **p, double *x, double *y)
+{
+	const char *s = *p;
+	char *end;
+
+	while (*s == ' ')
+		s++;
+	if (!*s)
+		return 0;
+	*x = strtod(s, &end);
+	if (end == s || *end != ',')
+		return -1;
+	s = end + 1;
+	*y = strtod(s, &end);
+	if (end == s)
+		return -1;
+	s = end;
+	if (*s == ',') { /* z is ignored */
+		strtod(s + 1, &end);
+		if (end == s + 1)
+			return -1;
+		s = end;
+	}
+	if (*s && *s != ' ')
+		return -1;
+	if (!isfinite(*x) || !isfinite(*y))
+		return -1;
+	*p = s;
+	return 1;
+}
+
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -81,8 +147,11 @@ struct net_ctx {
 	struct sim_sumo_proj proj;
 	double ref_lat, ref_lon;
 	int header, in_edge, internal, edge_no, lane_no, first;
-	int bad_proj;
+	int bad_proj, bad;
 	struct sim_sumo_net_stats *st;
+	XML_Parser parser;
+	char *msg;
+	size_t msglen;
 };
 
 static void net__header(struct net_ctx *c, double lat, double lon)
@@ -102,10 +171,26 @@ static void net__lane(struct net_ctx *c, const XML_Char **atts)
 	const char *id = attr(atts, "id"), *index = attr(atts, "index");
 	const char *type = "vehicle";
 	const char *p;
-	int npts = 0;
+	double x, y, lat, lon, speed_v = 50.0 / 3.6, width_v = 3.2;
+	int npts = 0, r;
 
 	if (!shape)
 		return;
+	for (p = shape; (r = shape_next(&p, &x, &y)) > 0;)
+		npts++;
+	if (r < 0 || npts < 2) {
+		bad_attr(c->parser, &c->bad, c->msg, c->msglen, "lane", "shape", shape);
+		return;
+	}
+	if (speed && num(speed, &speed_v) < 0) {
+		bad_attr(c->parser, &c->bad, c->msg, c->msglen, "lane", "speed", speed);
+		return;
+	}
+	if (width && num(width, &width_v) < 0) {
+		bad_attr(c->parser, &c->bad, c->msg, c->msglen, "lane", "width", width);
+		return;
+	}
+	npts = 0;
 	if (allow && !strcmp(allow, "pedestrian"))
 		type = "sidewalk";
 	else if (allow && !strcmp(allow, "bicycle"))
@@ -114,25 +199,7 @@ static void net__lane(struct net_ctx *c, const XML_Char **atts)
 	fprintf(c->out, "%s{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\","
 			"\"coordinates\":[", c->first ? "" : ",\n");
 	c->first = 0;
-	for (p = shape; *p;) {
-		double x, y, lat, lon;
-		char *end;
-
-		x = strtod(p, &end);
-		if (end == p || *end != ',')
-			break;
-		p = end + 1;
-		y = strtod(p, &end);
-		if (end == p)
-			break;
-		p = end;
-		/* z, if present, is ignored. */
-		if (*p == ',') {
-			strtod(p + 1, &end);
-			p = end;
-		}
-		while (*p == ' ')
-			p++;
+	for (p = shape; shape_next(&p, &x, &y) > 0;) {
 		sim_sumo_xy_to_ll(&c->proj, x, y, &lat, &lon);
 		fprintf(c->out, "%s[%.7f,%.7f]", npts ? "," : "", lon, lat);
 		npts++;
@@ -140,8 +207,7 @@ static void net__lane(struct net_ctx *c, const XML_Char **atts)
 	fprintf(c->out, "]},\"properties\":{\"kind\":\"lane\",\"lane_id\":%d,"
 			"\"segment_id\":%d,\"direction\":\"forward\",\"speed_limit_kph\":%.1f,"
 			"\"width_m\":%.2f,\"lane_type\":\"%s\",\"lane_index\":%d,\"sumo_id\":",
-		++c->lane_no, c->edge_no, speed ? atof(speed) * 3.6 : 50.0,
-		width ? atof(width) : 3.2, type, index ? atoi(index) : 0);
+		++c->lane_no, c->edge_no, speed_v * 3.6, width_v, type, index ? atoi(index) : 0);
 	json_str(c->out, id ? id : "");
 	fputs("}}", c->out);
 	c->st->lanes++;
@@ -151,13 +217,18 @@ static void XMLCALL net__start(void *ud, const XML_Char *name, const XML_Char **
 {
 	struct net_ctx *c = ud;
 
+	if (c->bad)
+		return;
 	if (!strcmp(name, "location")) {
 		const char *off = attr(atts, "netOffset");
 		const char *pp = attr(atts, "projParameter");
 		const char *cb = attr(atts, "convBoundary");
 
-		if (off)
-			sscanf(off, "%lf,%lf", &c->proj.off_x, &c->proj.off_y);
+		if (off && sscanf(off, "%lf,%lf", &c->proj.off_x, &c->proj.off_y) != 2) {
+			bad_attr(c->parser, &c->bad, c->msg, c->msglen, "location", "netOffset",
+				 off);
+			return;
+		}
 		if (pp && sim_sumo_parse_proj(pp, &c->proj) < 0)
 			c->bad_proj = 1;
 		if (cb && c->proj.utm && !c->bad_proj) {
@@ -244,13 +315,18 @@ int sim_sumo_net_to_geojson(FILE *net, FILE *out, double ref_lat, double ref_lon
 	c.first = 1;
 	c.ref_lat = ref_lat;
 	c.ref_lon = ref_lon;
+	c.parser = p;
+	c.msg = msg;
+	c.msglen = msglen;
 	sim_geo_init(&c.proj.local, ref_lat, ref_lon);
 	XML_SetUserData(p, &c);
 	XML_SetElementHandler(p, net__start, net__end);
-	ret = xml_stream(p, net, NULL, msg, msglen);
+	ret = xml_stream(p, net, &c.bad, msg, msglen);
 	XML_ParserFree(p);
 	if (ret < 0)
 		return ret;
+	if (c.bad)
+		return V2X_E_SYNTAX;
 	if (c.bad_proj) {
 		snprintf(msg, msglen, "unsupported projParameter (only +proj=utm and !)");
 		return -EINVAL;
@@ -277,8 +353,10 @@ struct fcd_ctx {
 	double t, t0;         /* current and first timestep, s */
 	struct fcd_veh *tab;
 	size_t cap, n;
-	int stop, oom;
+	int stop, oom, bad;
 	XML_Parser parser;
+	char *msg;
+	size_t msglen;
 };
 
 static uint32_t fnv1a(const char *s)
@@ -353,8 +431,24 @@ static void fcd__vehicle(struct fcd_ctx *c, const XML_Char **atts)
 	uint64_t ts;
 	long v;
 
-	if (!id || !xs || !ys)
-		return;
+	if (!id || !xs || !ys) {
+		bad_attr(c->parser, &c->bad, c->msg, c->msglen, "vehicle",
+			 !id ? "id" : !xs ? "x" : "y", NULL);
+		goto bad;
+	}
+	if (num(xs, &x) < 0 || num(ys, &y) < 0) {
+		bad_attr(c->parser, &c->bad, c->msg, c->msglen, "vehicle",
+			 num(xs, &x) < 0 ? "x" : "y", num(xs, &x) < 0 ? xs : ys);
+		goto bad;
+	}
+	speed = 0;
+	angle = 0;
+	if ((ss && num(ss, &speed) < 0) || (as && num(as, &angle) < 0)) {
+		bad_attr(c->parser, &c->bad, c->msg, c->msglen, "vehicle",
+			 ss && num(ss, &speed) < 0 ? "speed" : "angle",
+			 ss && num(ss, &speed) < 0 ? ss : as);
+		goto bad;
+	}
 	fv = fcd__lookup(c, id);
 	if (!fv) {
 		c->oom = 1;
@@ -362,16 +456,13 @@ static void fcd__vehicle(struct fcd_ctx *c, const XML_Char **atts)
 		XML_StopParser(c->parser, XML_FALSE);
 		return;
 	}
-	x = atof(xs);
-	y = atof(ys);
 	if (c->proj && (fabs(x) > 180 || fabs(y) > 90)) {
 		sim_sumo_xy_to_ll(c->proj, x, y, &lat, &lon);
 	} else {
 		lon = x;
 		lat = y;
 	}
-	speed = ss ? atof(ss) : 0;
-	angle = as ? fmod(atof(as), 360.0) : 0;
+	angle = fmod(angle, 360.0);
 	if (angle < 0)
 		angle += 360.0;
 	if (fv->last_t >= 0 && c->t > fv->last_t) {
@@ -433,6 +524,9 @@ static void fcd__vehicle(struct fcd_ctx *c, const XML_Char **atts)
 		c->stop = 1;
 		XML_StopParser(c->parser, XML_FALSE);
 	}
+	return;
+bad:
+	c->stop = 1;
 }
 
 static void XMLCALL fcd__start(void *ud, const XML_Char *name, const XML_Char **atts)
@@ -444,7 +538,11 @@ static void XMLCALL fcd__start(void *ud, const XML_Char *name, const XML_Char **
 	if (!strcmp(name, "timestep")) {
 		const char *t = attr(atts, "time");
 
-		c->t = t ? atof(t) : c->t;
+		if (!t || num(t, &c->t) < 0) {
+			bad_attr(c->parser, &c->bad, c->msg, c->msglen, "timestep", "time", t);
+			c->stop = 1;
+			return;
+		}
 		if (!c->st->timesteps)
 			c->t0 = c->t;
 		c->st->timesteps++;
@@ -474,6 +572,8 @@ int sim_fcd_read(FILE *fcd, const struct sim_sumo_proj *proj, uint64_t start_ns,
 	c.cb = cb;
 	c.cb_ctx = ctx;
 	c.st = st;
+	c.msg = msg;
+	c.msglen = msglen;
 	XML_SetUserData(c.parser, &c);
 	XML_SetElementHandler(c.parser, fcd__start, NULL);
 	ret = xml_stream(c.parser, fcd, &c.stop, msg, msglen);
@@ -483,5 +583,7 @@ int sim_fcd_read(FILE *fcd, const struct sim_sumo_proj *proj, uint64_t start_ns,
 	free(c.tab);
 	if (c.oom)
 		return -ENOMEM;
+	if (c.bad)
+		return V2X_E_SYNTAX;
 	return ret;
 }

@@ -45,7 +45,8 @@ struct sim_sumo_net_stats {
  * sim_sumo_net_to_geojson() - convert the network in net (an open file) to
  * GeoJSON on out.  ref_lat/ref_lon are used for "!" networks and as the
  * map's reference when the network has none.  Returns 0, -EIO, or
- * V2X_E_SYNTAX (XML error: msg filled), -EINVAL (unsupported projection).
+ * V2X_E_SYNTAX (XML error or a bad attribute value: msg names the line),
+ * -EINVAL (unsupported projection).
  */
 int sim_sumo_net_to_geojson(FILE *net, FILE *out, double ref_lat, double ref_lon,
 			    struct sim_sumo_net_stats *st, char *msg, size_t msglen);
@@ -68,7 +69,8 @@ struct sim_fcd_stats {
  * is given and the values are not plausible degrees, in which case they
  * are network metres converted with proj.  ts_ns = start_ns + (time - the
  * first timestep's time): the trace starts at start_ns.
- * Returns 0, -EIO, V2X_E_SYNTAX (msg filled), or -ENOMEM.
+ * Returns 0, -EIO, V2X_E_SYNTAX (XML error or a bad attribute value: msg
+ * names the line), or -ENOMEM.
  */
 int sim_fcd_read(FILE *fcd, const struct sim_sumo_proj *proj, uint64_t start_ns,
 		 sim_fcd_cb cb, void *ctx, struct sim_fcd_stats *st, char *msg,

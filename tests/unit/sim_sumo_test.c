@@ -162,6 +162,35 @@ static void test_net_errors(void **state)
 	convert("<net><edge id=\"a\"><lane id=\"x\" shape=\"1,2 3,4\"></edge></net>",
 		V2X_E_SYNTAX);
 	convert("", V2X_E_SYNTAX);
+	/* Bad values are named with their line, not read as 0. */
+	{
+		static const char *const bad[][2] = {
+			{ "<net>\n<edge id=\"a\"><lane id=\"x\" shape=\"1,2 3\"/></edge></net>",
+			  "line 2: <lane> has a bad shape" },
+			{ "<net><edge id=\"a\"><lane id=\"x\" shape=\"1,2\"/></edge></net>",
+			  "bad shape" },
+			{ "<net><edge id=\"a\"><lane id=\"x\" shape=\"1,2 3,4\" speed=\"fast\"/>"
+			  "</edge></net>", "bad speed 'fast'" },
+			{ "<net><edge id=\"a\"><lane id=\"x\" shape=\"1,2 3,4\" width=\"3m\"/>"
+			  "</edge></net>", "bad width '3m'" },
+			{ "<net><location netOffset=\"12\"/></net>", "bad netOffset" },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			FILE *in = text_file(bad[i][0]), *out = tmpfile();
+			struct sim_sumo_net_stats st;
+			char msg[256] = "";
+
+			assert_non_null(out);
+			assert_int_equal(sim_sumo_net_to_geojson(in, out, 30.5928, 114.3055, &st,
+								 msg, sizeof(msg)),
+					 V2X_E_SYNTAX);
+			if (!strstr(msg, bad[i][1]))
+				fail_msg("case %zu: '%s' does not say '%s'", i, msg, bad[i][1]);
+			fclose(in);
+			fclose(out);
+		}
+	}
 	{
 		struct sim_sumo_proj p;
 
@@ -296,6 +325,36 @@ static void test_fcd_metres_and_errors(void **state)
 			 V2X_E_SYNTAX);
 	assert_non_null(strstr(msg, "line"));
 	fclose(f);
+	/* Bad values are named with their line, not read as 0. */
+	{
+		static const char *const bad[][2] = {
+			{ "<fcd-export>\n<timestep time=\"abc\"/></fcd-export>",
+			  "line 2: <timestep> has a bad time 'abc'" },
+			{ "<fcd-export><timestep/></fcd-export>", "<timestep> has no time" },
+			{ "<fcd-export><timestep time=\"0\"><vehicle id=\"a\" x=\"1\" "
+			  "y=\"2\" speed=\"fast\"/></timestep></fcd-export>",
+			  "bad speed 'fast'" },
+			{ "<fcd-export><timestep time=\"0\"><vehicle id=\"a\" x=\"1\" "
+			  "y=\"2q\"/></timestep></fcd-export>", "bad y '2q'" },
+			{ "<fcd-export><timestep time=\"0\"><vehicle id=\"a\" y=\"2\"/>"
+			  "</timestep></fcd-export>", "<vehicle> has no x" },
+			{ "<fcd-export><timestep time=\"0\"><vehicle id=\"a\" x=\"1\" "
+			  "y=\"2\" angle=\"nan\"/></timestep></fcd-export>", "bad angle" },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			f = text_file(bad[i][0]);
+			memset(&c, 0, sizeof(c));
+			msg[0] = 0;
+			assert_int_equal(sim_fcd_read(f, NULL, 0, on_rec, &c, &st, msg,
+						      sizeof(msg)),
+					 V2X_E_SYNTAX);
+			assert_int_equal(c.n, 0);
+			if (!strstr(msg, bad[i][1]))
+				fail_msg("case %zu: '%s' does not say '%s'", i, msg, bad[i][1]);
+			fclose(f);
+		}
+	}
 }
 
 int main(void)
