@@ -163,40 +163,51 @@ static int parse_sensor(const char *spec, struct sim_sensor_spec *sp)
 	return 0;
 }
 
-static int add_incident(struct sim_config *cfg, const char *type, double at,
-			double dur)
+/*
+ * Schedule one incident: NULL, or what is wrong with it (for the message of
+ * --incident and --incident-file alike).
+ */
+static const char *add_incident(struct sim_config *cfg, const char *type, double at,
+				double dur)
 {
 	int t = v2x_event_type_from_name(type);
 
-	if (t < 0 || at < 0 || dur < 0 || cfg->nincidents >= SIM_INCIDENTS_MAX)
-		return -EINVAL;
+	if (t < 0)
+		return "unknown incident type";
+	if (at < 0)
+		return "negative start time";
+	if (dur < 0)
+		return "negative duration";
+	if (cfg->nincidents >= SIM_INCIDENTS_MAX)
+		return "too many incidents";
 	cfg->incident[cfg->nincidents].type = t;
 	cfg->incident[cfg->nincidents].at = at;
 	cfg->incident[cfg->nincidents].duration = dur;
 	cfg->nincidents++;
-	return 0;
+	return NULL;
 }
 
-static int parse_incident(struct sim_config *cfg, const char *spec)
+/* TYPE@SECONDS[+DURATION]: NULL, or what is wrong with spec. */
+static const char *parse_incident(struct sim_config *cfg, const char *spec)
 {
 	char buf[128], *at, *plus;
 	double t, d = 0;
 
 	if (strlen(spec) >= sizeof(buf))
-		return -EINVAL;
+		return "too long";
 	strcpy(buf, spec);
 	at = strchr(buf, '@');
 	if (!at)
-		return -EINVAL;
+		return "no '@SECONDS'";
 	*at++ = 0;
 	plus = strchr(at, '+');
 	if (plus) {
 		*plus++ = 0;
 		if (parse_double(plus, &d) < 0)
-			return -EINVAL;
+			return "bad duration";
 	}
 	if (parse_double(at, &t) < 0)
-		return -EINVAL;
+		return "bad start time";
 	return add_incident(cfg, buf, t, d);
 }
 
@@ -211,14 +222,16 @@ static int read_incident_file(struct sim_config *cfg, const char *path)
 	while (fgets(line, sizeof(line), f)) {
 		char type[64];
 		double t, d = 0;
+		const char *why = "expected 'TYPE SECONDS [DURATION]'";
 		int n;
 
 		lineno++;
 		if (line[strspn(line, " \t")] == '#' || line[strspn(line, " \t\r\n")] == 0)
 			continue;
 		n = sscanf(line, "%63s %lf %lf", type, &t, &d);
-		if (n < 2 || add_incident(cfg, type, t, n == 3 ? d : 0) < 0) {
-			fprintf(stderr, "v2x-sim: %s:%d: bad incident line\n", path, lineno);
+		if (n < 2 || (why = add_incident(cfg, type, t, n == 3 ? d : 0)) != NULL) {
+			fprintf(stderr, "v2x-sim: %s:%d: bad incident line: %s\n", path, lineno,
+				why);
 			ret = -EINVAL;
 			break;
 		}
@@ -262,19 +275,33 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			NUM(cfg->duration, 0, 1e7);
 		} else if (!strcmp(a, "--seed")) {
 			NEED_ARG();
-			cfg->seed = strtoull(v, NULL, 0);
+			char *end;
+
+			errno = 0;
+			cfg->seed = strtoull(v, &end, 0);
+			if (!*v || *end || errno || *v == '-') {
+				fprintf(stderr, "v2x-sim: bad --seed '%s'\n", v);
+				return -EINVAL;
+			}
 		} else if (!strcmp(a, "--incidents")) {
 			NUM(o->random_incidents, 0, SIM_INCIDENTS_MAX);
 		} else if (!strcmp(a, "--incident")) {
 			NEED_ARG();
-			if (parse_incident(cfg, v) < 0) {
-				fprintf(stderr, "v2x-sim: bad --incident '%s' (TYPE@SECONDS[+DURATION])\n", v);
+			const char *why = parse_incident(cfg, v);
+
+			if (why) {
+				fprintf(stderr, "v2x-sim: bad --incident '%s': %s "
+					"(TYPE@SECONDS[+DURATION])\n", v, why);
 				return -EINVAL;
 			}
 		} else if (!strcmp(a, "--incident-file")) {
 			NEED_ARG();
-			if (read_incident_file(cfg, v) < 0) {
-				fprintf(stderr, "v2x-sim: cannot use incident file '%s'\n", v);
+			int r = read_incident_file(cfg, v);
+
+			if (r < 0) {
+				if (r != -EINVAL) /* a bad line has been named */
+					fprintf(stderr, "v2x-sim: incident file '%s': %s\n", v,
+						strerror(-r));
 				return -EINVAL;
 			}
 		} else if (!strcmp(a, "--target")) {
@@ -397,8 +424,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	for (int k = 0; k < o->random_incidents; k++) {
 		double at = (k + 1) * cfg->duration / (o->random_incidents + 1);
 
-		if (add_incident(cfg, v2x_event_type_name(k % V2X_EVT_TYPE_COUNT), at, 0) < 0)
+		const char *why = add_incident(cfg, v2x_event_type_name(k % V2X_EVT_TYPE_COUNT),
+					       at, 0);
+
+		if (why) {
+			fprintf(stderr, "v2x-sim: --incidents %d: %s\n", o->random_incidents, why);
 			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -118,6 +118,28 @@ def test_uper_decodes(tmp):
     check(len(out) == 300 and all(o.get("messageId") == 20 for o in out), "MessageFrame BSM")
 
 
+def test_dense_sensor_frames(tmp):
+    """A lidar that sees more objects than one 1472-octet datagram holds
+    sends several frames with the same sensor and ts, none lost."""
+    cap = os.path.join(tmp, "cap_dense")
+    err = run(["run", "--scenario", "intersection", "--vehicles", "400", "--peds", "60",
+               "--duration", "20", "--max", "--no-send", "--start-ts", str(START),
+               "--capture", cap])
+    check("encode_errors=0" in err, "no encode errors in a dense intersection")
+    periods = {}
+    for ch, payload in read_capture(cap):
+        if ch != 1:
+            continue
+        check(len(payload) <= 1472, "sensor frame fits one datagram")
+        m = msgpack.unpackb(payload, raw=False)
+        if m["t"] == "objects":
+            periods.setdefault((m["sensor"], m["ts"]), []).append(len(m["objs"]))
+    parts = max(len(v) for v in periods.values())
+    most = max(sum(v) for v in periods.values())
+    check(parts >= 2 and most > 20, "large frames split (%d parts, %d objects)" % (parts, most))
+    check(len(periods) == 200, "one period per 100 ms (%d)" % len(periods))
+
+
 def udp_pair():
     for _ in range(50):
         a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -174,7 +196,18 @@ def test_map_and_errors(tmp):
     check("cannot hold" in err, "impossible scenario says why")
     err = run(["run", "--scenario", "nowhere"], expect=2)
     check("unknown scenario" in err, "unknown scenario")
-    run(["run", "--incident", "fire@10"], expect=2)
+    err = run(["run", "--incident", "fire@10"], expect=2)
+    check("unknown incident type" in err, "bad --incident names the reason: " + err)
+    err = run(["run", "--incident", "speeding@3+x"], expect=2)
+    check("bad duration" in err, "bad --incident duration named: " + err)
+    err = run(["run", "--seed", "abc"], expect=2)
+    check("bad --seed" in err, "bad --seed")
+    inc = os.path.join(tmp, "incidents.txt")
+    open(inc, "w").write("# schedule\nspeeding 10\nwrong_way ten\n")
+    err = run(["run", "--incident-file", inc], expect=2)
+    check("incidents.txt:3: bad incident line" in err, "incident file line named: " + err)
+    err = run(["run", "--incident-file", os.path.join(tmp, "none.txt")], expect=2)
+    check("No such file" in err, "unreadable incident file: " + err)
     run(["run", "--target", "nocolon"], expect=1)
     run(["run", "--sensor", "range=-1"], expect=2)
 
@@ -299,7 +332,8 @@ def main():
         print("v2x-sim not built", file=sys.stderr)
         return 77
     with tempfile.TemporaryDirectory() as tmp:
-        for t in (test_determinism_and_content, test_uper_decodes, test_udp, test_map_and_errors,
+        for t in (test_determinism_and_content, test_uper_decodes, test_dense_sensor_frames,
+                  test_udp, test_map_and_errors,
                   test_replay, test_sumo):
             t(tmp)
     if FAILS:
