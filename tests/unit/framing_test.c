@@ -295,12 +295,89 @@ static void test_random_framings(void **state)
 	}
 }
 
+/*
+ * Wrapped frames cut at every length and with random bit flips, each in a
+ * buffer of exactly its size (so that ASan sees any read past the end):
+ * unwrap returns an error or a payload inside the input; the payload then
+ * decodes or fails cleanly.  With a WSMP header in front (whose WSM length
+ * must cover the rest) no truncation is taken as WSMP.
+ */
+static void test_truncated_and_flipped_framings(void **state)
+{
+	static uint8_t frame[1 << 12], inner[1 << 13], outer[1 << 13];
+	struct gen_rng r = { 77, 1 };
+
+	(void)state;
+	for (int i = 0; i < 60; i++) {
+		struct v2x_frame_info info;
+		int n, kind = 1 + i % 5, ret;
+		size_t in_n, out_n;
+
+		do {
+			gen_message(&msg, &r, i & 1 ? 20 : 19);
+			n = v2x_j2735_encode(&msg, frame, sizeof(frame));
+		} while (n <= 0 || n > 1000);
+		if (kind == 1) {
+			out_n = wrap_unsecured(outer, frame, (size_t)n);
+		} else if (kind == 2) {
+			out_n = wrap_signed(outer, frame, (size_t)n,
+					    1 + (int)(gen_next(&r) % 3));
+		} else if (kind == 3) {
+			out_n = wrap_wsmp(outer, frame, (size_t)n, i & 1, 0x20);
+		} else {
+			in_n = kind == 4 ? wrap_unsecured(inner, frame, (size_t)n)
+					 : wrap_signed(inner, frame, (size_t)n, 2);
+			out_n = wrap_wsmp(outer, inner, in_n, i & 1, 0x4000);
+		}
+		for (size_t k = 0; k < out_n; k++) {
+			uint8_t *cut = malloc(k ? k : 1);
+
+			assert_non_null(cut);
+			memcpy(cut, outer, k);
+			ret = v2x_frame_unwrap(cut, k, V2X_FRAMING_AUTO, &info);
+			/* A cut WSMP datagram is never taken as WSMP (its WSM
+			 * length no longer matches); auto mode then falls back
+			 * to a raw MessageFrame, which the decoder judges. */
+			if (kind >= 3 && ret >= 0)
+				assert_int_equal(info.framing, V2X_FRAMING_RAW);
+			if (ret >= 0) {
+				assert_true(info.offset + info.length <= k);
+				(void)v2x_j2735_decode(cut + info.offset,
+						       info.length, &msg);
+			}
+			free(cut);
+		}
+		for (int f = 0; f < 200; f++) {
+			uint8_t *flip = malloc(out_n);
+
+			assert_non_null(flip);
+			memcpy(flip, outer, out_n);
+			for (int b = 0; b < 1 + f % 3; b++) {
+				size_t bit = gen_next(&r) % (out_n * 8);
+
+				flip[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+			}
+			for (int fr = V2X_FRAMING_AUTO; fr <= V2X_FRAMING_WSMP;
+			     fr++) {
+				ret = v2x_frame_unwrap(flip, out_n, fr, &info);
+				if (ret < 0)
+					continue;
+				assert_true(info.offset + info.length <= out_n);
+				(void)v2x_j2735_decode(flip + info.offset,
+						       info.length, &msg);
+			}
+			free(flip);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_raw_and_known),
 		cmocka_unit_test(test_signed),
 		cmocka_unit_test(test_random_framings),
+		cmocka_unit_test(test_truncated_and_flipped_framings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
