@@ -140,8 +140,12 @@ def test_msgpack_hex(msgs):
         got = msgpack.unpackb(bytes.fromhex(h), raw=False)
         check(got == m, "python msgpack reads %r as %r" % (m, got))
         check(list(got)[0] == "t", "t is the first key")
-    rc, out, err = run(["decode", "--from", "msgpack", "--hex"], out)
+    hex_text = out
+    rc, out, err = run(["decode", "--from", "msgpack", "--hex"], hex_text)
     check(rc == 0 and err == "", "decode hex rc=%d err=%s" % (rc, err[:500]))
+    # The same hex text without --hex is detected as hex lines.
+    rc, out2, err = run(["decode", "--from", "msgpack"], hex_text)
+    check(rc == 0 and err == "" and out2 == out, "msgpack hex text detected")
     lines = out.decode().split("\n")[:-1]
     check([json.loads(x) for x in lines] == msgs, "decode gives back the JSON")
     # decode | encode reproduces the bytes.
