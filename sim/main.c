@@ -435,15 +435,57 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int write_map(const struct sim_world *w, const char *path)
+/* fopen() that names the file and the reason when it fails. */
+static FILE *open_file(const char *path, const char *mode)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = fopen(path, mode);
+
+	if (!f)
+		fprintf(stderr, "v2x-sim: %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+/*
+ * The output stage of run and replay: the capture file (if asked for) and
+ * the encoder/sender, with SIGINT/SIGTERM ending the run cleanly.
+ */
+static int open_output(const struct opts *o, FILE **capture, struct sim_out **out)
+{
+	struct sim_out_config oc;
+	char err[256] = "";
 	int ret;
 
-	if (!f) {
-		fprintf(stderr, "v2x-sim: %s: %s\n", path, strerror(errno));
-		return -errno;
+	if (o->capture) {
+		*capture = open_file(o->capture, "wb");
+		if (!*capture)
+			return -EIO;
 	}
+	memset(&oc, 0, sizeof(oc));
+	oc.encoding = o->encoding;
+	oc.pace = o->pace;
+	oc.speed = o->speed;
+	oc.send = o->send;
+	oc.target = o->target;
+	oc.sensors_target = o->sensors_target;
+	oc.capture = *capture;
+	oc.start_ns = o->cfg.start_ns;
+	ret = sim_out_new(&oc, out, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "v2x-sim: %s\n", err[0] ? err : strerror(-ret));
+		return ret;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	return 0;
+}
+
+static int write_map(const struct sim_world *w, const char *path)
+{
+	FILE *f = open_file(path, "w");
+	int ret;
+
+	if (!f)
+		return -EIO;
 	ret = sim_map_write(w, f);
 	if (fclose(f) != 0 && ret == 0)
 		ret = -EIO;
@@ -477,7 +519,6 @@ static int cmd_run(struct opts *o)
 {
 	struct sim_world *w = NULL;
 	struct sim_out *out = NULL;
-	struct sim_out_config oc;
 	struct sim_sink sink;
 	struct sim_out_stats st;
 	FILE *truth = NULL, *capture = NULL;
@@ -496,38 +537,15 @@ static int cmd_run(struct opts *o)
 	if (o->map_out && write_map(w, o->map_out) < 0)
 		goto out;
 	if (o->truth_out) {
-		truth = fopen(o->truth_out, "w");
-		if (!truth) {
-			fprintf(stderr, "v2x-sim: %s: %s\n", o->truth_out, strerror(errno));
+		truth = open_file(o->truth_out, "w");
+		if (!truth)
 			goto out;
-		}
 		w->truth = truth;
 		sim_world_truth_header(w);
 	}
-	if (o->capture) {
-		capture = fopen(o->capture, "wb");
-		if (!capture) {
-			fprintf(stderr, "v2x-sim: %s: %s\n", o->capture, strerror(errno));
-			goto out;
-		}
-	}
-	memset(&oc, 0, sizeof(oc));
-	oc.encoding = o->encoding;
-	oc.pace = o->pace;
-	oc.speed = o->speed;
-	oc.send = o->send;
-	oc.target = o->target;
-	oc.sensors_target = o->sensors_target;
-	oc.capture = capture;
-	oc.start_ns = o->cfg.start_ns;
-	ret = sim_out_new(&oc, &out, err, sizeof(err));
-	if (ret < 0) {
-		fprintf(stderr, "v2x-sim: %s\n", err[0] ? err : strerror(-ret));
+	if (open_output(o, &capture, &out) < 0)
 		goto out;
-	}
 	sim_out_sink(out, &sink);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	show = !o->quiet && (o->progress || isatty(2));
 	steps = (int64_t)llround(o->cfg.duration * SIM_STEPS_PER_S);
 	wall0 = sim_now_ns();
@@ -609,7 +627,6 @@ static int cmd_replay(struct opts *o)
 {
 	struct sim_sumo_proj proj;
 	struct sim_out *out = NULL;
-	struct sim_out_config oc;
 	struct sim_out_stats st;
 	struct sim_fcd_stats fst;
 	struct replay_ctx rc;
@@ -626,16 +643,12 @@ static int cmd_replay(struct opts *o)
 	if (o->net) {
 		struct sim_sumo_net_stats ns;
 
-		net = fopen(o->net, "r");
-		if (!net) {
-			fprintf(stderr, "v2x-sim: %s: %s\n", o->net, strerror(errno));
+		net = open_file(o->net, "r");
+		if (!net)
 			goto out;
-		}
-		map = fopen(o->map_out ? o->map_out : "/dev/null", "w");
-		if (!map) {
-			fprintf(stderr, "v2x-sim: %s: %s\n", o->map_out, strerror(errno));
+		map = open_file(o->map_out ? o->map_out : "/dev/null", "w");
+		if (!map)
 			goto out;
-		}
 		ret = sim_sumo_net_to_geojson(net, map, o->cfg.ref_lat, o->cfg.ref_lon, &ns,
 					      err, sizeof(err));
 		if (ret < 0) {
@@ -646,59 +659,18 @@ static int cmd_replay(struct opts *o)
 		if (!o->quiet)
 			fprintf(stderr, "v2x-sim: net: %d edges, %d lanes (%d internal skipped)\n",
 				ns.edges, ns.lanes, ns.skipped_internal);
-		/* Re-read the projection for FCD files in network metres. */
-		rewind(net);
-		{
-			char line[4096];
-
-			while (fgets(line, sizeof(line), net)) {
-				char *p = strstr(line, "projParameter=\"");
-				char *q = strstr(line, "netOffset=\"");
-
-				if (q)
-					sscanf(q + 11, "%lf,%lf", &proj.off_x, &proj.off_y);
-				if (p) {
-					char param[512];
-
-					if (sscanf(p + 15, "%511[^\"]", param) == 1)
-						sim_sumo_parse_proj(param, &proj);
-					break;
-				}
-			}
-		}
+		/* The network's projection, for FCD files in network metres. */
+		proj = ns.proj;
 	}
 	if (!o->fcd) {
 		status = 0;
 		goto out;
 	}
-	fcd = fopen(o->fcd, "r");
-	if (!fcd) {
-		fprintf(stderr, "v2x-sim: %s: %s\n", o->fcd, strerror(errno));
+	fcd = open_file(o->fcd, "r");
+	if (!fcd)
 		goto out;
-	}
-	if (o->capture) {
-		capture = fopen(o->capture, "wb");
-		if (!capture) {
-			fprintf(stderr, "v2x-sim: %s: %s\n", o->capture, strerror(errno));
-			goto out;
-		}
-	}
-	memset(&oc, 0, sizeof(oc));
-	oc.encoding = o->encoding;
-	oc.pace = o->pace;
-	oc.speed = o->speed;
-	oc.send = o->send;
-	oc.target = o->target;
-	oc.sensors_target = o->sensors_target;
-	oc.capture = capture;
-	oc.start_ns = o->cfg.start_ns;
-	ret = sim_out_new(&oc, &out, err, sizeof(err));
-	if (ret < 0) {
-		fprintf(stderr, "v2x-sim: %s\n", err[0] ? err : strerror(-ret));
+	if (open_output(o, &capture, &out) < 0)
 		goto out;
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	rc.out = out;
 	rc.n = 0;
 	ret = sim_fcd_read(fcd, proj.have ? &proj : NULL, o->cfg.start_ns, replay_cb, &rc,

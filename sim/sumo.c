@@ -213,6 +213,26 @@ static void net__lane(struct net_ctx *c, const XML_Char **atts)
 	c->st->lanes++;
 }
 
+/* The network's extent in degrees, from its corners, with 100 m of margin. */
+static void net__box(struct sim_sumo_proj *p, double x0, double y0, double x1, double y1)
+{
+	const double m = 0.001; /* about 100 m of latitude */
+	double xs[2] = { x0, x1 }, ys[2] = { y0, y1 };
+
+	p->min_lat = p->min_lon = INFINITY;
+	p->max_lat = p->max_lon = -INFINITY;
+	for (int i = 0; i < 4; i++) {
+		double lat, lon;
+
+		sim_sumo_xy_to_ll(p, xs[i & 1], ys[i >> 1], &lat, &lon);
+		p->min_lat = fmin(p->min_lat, lat - m);
+		p->max_lat = fmax(p->max_lat, lat + m);
+		p->min_lon = fmin(p->min_lon, lon - m);
+		p->max_lon = fmax(p->max_lon, lon + m);
+	}
+	p->have_box = 1;
+}
+
 static void XMLCALL net__start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
 	struct net_ctx *c = ud;
@@ -231,15 +251,21 @@ static void XMLCALL net__start(void *ud, const XML_Char *name, const XML_Char **
 		}
 		if (pp && sim_sumo_parse_proj(pp, &c->proj) < 0)
 			c->bad_proj = 1;
-		if (cb && c->proj.utm && !c->bad_proj) {
+		if (cb && !c->bad_proj) {
 			double x0, y0, x1, y1, lat, lon;
 
-			if (sscanf(cb, "%lf,%lf,%lf,%lf", &x0, &y0, &x1, &y1) == 4) {
+			if (sscanf(cb, "%lf,%lf,%lf,%lf", &x0, &y0, &x1, &y1) != 4) {
+				bad_attr(c->parser, &c->bad, c->msg, c->msglen, "location",
+					 "convBoundary", cb);
+				return;
+			}
+			if (c->proj.utm) {
 				sim_sumo_xy_to_ll(&c->proj, (x0 + x1) / 2, (y0 + y1) / 2, &lat,
 						  &lon);
 				c->ref_lat = lat;
 				c->ref_lon = lon;
 			}
+			net__box(&c->proj, x0, y0, x1, y1);
 		}
 	} else if (!strcmp(name, "edge")) {
 		const char *fn = attr(atts, "function");
@@ -327,6 +353,7 @@ int sim_sumo_net_to_geojson(FILE *net, FILE *out, double ref_lat, double ref_lon
 		return ret;
 	if (c.bad)
 		return V2X_E_SYNTAX;
+	st->proj = c.proj;
 	if (c.bad_proj) {
 		snprintf(msg, msglen, "unsupported projParameter (only +proj=utm and !)");
 		return -EINVAL;
@@ -420,6 +447,12 @@ static struct fcd_veh *fcd__lookup(struct fcd_ctx *c, const char *id)
 	return &c->tab[i];
 }
 
+/* Is x,y, read as lon,lat, inside the network's extent? */
+static int fcd__in_box(const struct sim_sumo_proj *p, double x, double y)
+{
+	return y >= p->min_lat && y <= p->max_lat && x >= p->min_lon && x <= p->max_lon;
+}
+
 static void fcd__vehicle(struct fcd_ctx *c, const XML_Char **atts)
 {
 	const char *id = attr(atts, "id"), *xs = attr(atts, "x"), *ys = attr(atts, "y");
@@ -456,7 +489,8 @@ static void fcd__vehicle(struct fcd_ctx *c, const XML_Char **atts)
 		XML_StopParser(c->parser, XML_FALSE);
 		return;
 	}
-	if (c->proj && (fabs(x) > 180 || fabs(y) > 90)) {
+	if (c->proj && (c->proj->have_box ? !fcd__in_box(c->proj, x, y) :
+					    fabs(x) > 180 || fabs(y) > 90)) {
 		sim_sumo_xy_to_ll(c->proj, x, y, &lat, &lon);
 	} else {
 		lon = x;

@@ -21,6 +21,10 @@ struct sim_sumo_proj {
 	int zone, south;
 	double off_x, off_y;  /* netOffset */
 	struct sim_geo local; /* for "!": local metres around --ref */
+	/* The network's extent in degrees (from convBoundary), if have_box:
+	 * an FCD position inside it is taken as lon/lat, else as metres. */
+	int have_box;
+	double min_lat, max_lat, min_lon, max_lon;
 };
 
 /*
@@ -39,6 +43,7 @@ int sim_sumo_parse_proj(const char *param, struct sim_sumo_proj *p);
 
 struct sim_sumo_net_stats {
 	int edges, lanes, skipped_internal;
+	struct sim_sumo_proj proj; /* the network's projection (for FCD in metres) */
 };
 
 /*
@@ -66,8 +71,9 @@ struct sim_fcd_stats {
 /*
  * sim_fcd_read() - stream the FCD trace in fcd, calling cb for each
  * vehicle record.  Positions are taken as lon/lat (geo output) unless proj
- * is given and the values are not plausible degrees, in which case they
- * are network metres converted with proj.  ts_ns = start_ns + (time - the
+ * is given and the values are not degrees inside the network's extent
+ * (proj->have_box; else not plausible degrees), in which case they are
+ * network metres converted with proj.  ts_ns = start_ns + (time - the
  * first timestep's time): the trace starts at start_ns.
  * Returns 0, -EIO, V2X_E_SYNTAX (XML error or a bad attribute value: msg
  * names the line), or -ENOMEM.

@@ -325,6 +325,20 @@ def test_sumo(tmp):
         d = min(seg_dist(p, ln[i], ln[i + 1]) for ln in lanes for i in range(len(ln) - 1))
         worst = max(worst, d)
     check(worst < 10.0, "every SUMO vehicle lies on a converted lane (worst %.2f m)" % worst)
+    # The same trace in network metres (no --fcd-output.geo): the net's
+    # projection and offset put every BSM where the geo trace has it.
+    fcd_m = os.path.join(tmp, "s_m.fcd.xml")
+    subprocess.run([sumo, "-n", net, "-r", os.path.join(tmp, "r.rou.xml"), "--end", "120",
+                    "--fcd-output", fcd_m, "--no-step-log"],
+                   check=True, capture_output=True, timeout=300, env=env)
+    cap_m = os.path.join(tmp, "cap_sumo_m")
+    run(["replay", "--fcd", fcd_m, "--net", net, "--no-send", "--max",
+         "--capture", cap_m, "--encoding", "msgpack"])
+    frames_m = [msgpack.unpackb(p, raw=False) for _, p in read_capture(cap_m)]
+    check(len(frames_m) == len(frames), "metres trace: as many BSMs (%d, %d)"
+          % (len(frames_m), len(frames)))
+    off = max(dist_m(f["lat"], f["lon"], g["lat"], g["lon"]) for f, g in zip(frames, frames_m))
+    check(off < 1.0, "metres trace projected like the geo trace (worst %.2f m)" % off)
 
 
 def main():
