@@ -1755,7 +1755,10 @@ static int cmd_score(struct opts *o)
 	bench_score_init(&st.score, &o->match);
 	ret = bench_score_load_truth(&st.score, o->truth, &bad);
 	if (ret < 0) {
-		fprintf(stderr, "v2x-bench: %s:%d: %s\n", o->truth, bad, v2x_strerror(ret));
+		if (bad)
+			fprintf(stderr, "v2x-bench: %s:%d: %s\n", o->truth, bad, v2x_strerror(ret));
+		else
+			fprintf(stderr, "v2x-bench: %s: %s\n", o->truth, v2x_strerror(ret));
 		goto out;
 	}
 	f = fopen(o->events, "r");
