@@ -67,7 +67,7 @@ static void usage(FILE *f)
 "  --capture FILE         every datagram, length-prefixed (see docs)\n"
 "  --no-send              generate and encode, do not send\n"
 "  --start-ts NS|now      wall time of sim time 0 (default now)\n"
-"  --progress / --quiet   force / silence the progress line\n"
+"  --progress / --quiet   force the progress line / print only errors\n"
 "geometry options:\n"
 "  --ref LAT,LON          reference point (default 30.5928,114.3055)\n"
 "  --lanes N              lanes per direction\n"
