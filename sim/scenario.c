@@ -228,6 +228,20 @@ static void urban__centre(const struct urban *u, int k, double *x, double *y)
 	*y = (row - (u->rows - 1) / 2.0) * u->block;
 }
 
+/*
+ * The intersection next to k on arm a (0 north, 1 east, 2 south, 3 west):
+ * its index, or -1 where the arm leaves the grid.
+ */
+static int urban__neighbour(const struct urban *u, int k, int a)
+{
+	int nrow = k / u->cols + (a == 0) - (a == 2);
+	int ncol = k % u->cols + (a == 1) - (a == 3);
+
+	if (nrow < 0 || nrow >= u->rows || ncol < 0 || ncol >= u->cols)
+		return -1;
+	return nrow * u->cols + ncol;
+}
+
 /* Add the nl lanes of one direction from p0 to p1; returns the first index. */
 static int urban__lanes(struct sim_world *w, const struct urban *u, double x0,
 			double y0, double x1, double y1, int *idx_out)
@@ -364,15 +378,11 @@ static int urban__build(struct sim_world *w, char *err, size_t errlen)
 	}
 	/* Links between neighbours (north and east of each) and boundary arms. */
 	for (int k = 0; k < nk; k++) {
-		int row = k / u.cols, col = k % u.cols;
 		double cx, cy;
 
 		urban__centre(&u, k, &cx, &cy);
 		for (int a = 0; a < 4; a++) {
-			int nrow = row + (a == 0) - (a == 2);
-			int ncol = col + (a == 1) - (a == 3);
-			int inside = nrow >= 0 && nrow < u.rows && ncol >= 0 && ncol < u.cols;
-			int k2 = nrow * u.cols + ncol;
+			int k2 = urban__neighbour(&u, k, a), inside = k2 >= 0;
 			double ux = arm_ux[a], uy = arm_uy[a];
 			int tmp[16];
 
@@ -495,16 +505,11 @@ static int urban__build(struct sim_world *w, char *err, size_t errlen)
 			}
 		}
 		for (int k = 0; k < nk; k++) {
-			int row = k / u.cols, col = k % u.cols;
 			double cx, cy;
 
 			urban__centre(&u, k, &cx, &cy);
 			for (int a = 0; a < 4; a++) {
-				int nrow = row + (a == 0) - (a == 2);
-				int ncol = col + (a == 1) - (a == 3);
-				int inside = nrow >= 0 && nrow < u.rows && ncol >= 0 &&
-					     ncol < u.cols;
-				int k2 = nrow * u.cols + ncol;
+				int k2 = urban__neighbour(&u, k, a), inside = k2 >= 0;
 
 				for (int sd = 0; sd < 2; sd++) {
 					int na = u.pnode[k * 8 + a * 2 + sd], nb;
