@@ -25,6 +25,17 @@ static inline uint64_t sim_splitmix64(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/* A 32-bit integer hash with good avalanche (hash tables, derived ids). */
+static inline uint32_t sim_mix32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
 /* Seed the generator; the stream index gives independent sub-streams. */
 static inline void sim_rng_seed(struct sim_rng *r, uint64_t seed, uint64_t stream)
 {

@@ -183,16 +183,6 @@ void sim__sensors_free(struct sim_world *w)
 	w->nsensor = 0;
 }
 
-static uint32_t sensor__hash(uint32_t key)
-{
-	key ^= key >> 16;
-	key *= 0x7feb352du;
-	key ^= key >> 15;
-	key *= 0x846ca68bu;
-	key ^= key >> 16;
-	return key;
-}
-
 static int sensor__rehash(struct sim_sensor *s, uint32_t cap)
 {
 	struct sim_sensor_track *old = s->track, *nt = calloc(cap, sizeof(*nt));
@@ -209,7 +199,7 @@ static int sensor__rehash(struct sim_sensor *s, uint32_t cap)
 		/* Forget objects not seen for a second: they left the view. */
 		if (!old[i].key || s->frame - old[i].last_frame > 10)
 			continue;
-		h = sensor__hash(old[i].key) & (cap - 1);
+		h = sim_mix32(old[i].key) & (cap - 1);
 		while (nt[h].key)
 			h = (h + 1) & (cap - 1);
 		nt[h] = old[i];
@@ -222,7 +212,7 @@ static int sensor__rehash(struct sim_sensor *s, uint32_t cap)
 /* The stable object id of agent key in sensor s. */
 static uint32_t sensor__obj_id(struct sim_sensor *s, uint32_t key)
 {
-	uint32_t h = sensor__hash(key) & (s->ntrack_cap - 1);
+	uint32_t h = sim_mix32(key) & (s->ntrack_cap - 1);
 
 	while (s->track[h].key) {
 		if (s->track[h].key == key) {

@@ -8,6 +8,7 @@
 #include <expat.h>
 
 #include "v2x/error.h"
+#include "rng.h"
 #include "sumo.h"
 
 #define CHUNK 65536
@@ -397,16 +398,6 @@ static uint32_t fnv1a(const char *s)
 	return h;
 }
 
-static uint32_t mix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
-}
-
 static struct fcd_veh *fcd__lookup(struct fcd_ctx *c, const char *id)
 {
 	uint32_t h = fnv1a(id);
@@ -440,7 +431,7 @@ static struct fcd_veh *fcd__lookup(struct fcd_ctx *c, const char *id)
 	if (!c->tab[i].id)
 		return NULL;
 	c->tab[i].hash = h;
-	c->tab[i].msg_cnt = (uint8_t)(mix32(h) & 127);
+	c->tab[i].msg_cnt = (uint8_t)(sim_mix32(h) & 127);
 	c->tab[i].last_t = -1;
 	c->n++;
 	c->st->vehicles++;
@@ -517,7 +508,7 @@ static void fcd__vehicle(struct fcd_ctx *c, const XML_Char **atts)
 	memset(&b, 0, sizeof(b));
 	b.ts_ns = ts;
 	/* TemporaryID: stable per trace vehicle, changing every 5 minutes. */
-	b.id = mix32(fv->hash ^ (uint32_t)((c->t + (fv->hash % 300)) / 300.0) * 0x9e3779b9u);
+	b.id = sim_mix32(fv->hash ^ (uint32_t)((c->t + (fv->hash % 300)) / 300.0) * 0x9e3779b9u);
 	b.msg_cnt = fv->msg_cnt;
 	fv->msg_cnt = (uint8_t)((fv->msg_cnt + 1) & 127);
 	b.sec_mark = (uint16_t)((ts / 1000000ull) % 60000ull);
