@@ -11,7 +11,11 @@
  * a candidate (both tracks involved).  Vehicles closer than DUP_DIST_M
  * centre to centre are taken as a second track of the same road user
  * (another sensor's, or its BSM's, before association) and looked past; a
- * leader overlapping the follower (g <= 0) is skipped.
+ * leader overlapping the follower (g <= 0) is skipped.  A follower slower
+ * than min_speed_mps is not judged: in a queue creeping along or starting
+ * at a green light gaps are a few metres, and sensor speed noise on both
+ * vehicles then gives TTCs under the threshold that are no hazard (forward
+ * collision warnings are commonly inhibited at such speeds).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -27,7 +31,7 @@
 
 struct collision {
 	struct det_lanes *dl;
-	float ttc, min_closing, max_gap;
+	float ttc, min_closing, max_gap, min_speed;
 	uint64_t persist_ns;
 	uint32_t sweep_budget;
 };
@@ -48,7 +52,8 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	if (!e)
 		return;
 	lead = detect__lanes_leader(co->dl, e, DUP_DIST_M, co->max_gap);
-	if (lead && lead->cls != V2X_CLASS_PEDESTRIAN &&
+	if (lead && s->speed_mps >= co->min_speed &&
+	    lead->cls != V2X_CLASS_PEDESTRIAN &&
 	    lead->cls != V2X_CLASS_CYCLIST) {
 		lf = e->length_m > 0 ? e->length_m : DEFAULT_LEN_M;
 		ll = lead->length_m > 0 ? lead->length_m : DEFAULT_LEN_M;
@@ -122,6 +127,7 @@ struct detector detect__collision_new(const struct detect_config *cfg,
 	co->ttc = cfg->collision.ttc_s;
 	co->min_closing = cfg->collision.min_closing_mps;
 	co->max_gap = cfg->collision.max_gap_m;
+	co->min_speed = cfg->collision.min_speed_mps;
 	co->persist_ns = (uint64_t)cfg->collision.persist_ms * 1000000u;
 	co->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
 	d.ops = &col_ops;

@@ -40,6 +40,7 @@ static const struct key_desc keys[] = {
 	F("events", "update_move_m", events.update_move_m, 0, 10000),
 	F("events", "merge_radius_m", events.merge_radius_m, 0, 10000),
 	F("events", "merge_moving_m", events.merge_moving_m, 0, 10000),
+	F("events", "merge_queue_m", events.merge_queue_m, 0, 10000),
 	U("events", "max_events", events.max_events, 1, 1000000),
 	{ "events", "id_base", K_U64, offsetof(struct detect_config, events.id_base),
 	  0, 1.8e19 },
@@ -69,6 +70,7 @@ static const struct key_desc keys[] = {
 	B("detect.hard_braking", "use_flag", hard_braking.use_flag),
 	U("detect.hard_braking", "window_ms", hard_braking.window_ms, 50, 10000),
 	F("detect.hard_braking", "min_speed_mps", hard_braking.min_speed_mps, 0, 50),
+	U("detect.hard_braking", "warmup_ms", hard_braking.warmup_ms, 0, 10000),
 
 	B("detect.wrong_way", "enabled", wrong_way.enabled),
 	F("detect.wrong_way", "heading_err_deg", wrong_way.heading_err_deg, 90, 180),
@@ -102,6 +104,7 @@ static const struct key_desc keys[] = {
 	F("detect.collision_risk", "min_closing_mps", collision.min_closing_mps, 0, 50),
 	F("detect.collision_risk", "max_gap_m", collision.max_gap_m, 1, 500),
 	U("detect.collision_risk", "persist_ms", collision.persist_ms, 0, 3600000),
+	F("detect.collision_risk", "min_speed_mps", collision.min_speed_mps, 0, 50),
 
 	B("detect.vru_on_road", "enabled", vru.enabled),
 	U("detect.vru_on_road", "persist_ms", vru.persist_ms, 0, 3600000),
@@ -119,6 +122,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->events.update_move_m = 5.0f;
 	cfg->events.merge_radius_m = 8.0f;
 	cfg->events.merge_moving_m = 60.0f;
+	cfg->events.merge_queue_m = 60.0f;
 	cfg->events.max_events = 4096;
 	cfg->events.id_base = 0;
 
@@ -147,6 +151,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->hard_braking.use_flag = 1;
 	cfg->hard_braking.window_ms = 1000;
 	cfg->hard_braking.min_speed_mps = 2.0f;
+	cfg->hard_braking.warmup_ms = 1000;
 
 	cfg->wrong_way.enabled = 1;
 	cfg->wrong_way.heading_err_deg = 135.0f;
@@ -179,6 +184,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->collision.min_closing_mps = 1.0f;
 	cfg->collision.max_gap_m = 60.0f;
 	cfg->collision.persist_ms = 800;
+	cfg->collision.min_speed_mps = 2.5f;
 
 	cfg->vru.enabled = 1;
 	cfg->vru.persist_ms = 1000;

@@ -31,6 +31,9 @@ struct detect_config {
 					   * (wrong way, speeding): a new track
 					   * of the same vehicle (TemporaryID
 					   * change) is found further away */
+		float merge_queue_m;      /* the same for stopped vehicles in one
+					   * lane: the queue behind a stopped
+					   * vehicle is part of its incident */
 		uint32_t max_events;      /* active events at once */
 		uint64_t id_base;         /* first event id - 1; 0 = derive from
 					   * the wall clock at events_new() */
@@ -66,6 +69,7 @@ struct detect_config {
 		int use_flag;             /* honour eventHardBraking */
 		uint32_t window_ms;       /* speed-history window for decel */
 		float min_speed_mps;      /* ignore below this speed */
+		uint32_t warmup_ms;       /* a track younger than this is not judged */
 	} hard_braking;
 	struct {
 		int enabled;
@@ -104,6 +108,8 @@ struct detect_config {
 		float min_closing_mps;    /* closing speed above */
 		float max_gap_m;          /* leader search distance */
 		uint32_t persist_ms;      /* sustained this long */
+		float min_speed_mps;      /* follower slower than this: not
+					   * judged (queues creeping along) */
 	} collision;
 	struct {
 		int enabled;

@@ -11,7 +11,16 @@
  *   rather than a difference of two samples, so that sensor speed noise
  *   does not look like braking.
  * The vehicle must be faster than min_speed_mps at the start of the window
- * (or now, for the flag and the reported acceleration).
+ * (or now, for the flag and the reported acceleration), and its track must
+ * be at least warmup_ms old: a road user that has just appeared (at the
+ * edge of the map or of a sensor's coverage, or a new BSM TemporaryID) is
+ * not yet judged, because what it does in its first instants is not known
+ * against its earlier motion (a vehicle merging in at the map edge and
+ * adapting to the traffic ahead is not an incident).  Braking that lasts
+ * beyond the warm-up is still reported, warmup_ms after the track appeared.
+ * A track that falls silent for a second or jumps further than a vehicle
+ * can drive appears anew (a TemporaryID seen again at the map entry after
+ * leaving at its exit), and its warm-up starts again.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -23,9 +32,14 @@
 #define PRIV(e) (&(e)->p[DET_K_HARD_BRAKING])
 
 #define HB_HIST 16
+#define GAP_NS 1000000000ull  /* silent this long: a new appearance */
+#define JUMP_M 15.0           /* position noise and sensor offsets */
+#define MAX_SPEED_MPS 70.0    /* nothing on the road moves faster */
 
 struct hb_hist {
 	uint64_t track_id; /* whose history this is (entries are recycled) */
+	uint64_t first_ns; /* first sample of this appearance of the track */
+	double x, y;       /* position of the newest sample */
 	uint64_t t[HB_HIST];
 	float v[HB_HIST];
 	uint8_t n, head; /* head = index of the newest */
@@ -36,14 +50,17 @@ struct hard_braking {
 	struct det_lanes *dl;
 	struct hb_hist *hist; /* parallel to the det_lanes entries */
 	float decel, min_speed;
-	uint64_t window_ns;
+	uint64_t window_ns, warmup_ns;
 	int use_flag;
 	uint32_t sweep_budget;
 };
 
-/* Slope (m/s^2) of speed over the window; 0 if too few samples. */
+/*
+ * Slope (m/s^2) of speed over the window, from samples not older than
+ * t_min; 0 if too few samples.
+ */
 static float speed_slope(const struct hb_hist *h, uint64_t window_ns,
-			 float *v_first)
+			 uint64_t t_min, float *v_first)
 {
 	uint64_t t_new = h->t[h->head], t0;
 	double st = 0, sv = 0, stt = 0, stv = 0, x;
@@ -51,7 +68,7 @@ static float speed_slope(const struct hb_hist *h, uint64_t window_ns,
 
 	for (i = 0; i < h->n; i++) {
 		idx = (h->head + HB_HIST - i) % HB_HIST;
-		if (t_new - h->t[idx] > window_ns)
+		if (t_new - h->t[idx] > window_ns || h->t[idx] < t_min)
 			break;
 		n++;
 	}
@@ -75,6 +92,24 @@ static float speed_slope(const struct hb_hist *h, uint64_t window_ns,
 	return (float)((n * stv - st * sv) / x);
 }
 
+/*
+ * Has the track reappeared rather than moved on: silent for longer than
+ * GAP_NS, or further from its last sample than any vehicle drives in the
+ * time between (a TemporaryID that comes back elsewhere, a sensor track
+ * that jumped to another object)?  Its earlier history then says nothing
+ * about its braking now, and the warm-up starts again.
+ */
+static int hb__reappeared(const struct hb_hist *h, const struct det_sample *s)
+{
+	double dt = (double)(s->t_ns - h->t[h->head]) * 1e-9;
+	double dx = s->x - h->x, dy = s->y - h->y;
+	double reach = JUMP_M + MAX_SPEED_MPS * dt;
+
+	if (s->t_ns - h->t[h->head] > GAP_NS)
+		return 1;
+	return dx * dx + dy * dy > reach * reach;
+}
+
 static void hb_on_sample(void *self, const struct det_sample *s,
 			 struct det_env *env)
 {
@@ -94,9 +129,16 @@ static void hb_on_sample(void *self, const struct det_sample *s,
 	if (created || h->track_id != s->track_id) {
 		memset(h, 0, sizeof(*h));
 		h->track_id = s->track_id;
+		h->first_ns = s->t_ns;
+	} else if (h->n && s->t_ns > h->t[h->head] && hb__reappeared(h, s)) {
+		memset(h, 0, sizeof(*h));
+		h->track_id = s->track_id;
+		h->first_ns = s->t_ns;
 	}
 	if (h->n && s->t_ns <= h->t[h->head])
 		return; /* not newer: nothing to learn */
+	h->x = s->x;
+	h->y = s->y;
 	h->head = (uint8_t)((h->head + 1) % HB_HIST);
 	h->t[h->head] = s->t_ns;
 	h->v[h->head] = s->speed_mps;
@@ -117,12 +159,14 @@ static void hb_on_sample(void *self, const struct det_sample *s,
 	} else {
 		h->accel_hits = 0;
 	}
-	slope = speed_slope(h, hb->window_ns, &v_first);
+	/* Speed history from the warm-up on: braking during it is not judged. */
+	slope = speed_slope(h, hb->window_ns, h->first_ns + hb->warmup_ns,
+			    &v_first);
 	if (slope <= -hb->decel && v_first >= hb->min_speed) {
 		hit = 1;
 		decel = fmaxf(decel, -slope);
 	}
-	if (!hit)
+	if (!hit || s->t_ns - h->first_ns < hb->warmup_ns)
 		return;
 	detect__cand_from_sample(&c, V2X_EVT_HARD_BRAKING, s);
 	c.severity = decel >= 1.5f * hb->decel ? 6 : 4;
@@ -182,6 +226,7 @@ struct detector detect__hard_braking_new(const struct detect_config *cfg,
 	hb->min_speed = cfg->hard_braking.min_speed_mps;
 	hb->window_ns = (uint64_t)cfg->hard_braking.window_ms * 1000000u;
 	hb->use_flag = cfg->hard_braking.use_flag;
+	hb->warmup_ns = (uint64_t)cfg->hard_braking.warmup_ms * 1000000u;
 	hb->sweep_budget = cap / 16 + 16;
 	d.ops = &hb_ops;
 	d.self = hb;

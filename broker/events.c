@@ -44,7 +44,7 @@ struct events {
 	events_emit_fn emit;
 	void *ctx;
 	uint32_t hold_ms, min_update_ms;
-	float update_move_m, merge_radius_m, merge_moving_m;
+	float update_move_m, merge_radius_m, merge_moving_m, merge_queue_m;
 	uint32_t max_events;
 	uint64_t next_id;
 	uint64_t now;               /* last tick clock */
@@ -150,6 +150,8 @@ struct events *events_new(const struct detect_config *cfg,
 	ev->merge_radius_m = cfg->events.merge_radius_m;
 	ev->merge_moving_m = fmaxf(cfg->events.merge_moving_m,
 				   cfg->events.merge_radius_m);
+	ev->merge_queue_m = fmaxf(cfg->events.merge_queue_m,
+				  cfg->events.merge_radius_m);
 	ev->max_events = cfg->events.max_events;
 	ev->next_id = cfg->events.id_base;
 	if (!ev->next_id) {
@@ -232,6 +234,12 @@ static uint32_t find_merge(const struct events *ev,
 	 * shows up where the vehicle has got to meanwhile. */
 	float radius = c->type == V2X_EVT_WRONG_WAY || c->type == V2X_EVT_SPEEDING ?
 		ev->merge_moving_m : ev->merge_radius_m;
+	/* Vehicles stopped behind a stopped vehicle in its lane (whose own
+	 * leader the broker may not see: not connected, out of sensor
+	 * range) are its queue, not further incidents; lane and segment
+	 * must still agree below. */
+	if (c->type == V2X_EVT_STOPPED_VEHICLE && c->lane >= 0)
+		radius = ev->merge_queue_m;
 	uint32_t i;
 	int k;
 

@@ -151,7 +151,7 @@ static void test_distinct_incidents(void **state)
 
 	(void)state;
 	a = cand(V2X_EVT_STOPPED_VEHICLE, 1, 1, 700, -1.75, V2X_SRC_V2X, 0, T0);
-	b = cand(V2X_EVT_STOPPED_VEHICLE, 2, 2, 760, -1.75, V2X_SRC_V2X, 0, T0);
+	b = cand(V2X_EVT_STOPPED_VEHICLE, 2, 2, 800, -1.75, V2X_SRC_V2X, 0, T0);
 	c = cand(V2X_EVT_STOPPED_VEHICLE, 3, 3, 700, 1.75, V2X_SRC_V2X, 0, T0);
 	c.lane = 2;
 	c.segment = 20;
@@ -203,10 +203,37 @@ static void test_moving_incident_new_track(void **state)
 	events_raise(ev, &a);
 	events_raise(ev, &b);
 	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
-	a.type = b.type = V2X_EVT_STOPPED_VEHICLE;
+	a.type = V2X_EVT_STOPPED_VEHICLE;
+	/* 100 m behind: beyond merge_queue_m, another incident */
+	b = cand(V2X_EVT_STOPPED_VEHICLE, 2, 2, 800, -1.75, V2X_SRC_V2X, 0, T0 + SEC);
 	events_raise(ev, &a);
 	events_raise(ev, &b);
 	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 3);
+	events_free(ev);
+}
+
+/* Vehicles stopped in the lane behind a stopped vehicle (its queue) within
+ * merge_queue_m are the same incident, whatever their leader's visibility;
+ * a stopped vehicle in the next lane is another incident. */
+static void test_stopped_queue_one_incident(void **state)
+{
+	struct rec r;
+	struct events *ev = mk(&r, NULL);
+	struct det_candidate a, b, c;
+
+	(void)state;
+	a = cand(V2X_EVT_STOPPED_VEHICLE, 1, 1, 900, -1.75, V2X_SRC_V2X, 0, T0);
+	b = cand(V2X_EVT_STOPPED_VEHICLE, 2, 2, 870, -1.75, V2X_SRC_V2X, 0, T0 + SEC);
+	c = cand(V2X_EVT_STOPPED_VEHICLE, 3, 3, 845, -1.75, V2X_SRC_SENSOR, 1, T0 + 2 * SEC);
+	events_raise(ev, &a);
+	events_raise(ev, &b);
+	events_raise(ev, &c);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
+	/* The next lane of the same segment, 20 m away: another incident. */
+	c = cand(V2X_EVT_STOPPED_VEHICLE, 4, 4, 880, -5.25, V2X_SRC_V2X, 0, T0 + 3 * SEC);
+	c.lane = 4;
+	events_raise(ev, &c);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
 	events_free(ev);
 }
 
@@ -404,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_distinct_incidents),
 		cmocka_unit_test(test_merge_by_track),
 		cmocka_unit_test(test_moving_incident_new_track),
+		cmocka_unit_test(test_stopped_queue_one_incident),
 		cmocka_unit_test(test_update_rate_limited),
 		cmocka_unit_test(test_no_flapping_and_clear),
 		cmocka_unit_test(test_congestion_levels),
