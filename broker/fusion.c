@@ -225,15 +225,27 @@ static void fusion__obj(struct fusion *f, const struct track *t, uint64_t now_mo
 	p->last_ns = now_mono;
 }
 
+_Static_assert(INGEST_RAW_MAX <= PUB_PAYLOAD_MAX,
+	       "a kept msgpack BSM must fit a publish slot");
+
+/*
+ * Relays the BSM of slot.  raw: the received msgpack frame when it can be
+ * published as it is (NULL: encode msg).
+ */
 static void fusion__relay_bsm(struct fusion *f, const struct v2x_msg *msg,
-			      const char *cell)
+			      const uint8_t *raw, uint32_t raw_len, const char *cell)
 {
 	struct pub_slot *s = fusion__out_slot(f);
 	int n;
 
 	if (!s)
 		return;
-	n = v2x_msgpack_encode(msg, s->u.payload, sizeof(s->u.payload));
+	if (raw) {
+		memcpy(s->u.payload, raw, raw_len);
+		n = (int)raw_len;
+	} else {
+		n = v2x_msgpack_encode(msg, s->u.payload, sizeof(s->u.payload));
+	}
 	if (n < 0)
 		return;
 	s->len = (uint16_t)n;
@@ -282,6 +294,9 @@ static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 	switch (msg->type) {
 	case V2X_MSG_BSM: {
 		struct v2x_bsm *bsm = &msg->u.bsm;
+		/* A received msgpack frame is relayed as it is unless fusion
+		 * changes the message (a ts filled in below). */
+		const uint8_t *raw = slot->raw_len && bsm->ts_ns ? slot->raw : NULL;
 
 		/* UPER carries no sender time: the kernel receive time
 		 * stands in, so every output has a ts. */
@@ -298,7 +313,7 @@ static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 			break;
 		fusion__sample(f, t, 0, now_real);
 		if (f->relay_bsm)
-			fusion__relay_bsm(f, msg, t->geohash);
+			fusion__relay_bsm(f, msg, raw, slot->raw_len, t->geohash);
 		fusion__obj(f, t, now_mono);
 		break;
 	}

@@ -151,6 +151,14 @@ static void ingest__datagram(struct ingest *in, const struct ingest_listener *l,
 		counter_add_1w(&lc->rejected[counters_reason_index(r)], 1);
 		return;
 	}
+	/* A msgpack BSM is already in the relay's wire format: keeping its
+	 * octets spares fusion a re-encode per relayed message. */
+	slot->raw_len = 0;
+	if (l->kind == LISTENER_MSGPACK && slot->msg.type == V2X_MSG_BSM &&
+	    len <= sizeof(slot->raw)) {
+		memcpy(slot->raw, p, len);
+		slot->raw_len = (uint32_t)len;
+	}
 	slot->rx_ns = rx_ns;
 	slot->listener = (uint32_t)l->counter;
 	slot->len = (uint32_t)len;

@@ -25,12 +25,20 @@
 #include "ring.h"
 #include "v2x/msg.h"
 
+/* Largest msgpack BSM datagram kept verbatim for the relay (a BSM frame
+ * takes about 250 octets); at most fusion.h's PUB_PAYLOAD_MAX. */
+#define INGEST_RAW_MAX 464
+
 /* One slot of the ingest -> fusion ring. */
 struct ingest_slot {
 	uint64_t rx_ns;     /* receive time, CLOCK_REALTIME ns (kernel stamp) */
 	uint32_t listener;  /* index into broker_counters.listeners */
 	uint32_t len;       /* datagram length */
+	/* > 0: msg is a BSM decoded from the msgpack octets raw[0..raw_len),
+	 * which the relay publishes as they are instead of re-encoding. */
+	uint32_t raw_len;
 	struct v2x_msg msg; /* decoded message */
+	uint8_t raw[INGEST_RAW_MAX];
 };
 
 struct ingest;

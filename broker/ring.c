@@ -2,28 +2,73 @@
 /* ring.c - SPSC ring of fixed-size slots (see ring.h). */
 #include "ring.h"
 
+#define RING_HUGE_PAGE ((size_t)2 << 20)
+
 #include <errno.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+/* len bytes mapped at a huge-page boundary (THP only backs aligned
+ * ranges), with the huge-page advice; NULL on failure. */
+static void *ring__map_aligned(size_t len)
+{
+	unsigned char *p, *start;
+	size_t head;
+
+	p = mmap(NULL, len + RING_HUGE_PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	start = (unsigned char *)(((uintptr_t)p + RING_HUGE_PAGE - 1) &
+				  ~(uintptr_t)(RING_HUGE_PAGE - 1));
+	head = (size_t)(start - p);
+	if (head)
+		munmap(p, head);
+	if (RING_HUGE_PAGE - head)
+		munmap(start + len, RING_HUGE_PAGE - head);
+#ifdef MADV_HUGEPAGE
+	/* Advice only: without THP the ring works the same on small pages. */
+	(void)madvise(start, len, MADV_HUGEPAGE);
+#endif
+	return start;
+}
+
 /* See ring.h.  Call before either thread uses the ring. */
 int ring_init(struct ring *r, uint32_t n_slots, size_t slot_size)
 {
-	size_t sz = (slot_size + 7) & ~(size_t)7;
+	size_t sz = (slot_size + 7) & ~(size_t)7, len;
+	void *map;
 
 	memset(r, 0, sizeof(*r));
 	if (n_slots < 2 || (n_slots & (n_slots - 1)) || slot_size == 0 ||
 	    sz > UINT32_MAX)
 		return -EINVAL;
-	r->slots = aligned_alloc(RING_CACHELINE,
-				 ((size_t)n_slots * sz + RING_CACHELINE - 1) &
-					 ~(size_t)(RING_CACHELINE - 1));
-	if (!r->slots)
-		return -ENOMEM;
+	/* Slots are large (an ingest slot holds a whole v2x_msg) and a
+	 * message touches the start of its slot only, so every message lands
+	 * on another 4 KiB page: huge pages turn a TLB miss per message into
+	 * one per 2 MiB.  Rounded up to whole huge pages so the kernel can
+	 * back all of it; touching it now moves the page faults to start-up. */
+	len = (size_t)n_slots * sz;
+	if (len < RING_HUGE_PAGE / 2) {
+		len = (len + 4095) & ~(size_t)4095;
+		map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED)
+			return -ENOMEM;
+	} else {
+		len = (len + RING_HUGE_PAGE - 1) & ~(size_t)(RING_HUGE_PAGE - 1);
+		map = ring__map_aligned(len);
+		if (!map)
+			return -ENOMEM;
+	}
+	memset(map, 0, len);
+	r->slots = map;
+	r->map_len = len;
 	r->mask = n_slots - 1;
 	r->slot_size = (uint32_t)sz;
 	return 0;
@@ -32,8 +77,10 @@ int ring_init(struct ring *r, uint32_t n_slots, size_t slot_size)
 /* See ring.h.  Call after both threads stopped using the ring. */
 void ring_fini(struct ring *r)
 {
-	free(r->slots);
+	if (r->slots)
+		munmap(r->slots, r->map_len);
 	r->slots = NULL;
+	r->map_len = 0;
 }
 
 /* See ring.h.  Producer thread only. */

@@ -42,11 +42,15 @@ struct ring {
 	alignas(RING_CACHELINE) uint32_t mask;
 	uint32_t slot_size;
 	unsigned char *slots;
+	size_t map_len; /* bytes mapped for the slots (munmap) */
 };
 
 /*
  * ring_init() - allocate n_slots (a power of two >= 2) slots of slot_size
- * bytes (rounded up to 8).  Returns 0, -EINVAL or -ENOMEM.
+ * bytes (rounded up to 8).  The slots are mapped up front (transparent huge
+ * pages where the kernel allows them) and touched once, so that neither
+ * thread takes a page fault or many TLB misses on the hot path.  Returns 0,
+ * -EINVAL or -ENOMEM.
  */
 int ring_init(struct ring *r, uint32_t n_slots, size_t slot_size);
 
