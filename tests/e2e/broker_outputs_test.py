@@ -12,7 +12,11 @@ import v2xtest as t
 def test():
     with t.Env() as env:
         v6_port = t.free_port(t.socket.SOCK_DGRAM)
+        # A long expiry: under sanitizers on a loaded machine the checks
+        # below can take longer than the default 3 s of silence, and the
+        # track must survive until the vehicle's second BSM.
         br = env.start_broker("--relay-bsm", "--obj-rate-hz", "10",
+                              "--track-expiry-s", "60",
                               "--udp-msgpack", "[::1]:%d" % v6_port)
         sub = env.zmq_sub(br, ["bsm/", "obj/"])
         lat1, lon1 = 48.137154, 11.576124
