@@ -39,6 +39,15 @@ static uint64_t cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* CLOCK_REALTIME in ns since the Unix epoch: the clock of message ts. */
+static uint64_t wall_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void usage(FILE *f)
 {
 	fputs(
@@ -414,12 +423,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 #undef NUM
 #undef NEED_ARG
 	}
-	if (o->start_now) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		cfg->start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	}
+	if (o->start_now)
+		cfg->start_ns = wall_clock_ns(); /* run takes it again before its first step */
 	/* --incidents N: every type in turn, evenly over the run. */
 	for (int k = 0; k < o->random_incidents; k++) {
 		double at = (k + 1) * cfg->duration / (o->random_incidents + 1);
@@ -541,10 +546,19 @@ static int cmd_run(struct opts *o)
 		if (!truth)
 			goto out;
 		w->truth = truth;
-		sim_world_truth_header(w);
 	}
 	if (open_output(o, &capture, &out) < 0)
 		goto out;
+	/*
+	 * Sim time 0 is the wall clock right before the first step, not when
+	 * the options were read: building a large world takes a while, and
+	 * every message's ts would be early by that much.
+	 */
+	if (o->start_now) {
+		w->cfg.start_ns = wall_clock_ns();
+		sim_out_restart(out, w->cfg.start_ns);
+	}
+	sim_world_truth_header(w);
 	sim_out_sink(out, &sink);
 	show = !o->quiet && (o->progress || isatty(2));
 	steps = (int64_t)llround(o->cfg.duration * SIM_STEPS_PER_S);

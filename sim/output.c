@@ -384,6 +384,15 @@ void sim_out_stats(const struct sim_out *o, struct sim_out_stats *st)
 }
 
 /*
+ * sim_out_restart() - see output.h.
+ */
+void sim_out_restart(struct sim_out *o, uint64_t start_ns)
+{
+	o->cfg.start_ns = start_ns;
+	o->wall0 = sim_now_ns();
+}
+
+/*
  * sim_out_free() - see output.h.
  */
 void sim_out_free(struct sim_out *o)

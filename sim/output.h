@@ -61,6 +61,12 @@ int sim_out_new(const struct sim_out_config *cfg, struct sim_out **out,
 /* sim_out_free() - flush and close; NULL is a no-op. */
 void sim_out_free(struct sim_out *o);
 
+/*
+ * sim_out_restart() - take the pacing origin again: message time start_ns
+ * maps to now.  Call before the first message (after a slow world build).
+ */
+void sim_out_restart(struct sim_out *o, uint64_t start_ns);
+
 /* sim_out_sink() - a sink that feeds o (valid while o lives). */
 void sim_out_sink(struct sim_out *o, struct sim_sink *sink);
 

@@ -341,13 +341,33 @@ def test_sumo(tmp):
     check(off < 1.0, "metres trace projected like the geo trace (worst %.2f m)" % off)
 
 
+def test_clock_origin(tmp):
+    """Without --start-ts, sim time 0 is taken right before the first step,
+    after the world is built: the map (written after the build) is older
+    than the run's start_ts and every message's ts."""
+    mp = os.path.join(tmp, "origin.geojson")
+    tr = os.path.join(tmp, "origin.jsonl")
+    cap = os.path.join(tmp, "origin.cap")
+    run(["run", "--scenario", "highway", "--vehicles", "20000", "--duration", "0.3",
+         "--seed", "3", "--no-send", "--encoding", "msgpack", "--no-sensors", "--quiet",
+         "--map-out", mp, "--truth-out", tr, "--capture", cap])
+    built_ns = os.stat(mp).st_mtime_ns
+    head = truth_lines(tr)[0]
+    check(head["kind"] == "run" and head["start_ts"] >= built_ns,
+          "start_ts %d taken after the world build (map written at %d)"
+          % (head["start_ts"], built_ns))
+    frames = [msgpack.unpackb(p, raw=False) for _, p in read_capture(cap)]
+    check(len(frames) > 0 and min(f["ts"] for f in frames) >= head["start_ts"],
+          "message ts not before the run's start_ts")
+
+
 def main():
     if not os.path.exists(SIM):
         print("v2x-sim not built", file=sys.stderr)
         return 77
     with tempfile.TemporaryDirectory() as tmp:
         for t in (test_determinism_and_content, test_uper_decodes, test_dense_sensor_frames,
-                  test_udp, test_map_and_errors,
+                  test_udp, test_map_and_errors, test_clock_origin,
                   test_replay, test_sumo):
             t(tmp)
     if FAILS:
