@@ -41,6 +41,7 @@ static const struct key_desc keys[] = {
 	F("events", "merge_radius_m", events.merge_radius_m, 0, 10000),
 	F("events", "merge_moving_m", events.merge_moving_m, 0, 10000),
 	F("events", "merge_queue_m", events.merge_queue_m, 0, 10000),
+	B("events", "jam_holds_stopped", events.jam_holds_stopped),
 	U("events", "max_events", events.max_events, 1, 1000000),
 	{ "events", "id_base", K_U64, offsetof(struct detect_config, events.id_base),
 	  0, 1.8e19 },
@@ -123,6 +124,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->events.merge_radius_m = 8.0f;
 	cfg->events.merge_moving_m = 60.0f;
 	cfg->events.merge_queue_m = 60.0f;
+	cfg->events.jam_holds_stopped = 0;
 	cfg->events.max_events = 4096;
 	cfg->events.id_base = 0;
 

@@ -34,6 +34,8 @@ struct detect_config {
 		float merge_queue_m;      /* the same for stopped vehicles in one
 					   * lane: the queue behind a stopped
 					   * vehicle is part of its incident */
+		int jam_holds_stopped;    /* no new stopped-vehicle event on a
+					   * segment with active congestion */
 		uint32_t max_events;      /* active events at once */
 		uint64_t id_base;         /* first event id - 1; 0 = derive from
 					   * the wall clock at events_new() */

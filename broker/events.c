@@ -45,6 +45,7 @@ struct events {
 	void *ctx;
 	uint32_t hold_ms, min_update_ms;
 	float update_move_m, merge_radius_m, merge_moving_m, merge_queue_m;
+	int jam_holds_stopped;
 	uint32_t max_events;
 	uint64_t next_id;
 	uint64_t now;               /* last tick clock */
@@ -152,6 +153,7 @@ struct events *events_new(const struct detect_config *cfg,
 				   cfg->events.merge_radius_m);
 	ev->merge_queue_m = fmaxf(cfg->events.merge_queue_m,
 				  cfg->events.merge_radius_m);
+	ev->jam_holds_stopped = cfg->events.jam_holds_stopped;
 	ev->max_events = cfg->events.max_events;
 	ev->next_id = cfg->events.id_base;
 	if (!ev->next_id) {
@@ -261,6 +263,24 @@ static uint32_t find_merge(const struct events *ev,
 			return i;
 	}
 	return NO_SLOT;
+}
+
+/*
+ * Is the candidate's segment congested (an active congestion event on it)?
+ * A vehicle stopped in a jam is part of the jam: waiting in a queue is not
+ * a stopped-vehicle incident, whether or not its leader is visible.
+ */
+static int in_jam(const struct events *ev, const struct det_candidate *c)
+{
+	uint32_t i;
+
+	if (c->segment < 0)
+		return 0;
+	for (i = ev->type_head[V2X_EVT_CONGESTION]; i != NO_SLOT;
+	     i = ev->slots[i].type_next)
+		if (ev->slots[i].e.segment == c->segment)
+			return 1;
+	return 0;
 }
 
 static void add_key(struct events *ev, uint32_t slot, uint8_t type,
@@ -389,6 +409,11 @@ void events_raise(void *owner, const struct det_candidate *c)
 			ev->st.merged++;
 			add_key(ev, i, c->type, c->key);
 		}
+	}
+	if (i == NO_SLOT && ev->jam_holds_stopped &&
+	    c->type == V2X_EVT_STOPPED_VEHICLE && in_jam(ev, c)) {
+		ev->st.held++;
+		return;
 	}
 	if (i == NO_SLOT) {
 		i = alloc_slot(ev, c->type);

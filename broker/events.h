@@ -51,6 +51,8 @@ struct events_stats {
 	uint64_t merged;      /* candidates joined to an event by proximity
 			       * or shared tracks rather than by key */
 	uint64_t dropped;     /* candidates lost: all slots taken */
+	uint64_t held;        /* stopped-vehicle candidates not opened as
+			       * events: their segment is congested */
 	uint32_t active;      /* events currently active */
 };
 

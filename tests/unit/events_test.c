@@ -237,6 +237,53 @@ static void test_stopped_queue_one_incident(void **state)
 	events_free(ev);
 }
 
+/* A vehicle stopped on a segment with active congestion waits in the jam:
+ * no new stopped-vehicle event there (jam_holds_stopped, when enabled); on another
+ * segment it is one; a stopped-vehicle event opened before the jam goes
+ * on being updated. */
+static void test_stopped_in_jam_held(void **state)
+{
+	struct rec r;
+	struct detect_config cfg;
+	struct events *ev;
+	struct events_stats st;
+	struct det_candidate a, j, b, c;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	assert_int_equal(cfg.events.jam_holds_stopped, 0); /* off by default */
+	cfg.events.jam_holds_stopped = 1;
+	cfg.events.id_base = 500;
+	ev = mk(&r, &cfg);
+	a = cand(V2X_EVT_STOPPED_VEHICLE, 1, 1, 950, -1.75, V2X_SRC_V2X, 0, T0);
+	events_raise(ev, &a);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
+	j = cand(V2X_EVT_CONGESTION, 11, 0, 750, -1.75, V2X_SRC_V2X, 0, T0 + SEC);
+	j.lane = -1;
+	j.n_tracks = 0;
+	j.level = V2X_CONGESTION_MODERATE;
+	events_raise(ev, &j);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
+	/* Stopped 200 m upstream on the congested segment 11: held. */
+	b = cand(V2X_EVT_STOPPED_VEHICLE, 2, 2, 750, -1.75, V2X_SRC_V2X, 0, T0 + 2 * SEC);
+	events_raise(ev, &b);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
+	events_get_stats(ev, &st);
+	assert_int_equal(st.held, 1);
+	/* The first stopped vehicle is still raised: its event stays. */
+	a.t_ns = T0 + 2 * SEC;
+	events_raise(ev, &a);
+	events_tick(ev, T0 + 2 * SEC);
+	assert_int_equal(rec_count(&r, V2X_EVT_CLEARED), 0);
+	/* Segment 20 is not congested: a new event. */
+	c = cand(V2X_EVT_STOPPED_VEHICLE, 3, 3, 300, 1.75, V2X_SRC_V2X, 0, T0 + 2 * SEC);
+	c.lane = 2;
+	c.segment = 20;
+	events_raise(ev, &c);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 3);
+	events_free(ev);
+}
+
 /* Material changes only, and at most one update per min_update_ms. */
 static void test_update_rate_limited(void **state)
 {
@@ -432,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_merge_by_track),
 		cmocka_unit_test(test_moving_incident_new_track),
 		cmocka_unit_test(test_stopped_queue_one_incident),
+		cmocka_unit_test(test_stopped_in_jam_held),
 		cmocka_unit_test(test_update_rate_limited),
 		cmocka_unit_test(test_no_flapping_and_clear),
 		cmocka_unit_test(test_congestion_levels),
