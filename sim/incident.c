@@ -11,9 +11,12 @@
 
 #include "sim.h"
 
-#define G 9.80665
-#define HARD_BRAKE (0.4 * G)
+/* The thresholds of the conditions are the natural truth's (struct sim_truth_config). */
+#define HARD_BRAKE (w->cfg.truth.hard_brake_mps2)
+#define TTC_S (w->cfg.truth.ttc_s)
+#define STOP_MPS (w->cfg.truth.stop_mps)
 #define RETRY_FOR 60.0
+#define HB_MIN_S 2.0   /* injected hard braking lasts at least this long */
 
 static double default_duration(int type)
 {
@@ -211,7 +214,8 @@ static int inc__start(struct sim_world *w, struct sim_incident *inc)
 	case V2X_EVT_HARD_BRAKING:
 	case V2X_EVT_SPEEDING:
 	case V2X_EVT_WRONG_WAY:
-		vi = pick_vehicle(w, inc->type == V2X_EVT_WRONG_WAY ? 0 : 5.0,
+		vi = pick_vehicle(w, inc->type == V2X_EVT_WRONG_WAY ? 0 :
+				  inc->type == V2X_EVT_HARD_BRAKING ? 10.0 : 5.0,
 				  inc->type == V2X_EVT_WRONG_WAY, 0, NULL,
 				  inc->type == V2X_EVT_SPEEDING ? 300 : 0);
 		if (vi < 0) {
@@ -224,8 +228,14 @@ static int inc__start(struct sim_world *w, struct sim_incident *inc)
 		if (inc->type == V2X_EVT_STOPPED_VEHICLE) {
 			v->force_a = -3.0;
 		} else if (inc->type == V2X_EVT_HARD_BRAKING) {
+			/*
+			 * Down to 40 % of the speed, but for at least
+			 * HB_MIN_S of braking (to a stop if it is slow).
+			 */
 			v->force_a = -6.5;
-			inc->timer = v->v * 0.4; /* brake down to 40 % of the speed */
+			inc->timer = fmin(v->v * 0.4, v->v - 6.5 * HB_MIN_S);
+			if (inc->timer < 0)
+				inc->timer = 0;
 		} else if (inc->type == V2X_EVT_SPEEDING) {
 			/* An aggressive driver: fast, close, brakes late and hard. */
 			v->v0_override = 1.6 * w->road.lane[v->lane].speed_limit;
@@ -282,6 +292,7 @@ static int inc__start(struct sim_world *w, struct sim_incident *inc)
 			return -1;
 		}
 		inc->s = w->road.lane[found].length * 0.6;
+		inc->nclosed = 0;
 		for (int i = 0; i < (n > 1 ? n - 1 : 1); i++) {
 			struct sim_obstacle *o = &w->obstacle[inc->obstacle + i];
 
@@ -289,10 +300,15 @@ static int inc__start(struct sim_world *w, struct sim_incident *inc)
 			o->from = inc->s;
 			o->to = inc->s + 60;
 			o->active = inc->id;
+			inc->closed_lane_id[inc->nclosed++] = w->road.lane[lanes[i]].id;
 		}
+		inc->closed_from = inc->s;
+		inc->closed_to = inc->s + 60;
 		{
 			double x, y, h;
 
+			sim_lane_point(&w->road.lane[found], inc->s + 30, 0, &x, &y, &h, NULL);
+			sim_geo_to_ll(&w->geo, x, y, &inc->closed_lat, &inc->closed_lon);
 			sim_lane_point(&w->road.lane[found], inc->s, 0, &x, &y, &h, NULL);
 			inc__locate(w, inc, x, y, found);
 		}
@@ -382,6 +398,15 @@ static int inc__start(struct sim_world *w, struct sim_incident *inc)
 	return 0;
 }
 
+/* Speeding on lane ln: above limit + max(tolerance %, tolerance km/h). */
+static double speeding_threshold(const struct sim_world *w, int ln)
+{
+	double limit = w->road.lane[ln].speed_limit;
+
+	return limit + fmax(limit * w->cfg.truth.speed_tol_pct / 100.0,
+			    w->cfg.truth.speed_tol_kph / 3.6);
+}
+
 static double ttc(const struct sim_vehicle *lead, const struct sim_vehicle *fol)
 {
 	double gap = lead->s - lead->length - fol->s;
@@ -404,14 +429,14 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			inc__end(w, inc);
 			break;
 		}
-		if (inc->phase == 0 && v->v < 0.5) {
+		if (inc->phase == 0 && v->v < STOP_MPS) {
 			inc__detect(w, inc, v->x, v->y, v->lane);
 			inc->phase = 1;
 			inc->timer = w->t;
 		} else if (inc->phase == 1 && w->t - inc->timer >= inc->duration) {
 			v->force_a = NAN;
 			inc->phase = 2;
-		} else if (inc->phase == 2 && v->v > 0.5) {
+		} else if (inc->phase == 2 && v->v > STOP_MPS) {
 			inc__end(w, inc);
 		}
 		break;
@@ -422,7 +447,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		}
 		if (v->a < -HARD_BRAKE)
 			inc__detect(w, inc, v->x, v->y, v->lane);
-		if (inc->phase == 0 && (v->v <= inc->timer || elapsed > 4.0)) {
+		if (inc->phase == 0 && (v->v <= inc->timer || v->v <= 0 || elapsed > 4.0)) {
 			v->force_a = NAN;
 			inc->phase = 1;
 		} else if (inc->phase == 1 && v->a >= -HARD_BRAKE) {
@@ -434,7 +459,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			inc__end(w, inc);
 			break;
 		}
-		if (v->v > 1.2 * w->road.lane[v->lane].speed_limit) {
+		if (v->v > speeding_threshold(w, v->lane)) {
 			inc__detect(w, inc, v->x, v->y, v->lane);
 		} else if (inc->phase == 1) {
 			inc__end(w, inc);
@@ -483,9 +508,9 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			f->v0_override = 0;
 			inc->phase = 2;
 		}
-		if (inc->phase >= 1 && tc < 1.5)
+		if (inc->phase >= 1 && tc < TTC_S)
 			inc__detect(w, inc, f->x, f->y, f->lane);
-		if (inc->phase == 2 && (tc >= 1.5 || (f->v < 0.5 && v->v < 0.5)) &&
+		if (inc->phase == 2 && (tc >= TTC_S || (f->v < STOP_MPS && v->v < STOP_MPS)) &&
 		    w->t - inc->timer > 1.0)
 			inc__end(w, inc);
 		break;
@@ -602,12 +627,23 @@ void sim__incident_write(struct sim_world *w, struct sim_incident *inc)
 	}
 	fprintf(f, "{\"kind\":\"incident\",\"id\":%d,\"type\":\"%s\",\"start_ts\":%llu,"
 		   "\"detectable_ts\":%llu,\"end_ts\":%llu,\"lat\":%.7f,\"lon\":%.7f,"
-		   "\"lane\":%d,\"segment\":%d,\"vehicles\":[",
+		   "\"lane\":%d,\"segment\":%d,\"cause\":\"%s\",",
 		inc->id, v2x_event_type_name(inc->type),
 		(unsigned long long)sim_world_ns(w, inc->start_t),
 		(unsigned long long)(inc->detect_t >= 0 ? sim_world_ns(w, inc->detect_t) : 0),
 		(unsigned long long)sim_world_ns(w, inc->end_t >= 0 ? inc->end_t : w->t),
-		inc->lat, inc->lon, inc->lane_id, inc->segment_id);
+		inc->lat, inc->lon, inc->lane_id, inc->segment_id,
+		inc->natural ? "natural" : "injected");
+	if (inc->type == V2X_EVT_CONGESTION && inc->nclosed > 0) {
+		fprintf(f, "\"closure\":{\"lat\":%.7f,\"lon\":%.7f,\"from_s\":%.1f,"
+			   "\"to_s\":%.1f,\"length_m\":%.1f,\"lanes\":[",
+			inc->closed_lat, inc->closed_lon, inc->closed_from, inc->closed_to,
+			inc->closed_to - inc->closed_from);
+		for (int i = 0; i < inc->nclosed; i++)
+			fprintf(f, "%s%d", i ? "," : "", inc->closed_lane_id[i]);
+		fputs("]},", f);
+	}
+	fputs("\"vehicles\":[", f);
 	for (int i = 0; i < inc->nveh; i++)
 		fprintf(f, "%s%u", i ? "," : "", w->veh[inc->veh[i]].id);
 	fputs("],\"temp_ids\":[", f);
@@ -644,7 +680,7 @@ void sim_world_truth_header(struct sim_world *w)
  */
 void sim_world_finish(struct sim_world *w)
 {
-	int written = 0;
+	int written = 0, natural;
 
 	for (int i = 0; i < w->ninc; i++) {
 		struct sim_incident *inc = &w->inc[i];
@@ -655,18 +691,19 @@ void sim_world_finish(struct sim_world *w)
 		}
 		written += inc->state != SIM_INC_PENDING;
 	}
+	natural = sim__truth_finish(w);
 	if (!w->truth)
 		return;
 	fprintf(w->truth,
 		"{\"kind\":\"summary\",\"end_ts\":%llu,\"sim_time_s\":%.1f,\"bsm\":%llu,"
 		"\"objects_frames\":%llu,\"objects\":%llu,\"spat\":%llu,\"entered\":%llu,"
-		"\"exited\":%llu,\"present\":%d,\"incidents\":%d,\"collisions\":%llu,"
+		"\"exited\":%llu,\"present\":%d,\"incidents\":%d,\"natural\":%d,\"collisions\":%llu,"
 		"\"red_crossings\":%llu,\"lane_changes\":%llu}\n",
 		(unsigned long long)sim_world_ns(w, w->t), w->t,
 		(unsigned long long)w->ctr.bsm, (unsigned long long)w->ctr.objects_frames,
 		(unsigned long long)w->ctr.objects, (unsigned long long)w->ctr.spat,
 		(unsigned long long)w->ctr.entered, (unsigned long long)w->ctr.exited,
-		sim_world_present(w), written, (unsigned long long)w->ctr.collisions,
+		sim_world_present(w), written, natural, (unsigned long long)w->ctr.collisions,
 		(unsigned long long)w->ctr.red_crossings,
 		(unsigned long long)w->ctr.lane_changes);
 	fflush(w->truth);

@@ -92,7 +92,24 @@ static void usage(FILE *f)
 "  --sensor k=v,...       a roadside sensor (repeatable): x=,y= (m) or lat=,lon=,\n"
 "                         heading=,fov=,range=,rate=,pos_sigma=,speed_sigma=,\n"
 "                         miss=,false=\n"
-"  --no-sensors           no roadside sensors\n", f);
+"  --no-sensors           no roadside sensors\n"
+"ground truth of natural episodes (defaults = the broker's detector defaults):\n"
+"  --truth-hard-brake-mps2 A  hard braking: deceleration >= A (4.0)\n"
+"  --truth-brake-merge-s S    re-triggered within S: one episode (2.0)\n"
+"  --truth-ttc-s S            collision risk: TTC to the leader < S (1.5)\n"
+"  --truth-ttc-min-s S        ... for at least S (0.8)\n"
+"  --truth-stop-mps V         stopped: speed < V (0.5)\n"
+"  --truth-stop-min-s S       ... for at least S (0.8)\n"
+"  --truth-stop-clear-m M     ... with no vehicle, stop line or obstacle within M (20)\n"
+"  --truth-speed-tol-pct P    speeding: above limit + max(P %, K km/h) (10)\n"
+"  --truth-speed-tol-kph K    (5)\n"
+"  --truth-speed-min-s S      ... sustained S (1.0)\n"
+"  --truth-jam-ratio R        congestion: space-mean speed < R x limit (0.5)\n"
+"  --truth-jam-min-vehicles N ... of at least N vehicles in a bin (4)\n"
+"  --truth-jam-bin-m M        bins of M along the segment (200)\n"
+"  --truth-jam-min-s S        ... held S (1.0); ends after --truth-jam-clear-s (5) without\n"
+"  --truth-jam-clear-s S\n"
+"  --truth-gap-s S            shorter dips do not split an episode (0.3)\n", f);
 }
 
 struct opts {
@@ -274,6 +291,38 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				fprintf(stderr, "v2x-sim: unknown scenario '%s'\n", v);
 				return -EINVAL;
 			}
+		} else if (!strcmp(a, "--truth-hard-brake-mps2")) {
+			NUM(cfg->truth.hard_brake_mps2, 0.1, 100);
+		} else if (!strcmp(a, "--truth-brake-merge-s")) {
+			NUM(cfg->truth.hard_brake_merge_s, 0, 60);
+		} else if (!strcmp(a, "--truth-ttc-s")) {
+			NUM(cfg->truth.ttc_s, 0.1, 60);
+		} else if (!strcmp(a, "--truth-ttc-min-s")) {
+			NUM(cfg->truth.ttc_min_s, 0, 60);
+		} else if (!strcmp(a, "--truth-stop-mps")) {
+			NUM(cfg->truth.stop_mps, 0.01, 10);
+		} else if (!strcmp(a, "--truth-stop-min-s")) {
+			NUM(cfg->truth.stop_min_s, 0, 600);
+		} else if (!strcmp(a, "--truth-stop-clear-m")) {
+			NUM(cfg->truth.stop_clear_m, 0, 1000);
+		} else if (!strcmp(a, "--truth-speed-tol-pct")) {
+			NUM(cfg->truth.speed_tol_pct, 0, 500);
+		} else if (!strcmp(a, "--truth-speed-tol-kph")) {
+			NUM(cfg->truth.speed_tol_kph, 0, 500);
+		} else if (!strcmp(a, "--truth-speed-min-s")) {
+			NUM(cfg->truth.speed_min_s, 0, 600);
+		} else if (!strcmp(a, "--truth-jam-ratio")) {
+			NUM(cfg->truth.jam_ratio, 0.01, 1);
+		} else if (!strcmp(a, "--truth-jam-min-vehicles")) {
+			NUM(cfg->truth.jam_min_vehicles, 1, 1000);
+		} else if (!strcmp(a, "--truth-jam-bin-m")) {
+			NUM(cfg->truth.jam_bin_m, 10, 100000);
+		} else if (!strcmp(a, "--truth-jam-min-s")) {
+			NUM(cfg->truth.jam_min_s, 0, 3600);
+		} else if (!strcmp(a, "--truth-jam-clear-s")) {
+			NUM(cfg->truth.jam_clear_s, 0, 3600);
+		} else if (!strcmp(a, "--truth-gap-s")) {
+			NUM(cfg->truth.gap_s, 0, 60);
 		} else if (!strcmp(a, "--vehicles")) {
 			NUM(cfg->vehicles, 0, 10000000);
 		} else if (!strcmp(a, "--flow")) {

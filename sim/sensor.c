@@ -342,6 +342,8 @@ static void sensor__frame(struct sim_world *w, struct sim_sensor *s,
 			oid = sensor__obj_id(s, v->id);
 			if (v->incident >= 0)
 				sensor__note_incident(w, v->incident, s->id, oid);
+			if (w->nat)
+				sim__truth_seen(w, l->veh[k], s->id, oid);
 			if (sim_rng_uniform(&s->rng) < s->spec.miss)
 				continue;
 			frame__add(&c, oid, v->cls, v->x, v->y, v->v, v->heading, v->length,

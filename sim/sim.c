@@ -61,6 +61,22 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->start_ns = 1767225600ull * 1000000000ull; /* 2026-01-01T00:00:00Z */
 	cfg->duration = 60;
 	cfg->nsensors = -1;
+	cfg->truth.hard_brake_mps2 = 4.0;
+	cfg->truth.hard_brake_merge_s = 2.0;
+	cfg->truth.ttc_s = 1.5;
+	cfg->truth.ttc_min_s = 0.8;
+	cfg->truth.stop_mps = 0.5;
+	cfg->truth.stop_min_s = 0.8;
+	cfg->truth.stop_clear_m = 20.0;
+	cfg->truth.speed_tol_pct = 10;
+	cfg->truth.speed_tol_kph = 5;
+	cfg->truth.speed_min_s = 1.0;
+	cfg->truth.jam_ratio = 0.5;
+	cfg->truth.jam_min_vehicles = 4;
+	cfg->truth.jam_bin_m = 200;
+	cfg->truth.jam_min_s = 1.0;
+	cfg->truth.jam_clear_s = 5.0;
+	cfg->truth.gap_s = 0.3;
 }
 
 static int world__grow_veh(struct sim_world *w)
@@ -240,6 +256,14 @@ static double world__obstacle(const struct sim_world *w, int lane, double s,
 		ln = l->next;
 	}
 	return best;
+}
+
+/*
+ * sim__obstacle_ahead() - see sim.h.
+ */
+double sim__obstacle_ahead(const struct sim_world *w, int lane, double s, int self)
+{
+	return world__obstacle(w, lane, s, self);
 }
 
 /*
@@ -513,6 +537,7 @@ void sim__vehicle_remove(struct sim_world *w, int vi)
 	if (v->lane >= 0)
 		lane__remove(&w->road.lane[v->lane], vi);
 	sim__incident_vehicle_left(w, vi);
+	sim__truth_vehicle_left(w, vi);
 	v->active = 0;
 	v->wrong_way = 0;
 	v->lane = -1;
@@ -926,6 +951,7 @@ void sim_world_step(struct sim_world *w, const struct sim_sink *sink)
 	world__pose(w);
 	w->step++;
 	w->t = (double)w->step * SIM_DT;
+	sim__truth_step(w);
 	world__bsms(w, sink);
 	sim__sensors_step(w, sink);
 	for (int i = 0; i < w->nsig; i++) {
@@ -1130,6 +1156,7 @@ void sim_world_free(struct sim_world *w)
 	if (!w)
 		return;
 	sim__sensors_free(w);
+	sim__truth_free(w);
 	sim_road_fini(&w->road);
 	free(w->sig);
 	free(w->veh);

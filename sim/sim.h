@@ -51,6 +51,31 @@ struct sim_incident_spec {
 	double duration;      /* s, 0: the type's default */
 };
 
+/*
+ * Definitions of the conditions that the ground truth records when the
+ * traffic itself produces them ("natural" episodes; docs/simulator.md).
+ * Defaults equal the broker's detector defaults (docs/events.md), so that
+ * both sides name the same physical condition.
+ */
+struct sim_truth_config {
+	double hard_brake_mps2;   /* deceleration at or beyond: hard braking */
+	double hard_brake_merge_s; /* re-triggered within this: one episode */
+	double ttc_s;             /* time to collision below: collision risk */
+	double ttc_min_s;         /* ... held this long (s) */
+	double stop_mps;          /* slower: stopped */
+	double stop_min_s;        /* ... this long, not waiting behind anything */
+	double stop_clear_m;      /* nothing (vehicle, stop line, obstacle) this close ahead */
+	double speed_tol_pct;     /* speeding: above limit + max(pct, kph) */
+	double speed_tol_kph;
+	double speed_min_s;       /* ... sustained this long */
+	double jam_ratio;         /* congestion: space-mean speed / limit below */
+	int jam_min_vehicles;     /* ... with at least this many in a bin */
+	double jam_bin_m;         /* bin length along the segment */
+	double jam_min_s;         /* ... held this long */
+	double jam_clear_s;       /* ends after this long without the condition */
+	double gap_s;             /* dips shorter than this do not split an episode */
+};
+
 struct sim_config {
 	int scenario;             /* enum sim_scenario */
 	int vehicles;             /* initial count (kept constant unless flow) */
@@ -76,6 +101,7 @@ struct sim_config {
 	int nincidents;
 	struct sim_incident_spec incident[SIM_INCIDENTS_MAX];
 	double rate;              /* > 0: fixed BSM rate per s (load tests) */
+	struct sim_truth_config truth; /* natural episodes in the ground truth */
 };
 
 /* Sensible defaults for every field; the scenario stays highway. */
@@ -162,6 +188,11 @@ struct sim_incident {
 	int nsobj;
 	uint32_t sobj_sensor[SIM_INC_IDS_MAX], sobj_id[SIM_INC_IDS_MAX];
 	char why[96];         /* why it failed */
+	uint8_t natural;      /* 1: produced by the traffic, not injected */
+	/* congestion: the lane closure (lanes closed, s interval, centre) */
+	int nclosed;
+	int closed_lane_id[16];
+	double closed_from, closed_to, closed_lat, closed_lon;
 };
 
 /*
@@ -220,6 +251,7 @@ struct sim_world {
 	int *moves;               /* scratch for lane transitions */
 	int capmoves;
 	FILE *truth;              /* borrowed; NULL: no ground truth */
+	struct sim_truth *nat;    /* natural episodes (truth.c); NULL: none yet */
 	double speed_limit;       /* m/s of the scenario's main roads */
 	char scenario_note[160];  /* how the geometry was sized */
 };
@@ -276,6 +308,14 @@ void sim__vehicle_remove(struct sim_world *w, int vi);
 void sim__incidents_step(struct sim_world *w);
 void sim__incident_vehicle_left(struct sim_world *w, int vi);
 void sim__incident_write(struct sim_world *w, struct sim_incident *inc);
+/* Natural episodes of the ground truth (truth.c); no-ops without truth. */
+void sim__truth_step(struct sim_world *w);
+void sim__truth_vehicle_left(struct sim_world *w, int vi);
+void sim__truth_seen(struct sim_world *w, int vi, uint32_t sensor, uint32_t obj);
+int sim__truth_finish(struct sim_world *w);
+void sim__truth_free(struct sim_world *w);
+/* Gap (m) to the nearest closure, pedestrian, lane end or stopping stop line ahead. */
+double sim__obstacle_ahead(const struct sim_world *w, int lane, double s, int self);
 /* Sensors (sensor.c). */
 int sim__sensors_init(struct sim_world *w);
 void sim__sensors_step(struct sim_world *w, const struct sim_sink *sink);

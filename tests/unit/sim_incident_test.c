@@ -77,6 +77,16 @@ struct run {
 	json_t *lines; /* every line */
 };
 
+/* An incident line's cause: "injected" (1) or "natural" (0); nothing else. */
+static int is_injected(const json_t *j)
+{
+	const char *cause = json_string_value(json_object_get(j, "cause"));
+
+	assert_non_null(cause);
+	assert_true(!strcmp(cause, "injected") || !strcmp(cause, "natural"));
+	return !strcmp(cause, "injected");
+}
+
 static void run_type(struct run *r, int type, int vehicles, double spacing,
 		     double secs)
 {
@@ -119,7 +129,7 @@ static void run_type(struct run *r, int type, int vehicles, double spacing,
 			fail_msg("truth line is not JSON: %s (%s)", line, je.text);
 		kind = json_string_value(json_object_get(j, "kind"));
 		assert_non_null(kind);
-		if (!strcmp(kind, "incident")) {
+		if (!strcmp(kind, "incident") && is_injected(j)) {
 			assert_null(r->inc);
 			r->inc = j;
 			json_incref(j);
@@ -428,7 +438,7 @@ static void test_all_types_one_run(void **state)
 		assert_non_null(j);
 		kind = json_string_value(json_object_get(j, "kind"));
 		type = json_string_value(json_object_get(j, "type"));
-		if (kind && !strcmp(kind, "incident")) {
+		if (kind && !strcmp(kind, "incident") && is_injected(j)) {
 			int t = v2x_event_type_from_name(type);
 
 			assert_true(t >= 0);

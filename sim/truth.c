@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim/truth.c - natural episodes of the ground truth: the conditions that
+ * the simulated traffic itself produces (a driver braking hard behind a
+ * sudden obstacle, a cut-in at a short time to collision, a jam), judged
+ * every step from the world's exact state with the definitions of
+ * struct sim_truth_config (docs/simulator.md, "Natural episodes").  They are
+ * written as incident lines with "cause":"natural".
+ *
+ * Only observes: no random draws, no change to the traffic, so a run is the
+ * same with or without it.  Nothing runs unless a truth file is open.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+enum {
+	NAT_HB = 0,     /* hard braking */
+	NAT_CR = 1,     /* collision risk (follower's TTC to its leader) */
+	NAT_STOP = 2,   /* stopped in a travel lane, not waiting */
+	NAT_SPEED = 3,  /* speeding */
+	NAT_PER_VEH = 4,
+};
+
+static const int nat_type[NAT_PER_VEH] = {
+	V2X_EVT_HARD_BRAKING, V2X_EVT_COLLISION_RISK,
+	V2X_EVT_STOPPED_VEHICLE, V2X_EVT_SPEEDING,
+};
+
+/* An episode being followed: the truth line and when the condition last held. */
+struct nat_ep {
+	struct sim_incident inc;
+	double last;    /* sim s of the last step the condition held */
+	int used;
+};
+
+struct nat_seg {
+	int nbins;
+	int first_bin;  /* into the bin arrays */
+	int ep;         /* open congestion episode or -1 */
+	double on;      /* condition holds since (s), < 0: not */
+	double limit;
+};
+
+struct sim_truth {
+	struct nat_ep *ep;
+	int nep, capep;
+	int *free_ep;
+	int nfree;
+	int *open;          /* NAT_PER_VEH per vehicle slot: episode or -1 */
+	int capveh;
+	int next_id;
+	int written;
+	/* congestion: per segment id, bins along the segment */
+	struct nat_seg *seg;
+	int nseg;
+	int nbins;
+	int *bin_n, *bin_lane;
+	double *bin_inv;    /* sum of 1 / v */
+};
+
+static void truth__veh_init(struct sim_truth *t, int from, int to)
+{
+	for (int i = from * NAT_PER_VEH; i < to * NAT_PER_VEH; i++)
+		t->open[i] = -1;
+}
+
+static int truth__grow_veh(struct sim_truth *t, int capveh)
+{
+	int *o;
+
+	if (capveh <= t->capveh)
+		return 0;
+	o = realloc(t->open, (size_t)capveh * NAT_PER_VEH * sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	t->open = o;
+	truth__veh_init(t, t->capveh, capveh);
+	t->capveh = capveh;
+	return 0;
+}
+
+static int truth__segments(struct sim_world *w, struct sim_truth *t)
+{
+	int maxseg = -1;
+
+	for (int i = 0; i < w->road.nlane; i++)
+		if (w->road.lane[i].segment > maxseg)
+			maxseg = w->road.lane[i].segment;
+	if (maxseg < 0)
+		return 0;
+	t->nseg = maxseg + 1;
+	t->seg = calloc((size_t)t->nseg, sizeof(*t->seg));
+	if (!t->seg)
+		return -ENOMEM;
+	for (int i = 0; i < w->road.nlane; i++) {
+		const struct sim_lane *l = &w->road.lane[i];
+		struct nat_seg *sg;
+		int nb;
+
+		if (l->segment < 0 || l->type != SIM_LANE_VEHICLE || l->connector)
+			continue;
+		sg = &t->seg[l->segment];
+		nb = (int)ceil(l->length / w->cfg.truth.jam_bin_m);
+		if (nb < 1)
+			nb = 1;
+		if (nb > sg->nbins)
+			sg->nbins = nb;
+		if (l->speed_limit > sg->limit)
+			sg->limit = l->speed_limit;
+	}
+	for (int i = 0; i < t->nseg; i++) {
+		t->seg[i].first_bin = t->nbins;
+		t->seg[i].ep = -1;
+		t->seg[i].on = -1;
+		t->nbins += t->seg[i].nbins;
+	}
+	t->bin_n = calloc((size_t)t->nbins + 1, sizeof(int));
+	t->bin_lane = calloc((size_t)t->nbins + 1, sizeof(int));
+	t->bin_inv = calloc((size_t)t->nbins + 1, sizeof(double));
+	if (!t->bin_n || !t->bin_lane || !t->bin_inv)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The natural-truth state of w, made on first use; NULL without memory. */
+static struct sim_truth *truth__get(struct sim_world *w)
+{
+	struct sim_truth *t = w->nat;
+
+	if (t)
+		return truth__grow_veh(t, w->capveh) < 0 ? NULL : t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	w->nat = t;
+	t->next_id = w->ninc + 1;
+	if (truth__grow_veh(t, w->capveh) < 0 || truth__segments(w, t) < 0) {
+		sim__truth_free(w);
+		return NULL;
+	}
+	return t;
+}
+
+static int truth__ep_new(struct sim_world *w, struct sim_truth *t, int type)
+{
+	struct nat_ep *e;
+	int k;
+
+	if (t->nfree > 0) {
+		k = t->free_ep[--t->nfree];
+	} else {
+		if (t->nep == t->capep) {
+			int ncap = t->capep ? 2 * t->capep : 64;
+			struct nat_ep *p = realloc(t->ep, (size_t)ncap * sizeof(*p));
+			int *f;
+
+			if (!p)
+				return -1;
+			t->ep = p;
+			f = realloc(t->free_ep, (size_t)ncap * sizeof(*f));
+			if (!f)
+				return -1;
+			t->free_ep = f;
+			t->capep = ncap;
+		}
+		k = t->nep++;
+	}
+	e = &t->ep[k];
+	memset(e, 0, sizeof(*e));
+	e->used = 1;
+	e->inc.type = type;
+	e->inc.natural = 1;
+	e->inc.state = SIM_INC_ACTIVE;
+	e->inc.start_t = w->t;
+	e->inc.detect_t = w->t;
+	e->inc.end_t = -1;
+	e->inc.ped = -1;
+	e->inc.obstacle = -1;
+	e->last = w->t;
+	return k;
+}
+
+static void truth__add_veh(struct sim_world *w, struct sim_incident *inc, int vi)
+{
+	const struct sim_vehicle *v = &w->veh[vi];
+	int have = 0;
+
+	for (int i = 0; i < inc->nveh; i++)
+		have |= inc->veh[i] == vi;
+	if (!have && inc->nveh < SIM_INC_VEH_MAX)
+		inc->veh[inc->nveh++] = vi;
+	if (!v->connected)
+		return;
+	have = 0;
+	for (int i = 0; i < inc->ntemp; i++)
+		have |= inc->temp_ids[i] == v->temp_id;
+	if (!have && inc->ntemp < SIM_INC_IDS_MAX)
+		inc->temp_ids[inc->ntemp++] = v->temp_id;
+}
+
+static void truth__locate(struct sim_world *w, struct sim_incident *inc,
+			  double x, double y, int lane)
+{
+	sim_geo_to_ll(&w->geo, x, y, &inc->lat, &inc->lon);
+	inc->lane = lane;
+	inc->lane_id = w->road.lane[lane].id;
+	inc->segment_id = w->road.lane[lane].segment;
+}
+
+/* Close episode k: written when it lasted min_s or more, dropped otherwise. */
+static void truth__close(struct sim_world *w, struct sim_truth *t, int k, double min_s)
+{
+	struct nat_ep *e = &t->ep[k];
+	double end = e->last + SIM_DT;
+
+	if (end > w->t)
+		end = w->t;
+	e->inc.end_t = end;
+	if (end - e->inc.start_t >= min_s - 1e-9) {
+		e->inc.id = t->next_id++;
+		e->inc.state = SIM_INC_DONE;
+		sim__incident_write(w, &e->inc);
+		t->written++;
+	}
+	e->used = 0;
+	t->free_ep[t->nfree++] = k;
+}
+
+static double truth__min_s(const struct sim_truth_config *c, int slot)
+{
+	switch (slot) {
+	case NAT_CR: return c->ttc_min_s;
+	case NAT_STOP: return c->stop_min_s;
+	case NAT_SPEED: return c->speed_min_s;
+	default: return 0;
+	}
+}
+
+/* The gap within which a condition that stopped holding may come back. */
+static double truth__gap_s(const struct sim_truth_config *c, int slot)
+{
+	return slot == NAT_HB ? c->hard_brake_merge_s : c->gap_s;
+}
+
+/*
+ * One condition of vehicle vi this step: open an episode at its onset,
+ * extend it while it holds, close it once it has not held for the gap.
+ */
+static void truth__cond(struct sim_world *w, struct sim_truth *t, int vi, int slot,
+			int holds, int other)
+{
+	const struct sim_truth_config *c = &w->cfg.truth;
+	const struct sim_vehicle *v = &w->veh[vi];
+	int *open = &t->open[vi * NAT_PER_VEH + slot];
+
+	if (*open >= 0) {
+		struct nat_ep *e = &t->ep[*open];
+
+		if (holds) {
+			e->last = w->t;
+			if (other >= 0)
+				truth__add_veh(w, &e->inc, other);
+			truth__add_veh(w, &e->inc, vi);
+		} else if (w->t - e->last > truth__gap_s(c, slot) + 1e-9) {
+			truth__close(w, t, *open, truth__min_s(c, slot));
+			*open = -1;
+		}
+		return;
+	}
+	if (!holds)
+		return;
+	*open = truth__ep_new(w, t, nat_type[slot]);
+	if (*open < 0) {
+		*open = -1;
+		return;
+	}
+	/* A collision risk lists the leader first, as the injected ones do. */
+	if (other >= 0)
+		truth__add_veh(w, &t->ep[*open].inc, other);
+	truth__add_veh(w, &t->ep[*open].inc, vi);
+	truth__locate(w, &t->ep[*open].inc, v->x, v->y, v->lane);
+}
+
+static void truth__vehicle(struct sim_world *w, struct sim_truth *t, int vi)
+{
+	const struct sim_truth_config *c = &w->cfg.truth;
+	const struct sim_vehicle *v = &w->veh[vi];
+	const struct sim_lane *l = &w->road.lane[v->lane];
+	double vl = 0, gap, limit = l->speed_limit;
+	int leader = -1, hb, cr = 0, stop = 0, speed;
+
+	hb = v->a <= -c->hard_brake_mps2;
+	gap = sim_world_leader(w, v->lane, v->s, vi, &vl, &leader);
+	/* The leader in the same travel lane (or its successor). */
+	if (leader >= 0) {
+		double closing = v->v - vl;
+
+		cr = closing > 0 && (gap <= 0 || gap / closing < c->ttc_s);
+	}
+	if (v->v < c->stop_mps && l->type == SIM_LANE_VEHICLE && !l->connector) {
+		/* Not waiting behind a vehicle, a stop line, a closure, a lane end. */
+		stop = gap > c->stop_clear_m &&
+		       sim__obstacle_ahead(w, v->lane, v->s, vi) > c->stop_clear_m;
+	}
+	speed = v->v > limit + fmax(limit * c->speed_tol_pct / 100.0, c->speed_tol_kph / 3.6);
+	truth__cond(w, t, vi, NAT_HB, hb, -1);
+	truth__cond(w, t, vi, NAT_CR, cr, leader);
+	truth__cond(w, t, vi, NAT_STOP, stop, -1);
+	truth__cond(w, t, vi, NAT_SPEED, speed, -1);
+}
+
+/* Segments that hold an injected congestion incident (its closure). */
+static int truth__seg_injected(const struct sim_world *w, int seg)
+{
+	for (int i = 0; i < w->ninc; i++) {
+		const struct sim_incident *inc = &w->inc[i];
+
+		if (inc->type == V2X_EVT_CONGESTION && inc->state == SIM_INC_ACTIVE &&
+		    inc->segment_id == seg)
+			return 1;
+	}
+	return 0;
+}
+
+static void truth__congestion(struct sim_world *w, struct sim_truth *t)
+{
+	const struct sim_truth_config *c = &w->cfg.truth;
+
+	if (!t->nbins)
+		return;
+	memset(t->bin_n, 0, (size_t)t->nbins * sizeof(int));
+	memset(t->bin_inv, 0, (size_t)t->nbins * sizeof(double));
+	for (int i = 0; i < w->nveh; i++) {
+		const struct sim_vehicle *v = &w->veh[i];
+		const struct sim_lane *l;
+		struct nat_seg *sg;
+		int b;
+
+		if (!v->active || v->lane < 0 || v->wrong_way)
+			continue;
+		l = &w->road.lane[v->lane];
+		if (l->type != SIM_LANE_VEHICLE || l->connector || l->segment < 0 ||
+		    l->segment >= t->nseg)
+			continue;
+		/* A queue at a signal is normal traffic, not congestion. */
+		if (l->sig >= 0 && l->length - v->s < 150)
+			continue;
+		sg = &t->seg[l->segment];
+		b = (int)(v->s / c->jam_bin_m);
+		if (b < 0)
+			b = 0;
+		if (b >= sg->nbins)
+			b = sg->nbins - 1;
+		b += sg->first_bin;
+		t->bin_n[b]++;
+		t->bin_inv[b] += 1.0 / fmax(v->v, 0.5);
+		t->bin_lane[b] = v->lane;
+	}
+	for (int s = 0; s < t->nseg; s++) {
+		struct nat_seg *sg = &t->seg[s];
+		double worst = INFINITY;
+		int wb = -1, holds;
+
+		if (!sg->nbins || sg->limit <= 0)
+			continue;
+		for (int b = sg->first_bin; b < sg->first_bin + sg->nbins; b++) {
+			double r;
+
+			if (t->bin_n[b] < c->jam_min_vehicles)
+				continue;
+			r = t->bin_n[b] / t->bin_inv[b] / sg->limit;
+			if (r < worst) {
+				worst = r;
+				wb = b;
+			}
+		}
+		holds = wb >= 0 && worst < c->jam_ratio && !truth__seg_injected(w, s);
+		if (sg->ep >= 0) {
+			struct nat_ep *e = &t->ep[sg->ep];
+
+			if (holds)
+				e->last = w->t;
+			else if (w->t - e->last > c->jam_clear_s + 1e-9) {
+				truth__close(w, t, sg->ep, 0);
+				sg->ep = -1;
+			}
+			continue;
+		}
+		if (!holds) {
+			sg->on = -1;
+			continue;
+		}
+		if (sg->on < 0)
+			sg->on = w->t;
+		if (w->t - sg->on < c->jam_min_s - 1e-9)
+			continue;
+		sg->ep = truth__ep_new(w, t, V2X_EVT_CONGESTION);
+		if (sg->ep < 0) {
+			sg->ep = -1;
+			continue;
+		}
+		{
+			struct nat_ep *e = &t->ep[sg->ep];
+			int ln = t->bin_lane[wb];
+			double x, y, h, mid = ((wb - sg->first_bin) + 0.5) * c->jam_bin_m;
+
+			if (mid > w->road.lane[ln].length)
+				mid = w->road.lane[ln].length;
+			/* Onset: when it began to hold; detectable then too. */
+			e->inc.start_t = sg->on;
+			e->inc.detect_t = sg->on;
+			sim_lane_point(&w->road.lane[ln], mid, 0, &x, &y, &h, NULL);
+			truth__locate(w, &e->inc, x, y, ln);
+		}
+	}
+}
+
+/*
+ * sim__truth_step() - judge every vehicle and segment after a step (the
+ * state the step's BSMs report).  Nothing without a truth file.
+ */
+void sim__truth_step(struct sim_world *w)
+{
+	struct sim_truth *t;
+
+	if (!w->truth)
+		return;
+	t = truth__get(w);
+	if (!t)
+		return;
+	for (int i = 0; i < w->nveh; i++) {
+		const struct sim_vehicle *v = &w->veh[i];
+
+		if (!v->active || v->lane < 0)
+			continue;
+		/* What a vehicle held by an injected incident does is that incident. */
+		if (v->incident >= 0 || v->wrong_way) {
+			sim__truth_vehicle_left(w, i);
+			continue;
+		}
+		truth__vehicle(w, t, i);
+	}
+	truth__congestion(w, t);
+	/* Sensor ids are added as the sensors see the vehicles (sim__truth_seen). */
+}
+
+/*
+ * sim__truth_vehicle_left() - vehicle slot vi leaves the road (or an
+ * injected incident takes it over): its open episodes end now.
+ */
+void sim__truth_vehicle_left(struct sim_world *w, int vi)
+{
+	struct sim_truth *t = w->nat;
+
+	if (!t || vi >= t->capveh)
+		return;
+	for (int k = 0; k < NAT_PER_VEH; k++) {
+		int *open = &t->open[vi * NAT_PER_VEH + k];
+
+		if (*open >= 0) {
+			truth__close(w, t, *open, truth__min_s(&w->cfg.truth, k));
+			*open = -1;
+		}
+	}
+}
+
+/*
+ * sim__truth_seen() - a sensor reported vehicle slot vi as object obj: the
+ * vehicle's open episodes take the id.
+ */
+void sim__truth_seen(struct sim_world *w, int vi, uint32_t sensor, uint32_t obj)
+{
+	struct sim_truth *t = w->nat;
+
+	if (!t || vi >= t->capveh)
+		return;
+	for (int k = 0; k < NAT_PER_VEH; k++) {
+		int e = t->open[vi * NAT_PER_VEH + k];
+		struct sim_incident *inc;
+		int have = 0;
+
+		if (e < 0)
+			continue;
+		inc = &t->ep[e].inc;
+		for (int i = 0; i < inc->nsobj; i++)
+			have |= inc->sobj_sensor[i] == sensor && inc->sobj_id[i] == obj;
+		if (!have && inc->nsobj < SIM_INC_IDS_MAX) {
+			inc->sobj_sensor[inc->nsobj] = sensor;
+			inc->sobj_id[inc->nsobj] = obj;
+			inc->nsobj++;
+		}
+	}
+}
+
+/*
+ * sim__truth_finish() - the run ends: write the episodes still open (those
+ * that qualify).  Returns the number of natural episodes written.
+ */
+int sim__truth_finish(struct sim_world *w)
+{
+	struct sim_truth *t = w->nat;
+
+	if (!t)
+		return 0;
+	for (int vi = 0; vi < t->capveh; vi++)
+		for (int k = 0; k < NAT_PER_VEH; k++) {
+			int *open = &t->open[vi * NAT_PER_VEH + k];
+
+			if (*open >= 0) {
+				/* Still holding at the end: it lasts until the end. */
+				if (t->ep[*open].last >= w->t - 1e-9)
+					t->ep[*open].last = w->t;
+				truth__close(w, t, *open, truth__min_s(&w->cfg.truth, k));
+				*open = -1;
+			}
+		}
+	for (int s = 0; s < t->nseg; s++)
+		if (t->seg[s].ep >= 0) {
+			truth__close(w, t, t->seg[s].ep, 0);
+			t->seg[s].ep = -1;
+		}
+	return t->written;
+}
+
+/*
+ * sim__truth_free() - free the natural-truth state of w.
+ */
+void sim__truth_free(struct sim_world *w)
+{
+	struct sim_truth *t = w->nat;
+
+	if (!t)
+		return;
+	free(t->ep);
+	free(t->free_ep);
+	free(t->open);
+	free(t->seg);
+	free(t->bin_n);
+	free(t->bin_lane);
+	free(t->bin_inv);
+	free(t);
+	w->nat = NULL;
+}

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_truth_test.c - the ground truth describes the world, not only the
+ * injected incidents: a driver who brakes hard for a sudden obstacle is a
+ * natural hard-braking episode (with its vehicle, TemporaryID and the
+ * moment its BSMs carry eventHardBraking), waiting behind an obstacle is
+ * no stopped vehicle, free-flowing traffic has no natural episodes, a lane
+ * closure is described in its congestion line, the natural truth changes
+ * nothing in the traffic, and the truth is deterministic.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "sim/sim.h"
+
+#define START_NS (1767225600ull * 1000000000ull)
+
+struct bsms {
+	struct v2x_bsm *b;
+	size_t n, cap;
+	uint64_t hash;      /* FNV-1a over every BSM's moving fields */
+};
+
+static void cap_bsm(void *ctx, const struct v2x_bsm *b)
+{
+	struct bsms *c = ctx;
+	const int32_t f[4] = { b->lat, b->lon, (int32_t)b->speed, (int32_t)b->heading };
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 65536;
+		c->b = realloc(c->b, c->cap * sizeof(*c->b));
+		assert_non_null(c->b);
+	}
+	c->b[c->n++] = *b;
+	for (size_t i = 0; i < sizeof(f); i++) {
+		c->hash ^= ((const uint8_t *)f)[i];
+		c->hash *= 1099511628211ull;
+	}
+}
+
+static struct sim_config *base_config(int vehicles, double spacing, int lanes)
+{
+	struct sim_config *cfg = calloc(1, sizeof(*cfg));
+
+	assert_non_null(cfg);
+	sim_config_default(cfg);
+	cfg->vehicles = vehicles;
+	cfg->spacing = spacing;
+	cfg->lanes = lanes;
+	cfg->ramp = 0;
+	cfg->seed = 5;
+	cfg->start_ns = START_NS;
+	cfg->duration = 1e6;
+	return cfg;
+}
+
+/* Read every line of the truth file f (rewound) into a JSON array. */
+static json_t *read_truth(FILE *f)
+{
+	json_t *lines = json_array();
+	char line[8192];
+
+	rewind(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t je;
+		json_t *j = json_loads(line, 0, &je);
+
+		if (!j)
+			fail_msg("truth line is not JSON: %s (%s)", line, je.text);
+		json_array_append_new(lines, j);
+	}
+	return lines;
+}
+
+static int is_kind(const json_t *j, const char *kind, const char *type, const char *cause)
+{
+	const char *k = json_string_value(json_object_get(j, "kind"));
+	const char *t = json_string_value(json_object_get(j, "type"));
+	const char *c = json_string_value(json_object_get(j, "cause"));
+
+	return k && !strcmp(k, kind) && (!type || (t && !strcmp(t, type))) &&
+	       (!cause || (c && !strcmp(c, cause)));
+}
+
+static int count(const json_t *lines, const char *type, const char *cause)
+{
+	size_t i;
+	json_t *j;
+	int n = 0;
+
+	json_array_foreach(lines, i, j)
+		n += is_kind(j, "incident", type, cause);
+	return n;
+}
+
+static int has_vehicle(const json_t *inc, uint32_t id)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(inc, "vehicles"), i, v)
+		if ((uint32_t)json_integer_value(v) == id)
+			return 1;
+	return 0;
+}
+
+static void step(struct sim_world *w, struct bsms *c, double secs)
+{
+	struct sim_sink sink;
+
+	memset(&sink, 0, sizeof(sink));
+	sink.ctx = c;
+	sink.bsm = cap_bsm;
+	for (int i = 0; i < (int)lround(secs * SIM_STEPS_PER_S); i++)
+		sim_world_step(w, &sink);
+}
+
+/*
+ * A lane blocked 35 m ahead of a fast vehicle: it brakes far harder than
+ * 4 m/s^2 and stops behind the obstacle.  The truth has a natural hard
+ * braking episode for it, detectable when its BSMs first carry the flag;
+ * standing behind the obstacle is not a stopped vehicle.
+ */
+static void test_sudden_obstacle(void **state)
+{
+	struct sim_config *cfg = base_config(20, 200, 1);
+	struct bsms c = { 0 };
+	struct sim_world *w;
+	char err[256] = "";
+	FILE *truth = tmpfile();
+	json_t *lines, *j, *hb = NULL;
+	int vi = -1;
+	uint64_t flag_ts = 0;
+	uint32_t vid, tid;
+	size_t i;
+
+	(void)state;
+	assert_non_null(truth);
+	cfg->penetration = 1.0;
+	cfg->nsensors = 0;
+	if (sim_world_new(cfg, &w, err, sizeof(err)) < 0)
+		fail_msg("sim_world_new: %s", err);
+	w->truth = truth;
+	sim_world_truth_header(w);
+	step(w, &c, 20);
+	/* A free, fast vehicle with road ahead. */
+	for (int k = 0; k < w->nveh && vi < 0; k++) {
+		const struct sim_vehicle *v = &w->veh[k];
+		double vl;
+
+		if (!v->active || v->v < 20 || v->s + 60 > w->road.lane[v->lane].length)
+			continue;
+		if (sim_world_leader(w, v->lane, v->s, k, &vl, NULL) < 250)
+			continue;
+		vi = k;
+	}
+	assert_true(vi >= 0);
+	vid = w->veh[vi].id;
+	tid = w->veh[vi].temp_id;
+	assert_true(w->veh[vi].connected);
+	lines = read_truth(truth);
+	assert_int_equal(count(lines, "hard_braking", NULL), 0);
+	json_decref(lines);
+	fseek(truth, 0, SEEK_END);
+	w->obstacle[w->nobstacle].lane = w->veh[vi].lane;
+	w->obstacle[w->nobstacle].from = w->veh[vi].s + 35;
+	w->obstacle[w->nobstacle].to = w->veh[vi].s + 40;
+	w->obstacle[w->nobstacle].active = 1000;
+	w->nobstacle++;
+	c.n = 0;
+	step(w, &c, 15);
+	assert_true(w->veh[vi].v < 0.5); /* it stands behind the obstacle */
+	sim_world_finish(w);
+	for (size_t k = 0; k < c.n && !flag_ts; k++)
+		if (c.b[k].id == tid && (c.b[k].events & V2X_EVENT_FLAG_HARD_BRAKING))
+			flag_ts = c.b[k].ts_ns;
+	assert_true(flag_ts > 0);
+	lines = read_truth(truth);
+	json_array_foreach(lines, i, j)
+		if (is_kind(j, "incident", "hard_braking", "natural") && has_vehicle(j, vid))
+			hb = j;
+	assert_non_null(hb);
+	{
+		uint64_t det = (uint64_t)json_integer_value(json_object_get(hb, "detectable_ts"));
+		uint64_t start = (uint64_t)json_integer_value(json_object_get(hb, "start_ts"));
+		uint64_t end = (uint64_t)json_integer_value(json_object_get(hb, "end_ts"));
+		json_t *tids = json_object_get(hb, "temp_ids");
+
+		assert_true(det >= start && end > det);
+		/* A step's BSMs are spread over its 100 ms from the step's time. */
+		assert_true(flag_ts >= det && flag_ts - det < 100000000ull);
+		assert_true(end - det >= 500000000ull); /* it brakes for a while */
+		assert_int_equal(json_array_size(tids), 1);
+		assert_int_equal((uint32_t)json_integer_value(json_array_get(tids, 0)), tid);
+		assert_int_equal(json_integer_value(json_object_get(hb, "lane")),
+				 w->road.lane[w->veh[vi].lane].id);
+		assert_true(json_integer_value(json_object_get(hb, "id")) > 0);
+	}
+	/* Waiting behind an obstacle is not a stopped vehicle. */
+	assert_int_equal(count(lines, "stopped_vehicle", "natural"), 0);
+	assert_int_equal(count(lines, NULL, "injected"), 0);
+	json_decref(lines);
+	fclose(truth);
+	w->truth = NULL;
+	sim_world_free(w);
+	free(c.b);
+	free(cfg);
+}
+
+/* Light traffic flows freely: nobody brakes hard, stops, tailgates or jams. */
+static void test_free_flow_no_natural(void **state)
+{
+	struct sim_config *cfg = base_config(120, 120, 3);
+	struct sim_world *w;
+	char err[256] = "";
+	FILE *truth = tmpfile();
+	json_t *lines;
+
+	(void)state;
+	assert_non_null(truth);
+	cfg->ramp = 1;
+	cfg->penetration = 0.5;
+	if (sim_world_new(cfg, &w, err, sizeof(err)) < 0)
+		fail_msg("sim_world_new: %s", err);
+	w->truth = truth;
+	sim_world_truth_header(w);
+	for (int i = 0; i < 300 * SIM_STEPS_PER_S; i++)
+		sim_world_step(w, NULL);
+	sim_world_finish(w);
+	lines = read_truth(truth);
+	assert_int_equal(count(lines, "hard_braking", NULL), 0);
+	assert_int_equal(count(lines, "stopped_vehicle", NULL), 0);
+	assert_int_equal(count(lines, "collision_risk", NULL), 0);
+	assert_int_equal(count(lines, "congestion", NULL), 0);
+	assert_int_equal(count(lines, "speeding", NULL), 0);
+	assert_int_equal(w->ctr.collisions, 0);
+	json_decref(lines);
+	fclose(truth);
+	w->truth = NULL;
+	sim_world_free(w);
+	free(cfg);
+}
+
+/* One run of the mixed scenario; its truth text and BSM hash. */
+static char *mixed_run(int with_truth, uint64_t *hash, size_t *nbsm)
+{
+	struct sim_config *cfg = base_config(300, 30, 3);
+	struct bsms c = { 0 };
+	struct sim_world *w;
+	char err[256] = "", *text = NULL;
+	size_t len = 0;
+	FILE *truth = with_truth ? open_memstream(&text, &len) : NULL;
+
+	cfg->ramp = 1;
+	cfg->penetration = 0.3;
+	for (int k = 0; k < V2X_EVT_TYPE_COUNT; k++) {
+		cfg->incident[k].type = k;
+		cfg->incident[k].at = 5 + 12 * k;
+	}
+	cfg->nincidents = V2X_EVT_TYPE_COUNT;
+	if (sim_world_new(cfg, &w, err, sizeof(err)) < 0)
+		fail_msg("sim_world_new: %s", err);
+	w->truth = truth;
+	sim_world_truth_header(w);
+	step(w, &c, 150);
+	sim_world_finish(w);
+	if (truth)
+		fclose(truth);
+	w->truth = NULL;
+	*hash = c.hash;
+	*nbsm = c.n;
+	sim_world_free(w);
+	free(c.b);
+	free(cfg);
+	return text;
+}
+
+/*
+ * Same seed, same truth (natural episodes included), byte for byte; and
+ * the traffic is the same whether the truth is written or not.  The
+ * congestion line describes its lane closure.
+ */
+static void test_deterministic_and_closure(void **state)
+{
+	uint64_t h1, h2, h3;
+	size_t n1, n2, n3;
+	char *a = mixed_run(1, &h1, &n1), *b = mixed_run(1, &h2, &n2);
+	char *none = mixed_run(0, &h3, &n3);
+	FILE *f;
+	json_t *lines, *j;
+	size_t i;
+	int closures = 0, natural = 0;
+
+	(void)state;
+	assert_null(none);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, b);
+	assert_true(n1 == n2 && n1 == n3 && n1 > 0);
+	assert_true(h1 == h2 && h1 == h3);
+	f = fmemopen(a, strlen(a), "r");
+	assert_non_null(f);
+	lines = read_truth(f);
+	fclose(f);
+	json_array_foreach(lines, i, j) {
+		json_int_t id = json_integer_value(json_object_get(j, "id"));
+
+		if (!is_kind(j, "incident", NULL, NULL))
+			continue;
+		if (is_kind(j, "incident", "congestion", "injected")) {
+			json_t *cl = json_object_get(j, "closure");
+
+			assert_non_null(cl);
+			assert_true(json_array_size(json_object_get(cl, "lanes")) >= 1);
+			assert_true(fabs(json_real_value(json_object_get(cl, "lat")) - 30.5928) < 1.0);
+			assert_true(json_real_value(json_object_get(cl, "length_m")) > 0);
+			closures++;
+		}
+		if (is_kind(j, "incident", NULL, "natural")) {
+			/* Natural ids follow the injected ones (1..7). */
+			assert_true(id > V2X_EVT_TYPE_COUNT);
+			assert_null(json_object_get(j, "closure"));
+			natural++;
+		}
+	}
+	assert_int_equal(closures, 1);
+	assert_int_equal(count(lines, NULL, "injected"), V2X_EVT_TYPE_COUNT);
+	/* Vehicles meeting the incidents brake hard: the truth says so. */
+	assert_true(natural > 0);
+	json_decref(lines);
+	free(a);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sudden_obstacle),
+		cmocka_unit_test(test_free_flow_no_natural),
+		cmocka_unit_test(test_deterministic_and_closure),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
