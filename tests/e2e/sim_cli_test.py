@@ -100,6 +100,15 @@ def test_determinism_and_content(tmp):
           "truth summary counts what was emitted")
     types = {l["type"] for l in lines if l["kind"] in ("incident", "incident_skipped")}
     check(len(types) == 7, "all seven incident types scheduled: %s" % sorted(types))
+    incs = [l for l in lines if l["kind"] == "incident"]
+    causes = {l.get("cause") for l in incs}
+    check(causes <= {"injected", "natural"} and "injected" in causes,
+          "every incident line has its cause: %s" % causes)
+    nat = [l for l in incs if l["cause"] == "natural"]
+    check(lines[-1].get("natural") == len(nat), "summary counts the natural episodes")
+    check(len({l["id"] for l in incs}) == len(incs), "incident and episode ids unique")
+    check(all(l["detectable_ts"] >= l["start_ts"] and l["end_ts"] >= l["detectable_ts"]
+              for l in nat), "natural episodes: start <= detectable <= end")
 
 
 def test_uper_decodes(tmp):
@@ -208,6 +217,9 @@ def test_map_and_errors(tmp):
     check("incidents.txt:3: bad incident line" in err, "incident file line named: " + err)
     err = run(["run", "--incident-file", os.path.join(tmp, "none.txt")], expect=2)
     check("No such file" in err, "unreadable incident file: " + err)
+    err = run(["run", "--truth-ttc-s", "soon"], expect=2)
+    check("bad --truth-ttc-s 'soon'" in err, "bad truth threshold named: " + err)
+    run(["run", "--truth-hard-brake-mps2", "-1"], expect=2)
     run(["run", "--target", "nocolon"], expect=1)
     run(["run", "--sensor", "range=-1"], expect=2)
 
