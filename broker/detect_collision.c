@@ -33,7 +33,6 @@ struct collision {
 	struct det_lanes *dl;
 	float ttc, min_closing, max_gap, min_speed;
 	uint64_t persist_ns;
-	uint32_t sweep_budget;
 };
 
 static void col_on_sample(void *self, const struct det_sample *s,
@@ -88,7 +87,7 @@ static void col_tick(void *self, struct det_env *env)
 	struct collision *co = self;
 
 	detect__lanes_tick(co->dl, env->now_ns);
-	detect__lanes_sweep(co->dl, co->sweep_budget);
+	detect__lanes_maintain(co->dl);
 }
 
 static void col_free(void *self)
@@ -129,7 +128,6 @@ struct detector detect__collision_new(const struct detect_config *cfg,
 	co->max_gap = cfg->collision.max_gap_m;
 	co->min_speed = cfg->collision.min_speed_mps;
 	co->persist_ns = (uint64_t)cfg->collision.persist_ms * 1000000u;
-	co->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
 	d.ops = &col_ops;
 	d.self = co;
 	return d;

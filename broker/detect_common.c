@@ -33,9 +33,21 @@ struct det_lanes {
 	int refs;
 	struct det_hook hooks[DET_HOOKS];
 	struct det_entry *ent;
+	uint64_t *seen;    /* ent[i].seen, densely; UINT64_MAX = free entry */
 	uint32_t cap, free_head, sweep_pos;
 	uint64_t stale_ns;
 	uint64_t now;      /* tick clock */
+	uint64_t swept;    /* tick clock of the last maintenance sweep */
+	/*
+	 * The last sample recorded and its entry: the detectors sharing the
+	 * table all pass the same sample, and recording it again would
+	 * rewrite the entry with the same values.  Invalid (DET_NONE) after
+	 * any removal; only valid on the tick clock it was taken at.
+	 */
+	struct det_sample memo;
+	uint32_t memo_idx;
+	uint64_t memo_now;
+	struct det_lanes_stats stats;
 	uint32_t *tslot;   /* track hash: entry index or DET_NONE */
 	uint32_t tmask;
 	struct cell_slot *cslot;
@@ -77,12 +89,14 @@ struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns)
 	dl->cap = capacity;
 	dl->stale_ns = stale_ns;
 	dl->ent = calloc(capacity, sizeof(*dl->ent));
+	dl->seen = malloc((size_t)capacity * sizeof(*dl->seen));
+	dl->memo_idx = DET_NONE;
 	n = pow2_at_least(capacity * 2);
 	dl->tslot = malloc((size_t)n * sizeof(*dl->tslot));
 	dl->tmask = n - 1;
 	dl->cslot = malloc((size_t)n * sizeof(*dl->cslot));
 	dl->cmask = n - 1;
-	if (!dl->ent || !dl->tslot || !dl->cslot) {
+	if (!dl->ent || !dl->seen || !dl->tslot || !dl->cslot) {
 		detect__lanes_free(dl);
 		return NULL;
 	}
@@ -90,8 +104,10 @@ struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns)
 		dl->tslot[i] = DET_NONE;
 		dl->cslot[i].head = DET_NONE;
 	}
-	for (i = 0; i < capacity; i++)
+	for (i = 0; i < capacity; i++) {
 		dl->ent[i].next = i + 1 < capacity ? i + 1 : DET_NONE;
+		dl->seen[i] = UINT64_MAX;
+	}
 	dl->free_head = 0;
 	return dl;
 }
@@ -104,6 +120,7 @@ void detect__lanes_free(struct det_lanes *dl)
 	if (!dl || --dl->refs > 0)
 		return;
 	free(dl->ent);
+	free(dl->seen);
 	free(dl->tslot);
 	free(dl->cslot);
 	free(dl);
@@ -299,6 +316,11 @@ struct det_entry *detect__lanes_update(struct det_lanes *dl,
 	int32_t old_cell, new_cell;
 
 	*created = 0;
+	dl->stats.update_calls++;
+	if (dl->memo_idx != DET_NONE && dl->memo_now == dl->now &&
+	    memcmp(&dl->memo, s, sizeof(*s)) == 0)
+		return &dl->ent[dl->memo_idx];
+	dl->stats.updates++;
 	while (dl->tslot[i] != DET_NONE) {
 		if (dl->ent[dl->tslot[i]].track_id == s->track_id)
 			break;
@@ -345,6 +367,10 @@ struct det_entry *detect__lanes_update(struct det_lanes *dl,
 	e->sensor_id = s->sensor_id;
 	if (e->lane >= 0 && e->cell_slot == DET_NONE)
 		cell_link(dl, idx);
+	dl->seen[idx] = dl->now;
+	memcpy(&dl->memo, s, sizeof(*s));
+	dl->memo_idx = idx;
+	dl->memo_now = dl->now;
 	return e;
 }
 
@@ -401,26 +427,37 @@ void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e)
 		i = (i + 1) & dl->tmask;
 	tslot_delete(dl, i);
 	e->used = 0;
+	dl->seen[idx] = UINT64_MAX;
+	dl->memo_idx = DET_NONE;
 	e->next = dl->free_head;
 	dl->free_head = idx;
 }
 
 /**
- * detect__lanes_sweep() - see detect_common.h.
+ * detect__lanes_sweep() - see detect_common.h.  Looks at the dense copy of
+ * the entries' clocks, so that a sweep touches 8 bytes per live entry and
+ * the large entries only when they are removed.
  */
 int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget)
 {
-	uint32_t n;
+	uint64_t limit;
+	uint32_t n, pos;
 	int removed = 0, h;
 
 	if (budget > dl->cap)
 		budget = dl->cap;
-	for (n = 0; n < budget; n++) {
-		struct det_entry *e = &dl->ent[dl->sweep_pos];
+	pos = dl->sweep_pos;
+	dl->sweep_pos = (uint32_t)(((uint64_t)pos + budget) % dl->cap);
+	/* Stale: seen + stale_ns < now, i.e. seen < now - stale_ns. */
+	if (dl->now <= dl->stale_ns)
+		return 0;
+	limit = dl->now - dl->stale_ns;
+	for (n = 0; n < budget; n++, pos = pos + 1 < dl->cap ? pos + 1 : 0) {
+		struct det_entry *e;
 
-		dl->sweep_pos = dl->sweep_pos + 1 < dl->cap ? dl->sweep_pos + 1 : 0;
-		if (!e->used || e->seen + dl->stale_ns >= dl->now)
-			continue;
+		if (dl->seen[pos] >= limit)
+			continue; /* fresh, or free (UINT64_MAX) */
+		e = &dl->ent[pos];
 		for (h = 0; h < DET_HOOKS; h++)
 			if (dl->hooks[h].fn)
 				dl->hooks[h].fn(dl->hooks[h].ctx, e);
@@ -428,6 +465,37 @@ int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget)
 		removed++;
 	}
 	return removed;
+}
+
+/**
+ * detect__lanes_maintain() - see detect_common.h.
+ */
+int detect__lanes_maintain(struct det_lanes *dl)
+{
+	uint64_t dt, budget;
+
+	if (dl->now == dl->swept)
+		return 0;
+	dt = dl->now - dl->swept;
+	dl->swept = dl->now;
+	dl->stats.sweeps++;
+	/* The whole table every DET_SWEEP_FRACTION of the stale time. */
+	if (dt >= dl->stale_ns / DET_SWEEP_FRACTION)
+		budget = dl->cap;
+	else
+		budget = (uint64_t)((double)dl->cap * (double)dt *
+				    DET_SWEEP_FRACTION / (double)dl->stale_ns) + 16;
+	return detect__lanes_sweep(dl, (uint32_t)(budget < dl->cap ?
+						  budget : dl->cap));
+}
+
+/**
+ * detect__lanes_stats() - see detect_common.h.
+ */
+void detect__lanes_stats(const struct det_lanes *dl,
+			 struct det_lanes_stats *st)
+{
+	*st = dl->stats;
 }
 
 /**

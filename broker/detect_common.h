@@ -92,7 +92,10 @@ struct det_entry *detect__lanes_get(struct det_lanes *dl, uint64_t track_id);
 /*
  * Record sample @s for its track (creating the entry, private fields
  * zeroed, *@created = 1) and move it to its lane/cell.  NULL when the table
- * is full (the sample is then not tracked).
+ * is full (the sample is then not tracked).  The detectors sharing a table
+ * pass the same sample one after the other: a sample identical to the one
+ * just recorded (same bytes, same tick, no removal since) returns its entry
+ * without a lookup or a rewrite (*@created = 0).
  */
 struct det_entry *detect__lanes_update(struct det_lanes *dl,
 				       const struct det_sample *s,
@@ -113,6 +116,28 @@ const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
  * Scans round-robin, so repeated calls cover the table.
  */
 int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget);
+
+/*
+ * Per-tick upkeep of a shared table, called by every detector's tick():
+ * the first call for a new tick clock value sweeps, the others return 0.
+ * The budget follows the time since the last sweep so that the whole
+ * table is looked at once per stale_ns / DET_SWEEP_FRACTION of tick clock
+ * (a stale entry is removed at most that long after it went stale),
+ * whatever the tick period and however many detectors share the table.
+ * Returns the number of entries removed.
+ */
+#define DET_SWEEP_FRACTION 8
+int detect__lanes_maintain(struct det_lanes *dl);
+
+/* Work counters of a table (for tests and profiling). */
+struct det_lanes_stats {
+	uint64_t update_calls; /* detect__lanes_update() calls */
+	uint64_t updates;      /* of which recorded (not a repeat) */
+	uint64_t sweeps;       /* sweeps by detect__lanes_maintain() */
+};
+
+void detect__lanes_stats(const struct det_lanes *dl,
+			 struct det_lanes_stats *st);
 
 /* Remove @e now. */
 void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e);

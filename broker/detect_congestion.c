@@ -57,7 +57,6 @@ struct congestion {
 	uint32_t n_bin;
 	float bin_m;
 	uint64_t generation;       /* bumped on a map change */
-	uint32_t sweep_budget;
 };
 
 static int is_vehicle(uint8_t cls)
@@ -198,7 +197,7 @@ static void cg_tick(void *self, struct det_env *env)
 	uint64_t now = detect__lanes_tick(cg->dl, env->now_ns);
 	int i, up, down, target;
 
-	detect__lanes_sweep(cg->dl, cg->sweep_budget);
+	detect__lanes_maintain(cg->dl);
 	if (!sync_map(cg, env->map))
 		return;
 	for (i = 0; i < cg->n_seg; i++) {
@@ -316,7 +315,6 @@ struct detector detect__congestion_new(const struct detect_config *cfg,
 	cg->cfg = *cfg;
 	cg->bin_m = cfg->congestion.bin_m > 10 ? cfg->congestion.bin_m : 10;
 	cg->generation = 1;
-	cg->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
 	d.ops = &cg_ops;
 	d.self = cg;
 	return d;

@@ -52,7 +52,6 @@ struct hard_braking {
 	float decel, min_speed;
 	uint64_t window_ns, warmup_ns;
 	int use_flag;
-	uint32_t sweep_budget;
 };
 
 /*
@@ -178,7 +177,7 @@ static void hb_tick(void *self, struct det_env *env)
 	struct hard_braking *hb = self;
 
 	detect__lanes_tick(hb->dl, env->now_ns);
-	detect__lanes_sweep(hb->dl, hb->sweep_budget);
+	detect__lanes_maintain(hb->dl);
 }
 
 static void hb_free(void *self)
@@ -227,7 +226,6 @@ struct detector detect__hard_braking_new(const struct detect_config *cfg,
 	hb->window_ns = (uint64_t)cfg->hard_braking.window_ms * 1000000u;
 	hb->use_flag = cfg->hard_braking.use_flag;
 	hb->warmup_ns = (uint64_t)cfg->hard_braking.warmup_ms * 1000000u;
-	hb->sweep_budget = cap / 16 + 16;
 	d.ops = &hb_ops;
 	d.self = hb;
 	return d;

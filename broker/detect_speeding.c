@@ -22,7 +22,6 @@ struct speeding {
 	struct det_lanes *dl;
 	float pct, tol_mps, resume_mps;
 	uint64_t persist_ns;
-	uint32_t sweep_budget;
 };
 
 static void sp_on_sample(void *self, const struct det_sample *s,
@@ -71,7 +70,7 @@ static void sp_tick(void *self, struct det_env *env)
 	struct speeding *sp = self;
 
 	detect__lanes_tick(sp->dl, env->now_ns);
-	detect__lanes_sweep(sp->dl, sp->sweep_budget);
+	detect__lanes_maintain(sp->dl);
 }
 
 static void sp_free(void *self)
@@ -111,7 +110,6 @@ struct detector detect__speeding_new(const struct detect_config *cfg,
 	sp->tol_mps = cfg->speeding.tolerance_kph / 3.6f;
 	sp->resume_mps = cfg->speeding.resume_kph / 3.6f;
 	sp->persist_ns = (uint64_t)cfg->speeding.persist_ms * 1000000u;
-	sp->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
 	d.ops = &sp_ops;
 	d.self = sp;
 	return d;

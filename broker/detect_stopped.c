@@ -39,7 +39,6 @@ struct stopped {
 	uint64_t persist_ns, grace_ns;
 	struct sig_state sig[SIG_MAX];
 	int n_sig;
-	uint32_t sweep_budget;
 };
 
 static int is_vehicle(uint8_t cls)
@@ -153,7 +152,7 @@ static void stopped_tick(void *self, struct det_env *env)
 			signal_age(st, (int32_t)env->spat[i].intersection_id,
 				   env->spat[i].mv[k].signal_group,
 				   env->spat[i].mv[k].state, now);
-	detect__lanes_sweep(st->dl, st->sweep_budget);
+	detect__lanes_maintain(st->dl);
 }
 
 static void stopped_free(void *self)
@@ -196,7 +195,6 @@ struct detector detect__stopped_new(const struct detect_config *cfg,
 	st->grace_ns = (uint64_t)cfg->stopped.green_grace_ms * 1000000u;
 	st->lookahead = cfg->stopped.jam_lookahead_m;
 	st->jam_speed = cfg->stopped.jam_speed_mps;
-	st->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
 	d.ops = &stopped_ops;
 	d.self = st;
 	return d;

@@ -22,7 +22,6 @@ struct vru {
 	struct det_lanes *dl;
 	uint64_t persist_ns;
 	int cyclists;
-	uint32_t sweep_budget;
 };
 
 static void vru_on_sample(void *self, const struct det_sample *s,
@@ -75,7 +74,7 @@ static void vru_tick(void *self, struct det_env *env)
 	struct vru *v = self;
 
 	detect__lanes_tick(v->dl, env->now_ns);
-	detect__lanes_sweep(v->dl, v->sweep_budget);
+	detect__lanes_maintain(v->dl);
 }
 
 static void vru_free(void *self)
@@ -113,7 +112,6 @@ struct detector detect__vru_new(const struct detect_config *cfg,
 	}
 	v->persist_ns = (uint64_t)cfg->vru.persist_ms * 1000000u;
 	v->cyclists = cfg->vru.cyclists;
-	v->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
 	d.ops = &vru_ops;
 	d.self = v;
 	return d;

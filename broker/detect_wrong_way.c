@@ -28,7 +28,6 @@ struct wrong_way {
 	struct det_lanes *dl;
 	float err_deg, min_speed;
 	uint64_t persist_ns;
-	uint32_t sweep_budget;
 };
 
 static void ww_on_sample(void *self, const struct det_sample *s,
@@ -90,7 +89,7 @@ static void ww_tick(void *self, struct det_env *env)
 	struct wrong_way *ww = self;
 
 	detect__lanes_tick(ww->dl, env->now_ns);
-	detect__lanes_sweep(ww->dl, ww->sweep_budget);
+	detect__lanes_maintain(ww->dl);
 }
 
 static void ww_free(void *self)
@@ -129,7 +128,6 @@ struct detector detect__wrong_way_new(const struct detect_config *cfg,
 	ww->err_deg = cfg->wrong_way.heading_err_deg;
 	ww->min_speed = cfg->wrong_way.min_speed_mps;
 	ww->persist_ns = (uint64_t)cfg->wrong_way.persist_ms * 1000000u;
-	ww->sweep_budget = cfg->fusion.lane_capacity / 16 + 16;
 	d.ops = &ww_ops;
 	d.self = ww;
 	return d;
