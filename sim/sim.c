@@ -828,6 +828,9 @@ static int world__entries(struct sim_world *w)
 		v->force_a = NAN;
 		v->v0_override = v->T_override = 0;
 		v->hold_until = 0;
+		/* A returning vehicle is a new vehicle to the broker: a fresh
+		 * OBU identity (TemporaryID, msgCnt, rotation phase). */
+		world__new_obu(w, v);
 		if (world__place(w, vi, w->entry_lanes[e], 0, speed) < 0)
 			return -ENOMEM;
 	}

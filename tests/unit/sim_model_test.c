@@ -449,6 +449,45 @@ static void test_temp_id_rotation(void **state)
 	free(cfg);
 }
 
+/* A vehicle that leaves and comes back uses a new TemporaryID. */
+static void test_reentry_new_temp_id(void **state)
+{
+	struct sim_config *cfg = config(SIM_SCN_HIGHWAY, 100, 40);
+	struct sim_world *w;
+	uint32_t *id_out;
+	int *was_active, reentries = 0;
+
+	(void)state;
+	cfg->length = 2000; /* short loop: many exits within 300 s */
+	w = world(cfg);
+	id_out = calloc((size_t)w->nveh, sizeof(*id_out));
+	was_active = calloc((size_t)w->nveh, sizeof(*was_active));
+	assert_non_null(id_out);
+	assert_non_null(was_active);
+	for (int k = 0; k < w->nveh; k++)
+		was_active[k] = w->veh[k].active;
+	for (int i = 0; i < 3000; i++) {
+		sim_world_step(w, NULL);
+		for (int k = 0; k < w->nveh; k++) {
+			const struct sim_vehicle *v = &w->veh[k];
+
+			if (was_active[k] && !v->active) {
+				id_out[k] = v->temp_id; /* the id it left with */
+			} else if (!was_active[k] && v->active) {
+				assert_int_not_equal(v->temp_id, id_out[k]);
+				reentries++;
+			}
+			was_active[k] = v->active;
+		}
+	}
+	assert_true(w->ctr.exited > 0);
+	assert_true(reentries > 0);
+	free(id_out);
+	free(was_active);
+	sim_world_free(w);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_rate_mode),
 		cmocka_unit_test(test_temp_id_rotation),
+		cmocka_unit_test(test_reentry_new_temp_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
