@@ -25,6 +25,7 @@ void bench_score_cfg_default(struct bench_score_cfg *cfg)
 	cfg->move_mps = 40.0;
 	cfg->tolerance_s = 1.0;
 	cfg->grace_s = 5.0;
+	cfg->natural_min_s = 1.0;
 }
 
 /*
@@ -138,6 +139,21 @@ static int score__incident(struct bench_score *sc, json_t *o)
 		in.observed = in.type == V2X_EVT_CONGESTION ||
 			      (json_is_array(t) && json_array_size(t) > 0) ||
 			      (json_is_array(so) && json_array_size(so) > 0);
+	}
+	{
+		json_t *c = json_object_get(o, "cause");
+
+		/* Older truth files have no cause: all injected. */
+		if (c && !json_is_null(c)) {
+			const char *cs = json_string_value(c);
+
+			if (!cs)
+				return V2X_E_TYPE;
+			if (!strcmp(cs, "natural"))
+				in.natural = 1;
+			else if (strcmp(cs, "injected"))
+				return V2X_E_RANGE;
+		}
 	}
 	if (in.lat < -90 || in.lat > 90 || in.lon < -180 || in.lon > 180 ||
 	    in.end_ts < in.start_ts)
@@ -463,8 +479,10 @@ void bench_score_run(struct bench_score *sc)
 		sc->inc[i].first_event_ts = 0;
 		sc->inc[i].first_event_id = 0;
 	}
-	for (int j = 0; j < sc->nevt; j++)
+	for (int j = 0; j < sc->nevt; j++) {
 		sc->evt[j].matched_incident = -1;
+		sc->evt[j].matched_injected = 0;
+	}
 
 	for (int i = 0; i < sc->ninc; i++) {
 		struct bench_incident *in = &sc->inc[i];
@@ -487,8 +505,11 @@ void bench_score_run(struct bench_score *sc)
 			if (!hit_ts)
 				continue;
 			in->n_matched++;
-			if (e->matched_incident < 0)
+			/* Prefer naming an injected incident. */
+			if (e->matched_incident < 0 || (!in->natural && !e->matched_injected))
 				e->matched_incident = in->id;
+			if (!in->natural)
+				e->matched_injected = 1;
 			if (!in->first_event_ts || hit_ts < in->first_event_ts) {
 				in->first_event_ts = hit_ts;
 				in->first_event_id = e->id;
@@ -505,6 +526,18 @@ void bench_score_run(struct bench_score *sc)
 
 			if (in->type != t)
 				continue;
+			if (in->natural) {
+				uint64_t min_ns = (uint64_t)(sc->cfg.natural_min_s * 1e9);
+
+				ts->natural++;
+				if (!in->detectable_ts || !in->observed ||
+				    in->end_ts < in->detectable_ts ||
+				    in->end_ts - in->detectable_ts < min_ns)
+					continue;
+				ts->natural_scored++;
+				ts->natural_detected += in->n_matched > 0;
+				continue;
+			}
 			ts->incidents++;
 			if (!in->detectable_ts)
 				continue;
@@ -521,13 +554,17 @@ void bench_score_run(struct bench_score *sc)
 			if (sc->evt[j].type != t)
 				continue;
 			ts->events++;
-			if (sc->evt[j].matched_incident >= 0)
+			if (sc->evt[j].matched_incident >= 0) {
 				ts->matched_events++;
+				ts->matched_natural_only += !sc->evt[j].matched_injected;
+			}
 		}
 		ts->precision = ts->events ? (double)ts->matched_events / ts->events : NAN;
 		ts->recall = ts->detectable ? (double)ts->detected / ts->detectable : NAN;
 		ts->recall_observed = ts->observed ?
 			(double)ts->detected_observed / ts->observed : NAN;
+		ts->recall_natural = ts->natural_scored ?
+			(double)ts->natural_detected / ts->natural_scored : NAN;
 		ts->events_per_incident = ts->detected ?
 			(double)matched_evt_of_detected / ts->detected : NAN;
 		ts->ndelay = nd;

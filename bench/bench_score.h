@@ -29,6 +29,9 @@ struct bench_score_cfg {
 				     * after detectable_ts */
 	double tolerance_s;         /* window opens detectable_ts - this */
 	double grace_s;             /* window closes end_ts + this */
+	double natural_min_s;       /* a natural episode counts in the natural
+				     * recall when end_ts - detectable_ts >=
+				     * this (the detector's persistence) */
 };
 
 /* One ground-truth incident. */
@@ -41,6 +44,8 @@ struct bench_incident {
 	int observed;           /* its road users were in the broker's input
 				 * (temp_ids or sensor_objects not empty);
 				 * congestion always */
+	int natural;            /* "cause":"natural" (a condition of the
+				 * simulated traffic, not an injected one) */
 	/* Filled by bench_score_run(). */
 	int n_matched;          /* distinct events matched */
 	uint64_t first_event_ts; /* earliest matching transition's ts */
@@ -67,21 +72,31 @@ struct bench_event {
 	char sources[40];      /* of the first transition, e.g. "v2x,sensor:3" */
 	struct bench_evt_pos pos[BENCH_EVT_POS_MAX];
 	/* Filled by bench_score_run(). */
-	int matched_incident;  /* incident id, or -1 */
+	int matched_incident;  /* incident id (an injected one if any), or -1 */
+	int matched_injected;  /* matched at least one injected incident */
 };
 
 /* Per-type figures. */
 struct bench_type_score {
-	int incidents;          /* all incidents of the type in the truth */
+	/* Injected incidents ("cause":"injected", or no cause). */
+	int incidents;          /* injected incidents of the type */
 	int detectable;         /* with detectable_ts != 0 */
 	int detected;           /* detectable incidents with >= 1 matched event */
 	int observed;           /* detectable and observed */
 	int detected_observed;  /* of those, detected */
+	/* Natural episodes ("cause":"natural"). */
+	int natural;            /* natural episodes of the type */
+	int natural_scored;     /* detectable, observed and detectable for
+				 * >= natural_min_s */
+	int natural_detected;   /* of those, with >= 1 matched event */
 	int events;             /* distinct event ids of the type */
-	int matched_events;     /* events matched to some incident */
-	double precision, recall; /* NAN when undefined (0/0) */
+	int matched_events;     /* events matched to some incident or episode */
+	int matched_natural_only; /* of those, matched to natural ones only */
+	double precision, recall; /* NAN when undefined (0/0); recall over
+				   * the injected incidents */
 	double recall_observed;   /* detected_observed / observed */
-	int ndelay;
+	double recall_natural;    /* natural_detected / natural_scored */
+	int ndelay;             /* delays of the detected injected incidents */
 	double delay_p50_s, delay_p90_s, delay_max_s; /* NAN without delays */
 	double events_per_incident; /* matched events / detected incidents */
 };
@@ -103,7 +118,7 @@ struct bench_score {
 	struct bench_type_score type[BENCH_NTYPES];
 };
 
-/* Defaults: 50 m, 1000 m, 40 m/s, 1 s, 5 s. */
+/* Defaults: 50 m, 1000 m, 40 m/s, 1 s, 5 s, natural_min_s 1 s. */
 void bench_score_cfg_default(struct bench_score_cfg *cfg);
 
 /*
@@ -154,10 +169,15 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  * for congestion the radius is congestion_radius_m, a transition on the
  * incident's segment also counts, and any transition within the window
  * counts (a long incident); for the other types only the first transition
- * (the `new`) counts.  Precision = matched events / distinct events;
- * recall = detected detectable incidents / detectable incidents (and the
- * same over the observed ones only: an incident whose road users neither
- * sent a BSM nor were seen by a sensor cannot be detected); delay = the
+ * (the `new`) counts.  Injected incidents and natural episodes (real
+ * conditions of the simulated traffic) are matched alike.
+ * Precision = events matching an injected incident or a natural episode /
+ * distinct events; recall = detected detectable injected incidents /
+ * detectable injected incidents (and the same over the observed ones only:
+ * an incident whose road users neither sent a BSM nor were seen by a
+ * sensor cannot be detected); recall_natural = detected / natural episodes
+ * that were observed and held for >= natural_min_s after detectable_ts
+ * (shorter ones cannot outlast the detector's persistence); delay = the
  * earliest matching transition (the `new`, but for congestion possibly an
  * update of an event already active) - detectable_ts; negative when the
  * broker reported before the truth's own threshold.

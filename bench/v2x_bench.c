@@ -174,7 +174,9 @@ static void usage(FILE *f)
 "  --congestion-radius M  (default 1000; the same segment also matches)\n"
 "  --move-mps V           radius growth for moving incidents (default 40)\n"
 "  --tolerance S          window opens detectable_ts - S (default 1)\n"
-"  --grace S              window closes end_ts + S (default 5)\n");
+"  --grace S              window closes end_ts + S (default 5)\n"
+"  --natural-min S        natural episodes detectable for < S are left out of\n"
+"                         the natural recall (default 1, the persistence)\n");
 }
 
 static int parse_rates(struct opts *o, const char *v)
@@ -290,6 +292,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--move-mps")) NUM(o->match.move_mps, 0, 1000);
 		else if (!strcmp(a, "--tolerance")) NUM(o->match.tolerance_s, 0, 3600);
 		else if (!strcmp(a, "--grace")) NUM(o->match.grace_s, 0, 3600);
+		else if (!strcmp(a, "--natural-min")) NUM(o->match.natural_min_s, 0, 3600);
 		else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			exit(0);
@@ -1102,8 +1105,9 @@ static json_t *incidents_json(const struct step *st, uint64_t t0)
 	for (int i = 0; i < st->score.ninc; i++) {
 		const struct bench_incident *in = &st->score.inc[i];
 
-		json_array_append_new(a, json_pack("{s:i,s:s,s:b,s:o,s:o,s:o,s:f,s:f,s:i,s:i,s:i,s:o}",
-			"id", in->id, "type", v2x_event_type_name(in->type), "observed", in->observed,
+		json_array_append_new(a, json_pack("{s:i,s:s,s:s,s:b,s:o,s:o,s:o,s:f,s:f,s:i,s:i,s:i,s:o}",
+			"id", in->id, "type", v2x_event_type_name(in->type),
+			"cause", in->natural ? "natural" : "injected", "observed", in->observed,
 			"start_s", jnum(t0 ? ((double)in->start_ts - (double)t0) / 1e9 : NAN),
 			"detectable_s", jnum(in->detectable_ts && t0 ?
 					     ((double)in->detectable_ts - (double)t0) / 1e9 : NAN),
@@ -1125,25 +1129,29 @@ static json_t *accuracy_json(const struct step *st, int fp_limit)
 		const struct bench_type_score *ts = &sc->type[t];
 
 		json_object_set_new(types, v2x_event_type_name(t),
-			json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+			json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 				  "incidents", ts->incidents, "detectable", ts->detectable,
 				  "detected", ts->detected, "observed", ts->observed,
-				  "detected_observed", ts->detected_observed, "events", ts->events,
+				  "detected_observed", ts->detected_observed,
+				  "natural", ts->natural, "natural_scored", ts->natural_scored,
+				  "natural_detected", ts->natural_detected, "events", ts->events,
 				  "matched_events", ts->matched_events,
+				  "matched_natural_only", ts->matched_natural_only,
 				  "precision", jnum(ts->precision), "recall", jnum(ts->recall),
 				  "recall_observed", jnum(ts->recall_observed),
+				  "recall_natural", jnum(ts->recall_natural),
 				  "delay_p50_s", jnum(ts->delay_p50_s),
 				  "delay_p90_s", jnum(ts->delay_p90_s),
 				  "delay_max_s", jnum(ts->delay_max_s),
 				  "events_per_incident", jnum(ts->events_per_incident)));
 	}
-	return json_pack("{s:i,s:i,s:I,s:I,s:{s:f,s:f,s:f,s:f,s:f},s:o,s:o,s:o}",
+	return json_pack("{s:i,s:i,s:I,s:I,s:{s:f,s:f,s:f,s:f,s:f,s:f},s:o,s:o,s:o}",
 			 "incidents", sc->ninc, "skipped", sc->nskipped,
 			 "events", (json_int_t)sc->nevt, "transitions", (json_int_t)sc->transitions,
 			 "match", "radius_m", sc->cfg.radius_m,
 			 "congestion_radius_m", sc->cfg.congestion_radius_m,
 			 "move_mps", sc->cfg.move_mps, "tolerance_s", sc->cfg.tolerance_s,
-			 "grace_s", sc->cfg.grace_s,
+			 "grace_s", sc->cfg.grace_s, "natural_min_s", sc->cfg.natural_min_s,
 			 "types", types,
 			 "false_positives", fp_json(st, fp_limit, sc->run_start_ts),
 			 "incident_list", incidents_json(st, sc->run_start_ts));
@@ -1268,24 +1276,32 @@ accuracy:
 			continue;
 		fprintf(f, "\naccuracy (%s): %d incidents, %d distinct events\n", st->label,
 			st->score.ninc, st->score.nevt);
-		fprintf(f, "%-16s %4s %4s %4s %5s %6s %7s %9s %7s %8s %9s %9s %6s\n", "type",
-			"inc", "det", "obs", "found", "events", "matched", "precision", "recall",
-			"rec_obs", "delay_p50", "delay_p90", "ev/inc");
+		fprintf(f, "(inc..rec_obs: injected incidents; nat/nat_sc/nat_fd/rec_nat: natural "
+			"episodes, scored = observed and detectable >= %.1f s; precision over all "
+			"events, nat_only = events matching natural episodes only)\n",
+			st->score.cfg.natural_min_s);
+		fprintf(f, "%-16s %4s %4s %4s %5s %5s %6s %6s %7s %6s %7s %9s %7s %8s %7s %9s %9s %6s\n",
+			"type", "inc", "det", "obs", "found", "nat", "nat_sc", "nat_fd", "rec_nat",
+			"events", "matched", "nat_only", "precision", "recall", "rec_obs",
+			"delay_p50", "delay_p90", "ev/inc");
 		for (int t = 0; t < BENCH_NTYPES; t++) {
 			const struct bench_type_score *ts = &st->score.type[t];
-			char p[16], r[16], ro[16], d50[16], d90[16], epi[16];
+			char p[16], r[16], ro[16], rn[16], d50[16], d90[16], epi[16];
 
-			if (!ts->incidents && !ts->events)
+			if (!ts->incidents && !ts->natural && !ts->events)
 				continue;
 			fmt_num(p, sizeof(p), ts->precision, "%.3f");
 			fmt_num(r, sizeof(r), ts->recall, "%.3f");
 			fmt_num(ro, sizeof(ro), ts->recall_observed, "%.3f");
+			fmt_num(rn, sizeof(rn), ts->recall_natural, "%.3f");
 			fmt_num(d50, sizeof(d50), ts->delay_p50_s, "%.2fs");
 			fmt_num(d90, sizeof(d90), ts->delay_p90_s, "%.2fs");
 			fmt_num(epi, sizeof(epi), ts->events_per_incident, "%.2f");
-			fprintf(f, "%-16s %4d %4d %4d %5d %6d %7d %9s %7s %8s %9s %9s %6s\n",
+			fprintf(f, "%-16s %4d %4d %4d %5d %5d %6d %6d %7s %6d %7d %8d %9s %7s %8s %9s %9s %6s\n",
 				v2x_event_type_name(t), ts->incidents, ts->detectable, ts->observed,
-				ts->detected, ts->events, ts->matched_events, p, r, ro, d50, d90, epi);
+				ts->detected, ts->natural, ts->natural_scored, ts->natural_detected, rn,
+				ts->events, ts->matched_events, ts->matched_natural_only, p, r, ro,
+				d50, d90, epi);
 		}
 	}
 	fputc('\n', f);
@@ -1433,38 +1449,48 @@ accuracy:
 			continue;
 		fprintf(f, "<h2>Event accuracy (%s)</h2><p>%d incidents, %d skipped, %d distinct "
 			   "events; match radius %.0f m (+%.0f m/s for moving incidents), congestion "
-			   "%.0f m or same segment, window [detectable - %.1f s, end + %.1f s]</p>"
+			   "%.0f m or same segment, window [detectable - %.1f s, end + %.1f s]. "
+			   "Incidents, detected and recall: injected incidents; natural episodes "
+			   "(conditions of the simulated traffic) are scored when observed and "
+			   "detectable for &ge; %.1f s; precision counts events matching either.</p>"
 			   "<table><tr><th>type</th><th>incidents</th><th>detectable</th>"
-			   "<th>observed</th><th>detected</th><th>events</th><th>matched</th><th>precision</th>"
+			   "<th>observed</th><th>detected</th><th>natural</th><th>natural scored</th>"
+			   "<th>natural detected</th><th>recall (natural)</th>"
+			   "<th>events</th><th>matched</th><th>matched natural only</th><th>precision</th>"
 			   "<th>recall</th><th>recall (observed)</th><th>delay p50 s</th><th>delay p90 s</th><th>events/incident</th></tr>\n",
 			st->label, sc->ninc, sc->nskipped, sc->nevt, sc->cfg.radius_m,
 			sc->cfg.move_mps, sc->cfg.congestion_radius_m, sc->cfg.tolerance_s,
-			sc->cfg.grace_s);
+			sc->cfg.grace_s, sc->cfg.natural_min_s);
 		for (int t = 0; t < BENCH_NTYPES; t++) {
 			const struct bench_type_score *ts = &sc->type[t];
-			char p[16], r[16], ro[16], d50[16], d90[16], epi[16];
+			char p[16], r[16], ro[16], rn[16], d50[16], d90[16], epi[16];
 
 			fmt_num(p, sizeof(p), ts->precision, "%.3f");
 			fmt_num(r, sizeof(r), ts->recall, "%.3f");
 			fmt_num(ro, sizeof(ro), ts->recall_observed, "%.3f");
+			fmt_num(rn, sizeof(rn), ts->recall_natural, "%.3f");
 			fmt_num(d50, sizeof(d50), ts->delay_p50_s, "%.2f");
 			fmt_num(d90, sizeof(d90), ts->delay_p90_s, "%.2f");
 			fmt_num(epi, sizeof(epi), ts->events_per_incident, "%.2f");
-			fprintf(f, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td>"
-				   "<td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+			fprintf(f, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td>"
+				   "<td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%d</td>"
+				   "<td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
 				   "<td>%s</td></tr>\n",
 				v2x_event_type_name(t), ts->incidents, ts->detectable, ts->observed,
-				ts->detected, ts->events, ts->matched_events, p, r, ro, d50, d90, epi);
+				ts->detected, ts->natural, ts->natural_scored, ts->natural_detected, rn,
+				ts->events, ts->matched_events, ts->matched_natural_only, p, r, ro,
+				d50, d90, epi);
 		}
 		fprintf(f, "</table><h3>Incidents</h3><table><tr><th>id</th><th>type</th>"
-			   "<th>start s</th><th>detectable s</th><th>end s</th><th>lane</th>"
+			   "<th>cause</th><th>start s</th><th>detectable s</th><th>end s</th><th>lane</th>"
 			   "<th>segment</th><th>events</th><th>delay s</th></tr>\n");
 		for (int k = 0; k < sc->ninc; k++) {
 			const struct bench_incident *in = &sc->inc[k];
 			double t0 = (double)sc->run_start_ts;
 
-			fprintf(f, "<tr><td>%d</td><td>%s</td><td>%.1f</td><td>", in->id,
-				v2x_event_type_name(in->type), ((double)in->start_ts - t0) / 1e9);
+			fprintf(f, "<tr><td>%d</td><td>%s</td><td>%s</td><td>%.1f</td><td>", in->id,
+				v2x_event_type_name(in->type), in->natural ? "natural" : "injected",
+				((double)in->start_ts - t0) / 1e9);
 			if (in->detectable_ts)
 				fprintf(f, "%.1f", ((double)in->detectable_ts - t0) / 1e9);
 			else

@@ -53,8 +53,9 @@ def north(lat, metres):
     return lat + metres * M_LAT
 
 
-def incident(iid, typ, start, det, end, lat, lon, seg, temp_ids=(), sobj=()):
-    return {"kind": "incident", "id": iid, "type": typ,
+def incident(iid, typ, start, det, end, lat, lon, seg, temp_ids=(), sobj=(),
+             cause="injected"):
+    return {"kind": "incident", "id": iid, "type": typ, "cause": cause,
             "start_ts": T0 + int(start * S),
             "detectable_ts": T0 + int(det * S) if det is not None else 0,
             "end_ts": T0 + int(end * S), "lat": lat, "lon": lon,
@@ -83,6 +84,18 @@ def score_case(tmp):
         # Never detectable: excluded from recall, its event is no false positive.
         incident(6, "collision_risk", 60, None, 70, north(lat0, 12000), lon0, 7,
                  temp_ids=[66]),
+        # Natural episodes (conditions of the simulated traffic): event 300
+        # matches 8, so it is a true positive; 9 is shorter than the
+        # detector's persistence (0.6 s < 1 s) and 11 unobserved: both left
+        # out of the natural recall; 10 is scored and missed.
+        incident(8, "hard_braking", 39.5, 39.8, 42, north(lat0, 210), lon0, 1,
+                 temp_ids=[88], cause="natural"),
+        incident(9, "hard_braking", 70, 70.2, 70.8, north(lat0, 15000), lon0, 8,
+                 temp_ids=[99], cause="natural"),
+        incident(10, "hard_braking", 80, 80.5, 85, north(lat0, 16000), lon0, 8,
+                 temp_ids=[100], cause="natural"),
+        incident(11, "hard_braking", 90, 90.5, 95, north(lat0, 17000), lon0, 8,
+                 cause="natural"),
         {"kind": "incident_skipped", "id": 7, "type": "vru_on_road",
          "at_ts": T0 + 80 * S, "reason": "no pedestrian"},
         {"kind": "summary", "end_ts": T0 + 120 * S},
@@ -100,7 +113,7 @@ def score_case(tmp):
         # Incident 2, twice (a duplicate event): 1.0 s and 1.5 s late.
         event(200, "wrong_way", "new", 21.0, north(lat0, 1030), lon0, 2),
         event(201, "wrong_way", "new", 21.5, north(lat0, 1020), lon0, 2),
-        # No hard-braking incident at all.
+        # No injected hard-braking incident, but natural episode 8.
         event(300, "hard_braking", "new", 40.0, north(lat0, 200), lon0, 1),
         # Incident 3: 2 s late, 100 m on (a moving vehicle: 50 + 40 * 2 m).
         event(400, "speeding", "new", 32.0, north(lat0, 3100), lon0, 3),
@@ -133,7 +146,7 @@ def score_case(tmp):
     with open(jp) as f:
         rep = json.load(f)
     acc = rep["steps"][0]["accuracy"]
-    check(acc["incidents"] == 6, "6 incidents, got %r" % acc["incidents"])
+    check(acc["incidents"] == 10, "10 incident lines, got %r" % acc["incidents"])
     check(acc["skipped"] == 1, "1 skipped incident")
     check(acc["events"] == 9, "9 distinct events, got %r" % acc["events"])
     check(acc["transitions"] == 12, "12 transitions, got %r" % acc["transitions"])
@@ -151,8 +164,15 @@ def score_case(tmp):
     check(close(ww["delay_p50_s"], 1.0), "wrong way delay = first event: %r" % ww)
 
     hb = ty["hard_braking"]
-    check(hb["incidents"] == 0 and close(hb["precision"], 0.0) and hb["recall"] is None,
-          "hard braking: all false, recall undefined %r" % hb)
+    check(hb["incidents"] == 0 and hb["recall"] is None,
+          "hard braking: no injected incident, recall undefined %r" % hb)
+    check(close(hb["precision"], 1.0) and hb["matched_natural_only"] == 1,
+          "hard braking: the event matching a natural episode is true %r" % hb)
+    check(hb["natural"] == 4 and hb["natural_scored"] == 2 and hb["natural_detected"] == 1
+          and close(hb["recall_natural"], 0.5),
+          "natural recall: short and unobserved episodes left out %r" % hb)
+    check(sv["natural"] == 0 and sv["recall_natural"] is None and sv["matched_natural_only"] == 0,
+          "stopped vehicle: no natural episodes %r" % sv)
 
     sp = ty["speeding"]
     check(sp["incidents"] == 2 and sp["detectable"] == 2 and sp["observed"] == 1,
@@ -170,12 +190,23 @@ def score_case(tmp):
           "never-detectable incident: no recall, event not false %r" % cr)
 
     fps = acc["false_positives"]
-    check(sorted(f["id"] for f in fps) == [101, 102, 300], "false positives %r" % fps)
+    check(sorted(f["id"] for f in fps) == [101, 102], "false positives %r" % fps)
     for fp in fps:
         check(fp["segment"] >= 0 and "lat" in fp and "lane" in fp, "fp has position and lane")
     inc = {i["id"]: i for i in acc["incident_list"]}
     check(inc[4]["observed"] is False and inc[4]["matched_events"] == 0, "incident 4 %r" % inc[4])
     check(inc[2]["matched_events"] == 2, "incident 2 matched twice")
+    check(inc[8]["cause"] == "natural" and inc[8]["matched_events"] == 1
+          and inc[1]["cause"] == "injected", "causes in the incident list %r" % inc[8])
+    check("rec_nat" in r.stdout, "natural recall on stdout")
+
+    # --natural-min 0.5: the 0.6 s episode counts (and is missed).
+    r = subprocess.run([BENCH, "score", "--truth", tp, "--events", ep, "--json", jp,
+                        "--natural-min", "0.5"], capture_output=True, text=True, timeout=60)
+    with open(jp) as f:
+        hb = json.load(f)["steps"][0]["accuracy"]["types"]["hard_braking"]
+    check(hb["natural_scored"] == 3 and close(hb["recall_natural"], 1 / 3),
+          "--natural-min 0.5 scores the short episode %r" % hb)
 
     # A narrower radius turns the 100 m speeding match into a miss.
     r = subprocess.run([BENCH, "score", "--truth", tp, "--events", ep, "--json", jp,
@@ -190,7 +221,7 @@ def score_case(tmp):
         f.write('{"kind":"incident","id":9,"type":"stopped_vehicle"}\n')
     r = subprocess.run([BENCH, "score", "--truth", tp, "--events", ep],
                        capture_output=True, text=True, timeout=60)
-    check(r.returncode != 0 and "truth.jsonl:10" in r.stderr,
+    check(r.returncode != 0 and "truth.jsonl:14" in r.stderr,
           "bad truth line refused with its number: %d %r" % (r.returncode, r.stderr))
 
 
