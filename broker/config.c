@@ -561,6 +561,12 @@ void config_print_help(FILE *out, const char *prog)
 }
 
 /* See config.h. */
+void config_set_extension_dump(struct broker_config *cfg,
+			       void (*fn)(void *ctx, FILE *out))
+{
+	cfg->ext_dump = fn;
+}
+
 void config_dump(const struct broker_config *cfg, FILE *out)
 {
 	const char *section = "";
@@ -611,6 +617,8 @@ void config_dump(const struct broker_config *cfg, FILE *out)
 			break;
 		}
 	}
+	if (cfg->ext_dump)
+		cfg->ext_dump(cfg->ext_ctx, out);
 }
 
 /* See config.h. */

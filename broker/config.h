@@ -92,6 +92,8 @@ struct broker_config {
 	int (*ext_fn)(void *ctx, const char *section, const char *key,
 		      const char *value, char *err, size_t errlen);
 	void *ext_ctx;
+	/* Writes the extension's keys for --print-config (may be NULL). */
+	void (*ext_dump)(void *ctx, FILE *out);
 };
 
 /*
@@ -106,6 +108,14 @@ void config_set_extension(struct broker_config *cfg,
 			  int (*fn)(void *ctx, const char *section, const char *key,
 				    const char *value, char *err, size_t errlen),
 			  void *ctx);
+
+/*
+ * config_set_extension_dump() - let the extension's keys appear in
+ * config_dump() (--print-config): fn writes its INI sections to out, with
+ * the ctx given to config_set_extension().
+ */
+void config_set_extension_dump(struct broker_config *cfg,
+			       void (*fn)(void *ctx, FILE *out));
 
 /* config_defaults() - fill cfg with the documented defaults. */
 void config_defaults(struct broker_config *cfg);

@@ -329,6 +329,48 @@ out:
 	return ret;
 }
 
+/**
+ * detect_config_write_ini() - see detect_config.h.
+ */
+void detect_config_write_ini(const struct detect_config *cfg, FILE *out)
+{
+	const char *base = (const char *)cfg;
+	const char *section = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct key_desc *kd = &keys[i];
+		const char *field = base + kd->off;
+
+		if (strcmp(section, kd->section) != 0) {
+			section = kd->section;
+			fprintf(out, "\n[%s]\n", section);
+		}
+		switch (kd->type) {
+		case K_F32:
+			fprintf(out, "%s = %g\n", kd->key,
+				(double)*(const float *)field);
+			break;
+		case K_U32:
+			fprintf(out, "%s = %u\n", kd->key,
+				(unsigned)*(const uint32_t *)field);
+			break;
+		case K_U64:
+			fprintf(out, "%s = %llu\n", kd->key,
+				(unsigned long long)*(const uint64_t *)field);
+			break;
+		case K_BOOL:
+			fprintf(out, "%s = %s\n", kd->key,
+				*(const int *)field ? "true" : "false");
+			break;
+		case K_LEVEL:
+			fprintf(out, "%s = %s\n", kd->key,
+				v2x_congestion_level_name(*(const int *)field));
+			break;
+		}
+	}
+}
+
 typedef struct detector (*detector_ctor)(const struct detect_config *cfg,
 					 struct det_lanes *dl);
 

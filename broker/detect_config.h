@@ -16,6 +16,7 @@
 #define V2X_BROKER_DETECT_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "detect.h"
@@ -119,6 +120,12 @@ struct detect_config {
 		int cyclists;             /* also raise for cyclists */
 	} vru;
 };
+
+/*
+ * detect_config_write_ini() - every detector, lifecycle and fusion key with
+ * its value in @cfg, as INI sections (for --print-config and deploy/).
+ */
+void detect_config_write_ini(const struct detect_config *cfg, FILE *out);
 
 /* detect_config_defaults() - fill @cfg with the documented defaults. */
 void detect_config_defaults(struct detect_config *cfg);

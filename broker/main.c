@@ -52,6 +52,11 @@ static uint32_t pow2_at_least(int n)
 }
 
 #ifdef V2X_HAVE_EVENTS
+static void detect_ext_dump(void *ctx, FILE *out)
+{
+	detect_config_write_ini(ctx, out);
+}
+
 static int detect_ext(void *ctx, const char *section, const char *key,
 		      const char *value, char *err, size_t errlen)
 {
@@ -155,6 +160,7 @@ int main(int argc, char **argv)
 #ifdef V2X_HAVE_EVENTS
 	detect_config_defaults(&dcfg);
 	config_set_extension(&cfg, detect_ext, &dcfg);
+	config_set_extension_dump(&cfg, detect_ext_dump);
 #endif
 	r = config_parse_args(&cfg, argc, argv, stdout, err, sizeof(err));
 	if (r == 1)

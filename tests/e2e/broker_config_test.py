@@ -41,5 +41,20 @@ def test():
         t.check("relay_bsm = true" in r.stdout and "obj_rate_hz = 4" in r.stdout and
                 "rsu_id = fromflag" in r.stdout, "config precedence: %s" % r.stdout)
 
+        # --print-config lists every key, the detectors' too, and its output
+        # is a valid config that prints the same again.
+        t.check("[detect.collision_risk]" in r.stdout and "ttc_s = " in r.stdout,
+                "detector keys missing from --print-config")
+        with open(ini, "w") as f:
+            f.write(r.stdout)
+        r2 = run("--config", ini, "--print-config")
+        t.check(r2.returncode == 0 and r2.stdout == r.stdout,
+                "--print-config output does not reload to itself: %r" % r2.stderr)
+        # The shipped example config loads.
+        src = os.environ.get("V2X_SOURCE_DIR",
+                             os.path.join(os.path.dirname(__file__), "..", ".."))
+        r3 = run("--config", os.path.join(src, "deploy", "v2x-broker.ini"), "--print-config")
+        t.check(r3.returncode == 0, "deploy/v2x-broker.ini: %r" % r3.stderr)
+
 
 t.run(test)
