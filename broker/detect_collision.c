@@ -18,6 +18,7 @@
  * collision warnings are commonly inhibited at such speeds).
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "v2x/msg.h"
@@ -82,29 +83,14 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	env->raise(env->owner, &c);
 }
 
-static void col_tick(void *self, struct det_env *env)
-{
-	struct collision *co = self;
-
-	detect__lanes_tick(co->dl, env->now_ns);
-	detect__lanes_maintain(co->dl);
-}
-
-static void col_free(void *self)
-{
-	struct collision *co = self;
-
-	if (!co)
-		return;
-	detect__lanes_free(co->dl);
-	free(co);
-}
+/* detect__lanes_only_tick() and _free() take the state as its table pointer. */
+_Static_assert(offsetof(struct collision, dl) == 0, "dl must come first");
 
 static const struct detector_ops col_ops = {
 	.name = "collision_risk",
 	.on_sample = col_on_sample,
-	.tick = col_tick,
-	.free = col_free,
+	.tick = detect__lanes_only_tick,
+	.free = detect__lanes_only_free,
 };
 
 /**

@@ -587,3 +587,21 @@ uint64_t detect__lanes_now(const struct det_lanes *dl)
 {
 	return dl->now;
 }
+
+void detect__lanes_only_tick(void *self, struct det_env *env)
+{
+	struct det_lanes **dl = self;
+
+	detect__lanes_tick(*dl, env->now_ns);
+	detect__lanes_maintain(*dl);
+}
+
+void detect__lanes_only_free(void *self)
+{
+	struct det_lanes **dl = self;
+
+	if (!dl)
+		return;
+	detect__lanes_free(*dl);
+	free(dl);
+}

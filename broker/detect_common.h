@@ -156,6 +156,15 @@ uint32_t detect__lanes_index(const struct det_lanes *dl,
  */
 uint64_t detect__lanes_tick(struct det_lanes *dl, uint64_t now_ns);
 
+/*
+ * Tick and free for a detector whose state struct starts with its
+ * struct det_lanes * and has nothing else to maintain on a tick or to free:
+ * the tick advances and maintains the shared table, the free drops the
+ * table reference and frees the state (NULL is a no-op).
+ */
+void detect__lanes_only_tick(void *self, struct det_env *env);
+void detect__lanes_only_free(void *self);
+
 /* detect__lanes_now() - the clock of the last detect__lanes_tick(). */
 uint64_t detect__lanes_now(const struct det_lanes *dl);
 

@@ -23,6 +23,7 @@
  * leaving at its exit), and its warm-up starts again.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,14 +173,6 @@ static void hb_on_sample(void *self, const struct det_sample *s,
 	env->raise(env->owner, &c);
 }
 
-static void hb_tick(void *self, struct det_env *env)
-{
-	struct hard_braking *hb = self;
-
-	detect__lanes_tick(hb->dl, env->now_ns);
-	detect__lanes_maintain(hb->dl);
-}
-
 static void hb_free(void *self)
 {
 	struct hard_braking *hb = self;
@@ -191,10 +184,13 @@ static void hb_free(void *self)
 	free(hb);
 }
 
+/* detect__lanes_only_tick() and _free() take the state as its table pointer. */
+_Static_assert(offsetof(struct hard_braking, dl) == 0, "dl must come first");
+
 static const struct detector_ops hb_ops = {
 	.name = "hard_braking",
 	.on_sample = hb_on_sample,
-	.tick = hb_tick,
+	.tick = detect__lanes_only_tick,
 	.free = hb_free,
 };
 

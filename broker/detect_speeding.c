@@ -9,6 +9,7 @@
  * the threshold minus resume_kph (hysteresis).
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "v2x/msg.h"
@@ -65,29 +66,14 @@ static void sp_on_sample(void *self, const struct det_sample *s,
 	env->raise(env->owner, &c);
 }
 
-static void sp_tick(void *self, struct det_env *env)
-{
-	struct speeding *sp = self;
-
-	detect__lanes_tick(sp->dl, env->now_ns);
-	detect__lanes_maintain(sp->dl);
-}
-
-static void sp_free(void *self)
-{
-	struct speeding *sp = self;
-
-	if (!sp)
-		return;
-	detect__lanes_free(sp->dl);
-	free(sp);
-}
+/* detect__lanes_only_tick() and _free() take the state as its table pointer. */
+_Static_assert(offsetof(struct speeding, dl) == 0, "dl must come first");
 
 static const struct detector_ops sp_ops = {
 	.name = "speeding",
 	.on_sample = sp_on_sample,
-	.tick = sp_tick,
-	.free = sp_free,
+	.tick = detect__lanes_only_tick,
+	.free = detect__lanes_only_free,
 };
 
 /**

@@ -8,6 +8,7 @@
  * persist_ms (gaps shorter than GRACE_NS do not restart the clock), is a
  * candidate for as long as it stays there.
  */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "v2x/msg.h"
@@ -69,29 +70,14 @@ static void vru_on_sample(void *self, const struct det_sample *s,
 	env->raise(env->owner, &c);
 }
 
-static void vru_tick(void *self, struct det_env *env)
-{
-	struct vru *v = self;
-
-	detect__lanes_tick(v->dl, env->now_ns);
-	detect__lanes_maintain(v->dl);
-}
-
-static void vru_free(void *self)
-{
-	struct vru *v = self;
-
-	if (!v)
-		return;
-	detect__lanes_free(v->dl);
-	free(v);
-}
+/* detect__lanes_only_tick() and _free() take the state as its table pointer. */
+_Static_assert(offsetof(struct vru, dl) == 0, "dl must come first");
 
 static const struct detector_ops vru_ops = {
 	.name = "vru_on_road",
 	.on_sample = vru_on_sample,
-	.tick = vru_tick,
-	.free = vru_free,
+	.tick = detect__lanes_only_tick,
+	.free = detect__lanes_only_free,
 };
 
 /**

@@ -14,6 +14,7 @@
  * lane it is in, not the neighbouring lane its heading agrees with.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "v2x/msg.h"
@@ -84,29 +85,14 @@ static void ww_on_sample(void *self, const struct det_sample *s,
 	env->raise(env->owner, &c);
 }
 
-static void ww_tick(void *self, struct det_env *env)
-{
-	struct wrong_way *ww = self;
-
-	detect__lanes_tick(ww->dl, env->now_ns);
-	detect__lanes_maintain(ww->dl);
-}
-
-static void ww_free(void *self)
-{
-	struct wrong_way *ww = self;
-
-	if (!ww)
-		return;
-	detect__lanes_free(ww->dl);
-	free(ww);
-}
+/* detect__lanes_only_tick() and _free() take the state as its table pointer. */
+_Static_assert(offsetof(struct wrong_way, dl) == 0, "dl must come first");
 
 static const struct detector_ops ww_ops = {
 	.name = "wrong_way",
 	.on_sample = ww_on_sample,
-	.tick = ww_tick,
-	.free = ww_free,
+	.tick = detect__lanes_only_tick,
+	.free = detect__lanes_only_free,
 };
 
 /**
