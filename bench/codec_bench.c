@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * v2x-codec-bench - nanoseconds per message for decode and encode of BSM in
- * J2735 UPER and in the msgpack frame, and for msgpack objects frames, over
- * a large seeded set of distinct realistic messages.  Each figure is the
- * median of several runs over the whole set, on one thread.
+ * J2735 UPER and in the msgpack frame, and for msgpack objects frames (of K
+ * objects and of one object), over a large seeded set of distinct realistic
+ * messages.  Each figure is the median of several runs over the whole set,
+ * on one thread.  The msgpack encode figures come twice: through
+ * v2x_msgpack_encode() (the direct writers where they apply) and through
+ * the generic table-driven encoder alone (codecs/msgpack_fast.h), so that
+ * one run shows both.
  *
  *   v2x-codec-bench [--n N] [--runs R] [--objects K] [--seed S] [--json]
  *
@@ -19,6 +23,8 @@
 #include <time.h>
 
 #include "v2x/v2x.h"
+
+#include "../codecs/msgpack_fast.h"
 
 struct rng {
 	uint64_t s;
@@ -146,19 +152,36 @@ enum op {
 	OP_UPER_ENCODE,
 	OP_MP_DECODE,
 	OP_MP_ENCODE,
+	OP_MP_ENCODE_GENERIC,
 	OP_OBJ_DECODE,
+	OP_OBJ_ENCODE,
+	OP_OBJ_ENCODE_GENERIC,
+	OP_OBJ1_ENCODE,
+	OP_OBJ1_ENCODE_GENERIC,
 	OP_COUNT,
 };
 
 static const char *const op_names[OP_COUNT] = {
-	"uper_bsm_decode", "uper_bsm_encode", "msgpack_bsm_decode",
-	"msgpack_bsm_encode", "msgpack_objects_decode",
+	"uper_bsm_decode",
+	"uper_bsm_encode",
+	"msgpack_bsm_decode",
+	"msgpack_bsm_encode",
+	"msgpack_bsm_encode_generic",
+	"msgpack_objects_decode",
+	"msgpack_objects_encode",
+	"msgpack_objects_encode_generic",
+	"msgpack_obj1_encode",
+	"msgpack_obj1_encode_generic",
 };
 
+typedef int (*encode_fn)(const struct v2x_msg *msg, uint8_t *buf, size_t cap);
+
 struct bench {
-	struct corpus uper, mp, obj;
+	struct corpus uper, mp, obj, obj1;
 	struct v2x_bsm *bsm;   /* the source messages */
 	struct v2x_msg *msgs;  /* the same as v2x_msg, for msgpack encode */
+	struct v2x_msg *objs;  /* objects frames of K objects */
+	struct v2x_msg *objs1; /* objects frames of one object */
 	struct v2x_msgpack_decoder *dec;
 	struct v2x_msg *scratch;
 	uint8_t out[65536];
@@ -166,12 +189,66 @@ struct bench {
 	long errors;
 };
 
+/* Encodes msgs[0..n) one after the other into b->out. */
+static void encode_all(struct bench *b, encode_fn encode,
+		       const struct v2x_msg *msgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = encode(&msgs[i], b->out, sizeof(b->out));
+		b->errors += rc < 0;
+		b->sink += b->out[rc > 1 ? rc - 1 : 0];
+	}
+}
+
+/* The set an operation runs over. */
+static struct corpus *corpus_of(struct bench *b, enum op op)
+{
+	switch (op) {
+	case OP_UPER_DECODE:
+	case OP_UPER_ENCODE:
+		return &b->uper;
+	case OP_OBJ_DECODE:
+	case OP_OBJ_ENCODE:
+	case OP_OBJ_ENCODE_GENERIC:
+		return &b->obj;
+	case OP_OBJ1_ENCODE:
+	case OP_OBJ1_ENCODE_GENERIC:
+		return &b->obj1;
+	default:
+		return &b->mp;
+	}
+}
+
+/*
+ * Appends the msgpack frame of m to c.  Also encodes it with the generic
+ * encoder alone: the two must give the same octets, or the figures would
+ * compare different work.  Returns 0 or -1 (reported).
+ */
+static int corpus_add(struct bench *b, struct corpus *c, const struct v2x_msg *m)
+{
+	uint8_t *dst = c->bytes + c->used;
+	int len = v2x_msgpack_encode(m, dst, c->cap - c->used);
+	int ref = msgpack__encode_generic(m, b->out, sizeof(b->out));
+
+	if (len <= 0) {
+		fprintf(stderr, "msgpack encode failed: %s\n", v2x_strerror(len));
+		return -1;
+	}
+	if (ref != len || memcmp(dst, b->out, (size_t)len) != 0) {
+		fprintf(stderr, "msgpack encoders disagree on message %zu\n", c->n);
+		return -1;
+	}
+	c->off[c->n] = (uint32_t)c->used;
+	c->len[c->n] = (uint32_t)len;
+	c->used += (size_t)len;
+	c->n++;
+	return 0;
+}
+
 /* One pass over the whole set; returns ns per message. */
 static double run_once(struct bench *b, enum op op)
 {
-	struct corpus *c = op == OP_UPER_DECODE || op == OP_UPER_ENCODE ? &b->uper
-			   : op == OP_OBJ_DECODE			   ? &b->obj
-									   : &b->mp;
+	struct corpus *c = corpus_of(b, op);
 	double t0 = now_ns();
 	size_t n = c->n;
 
@@ -203,12 +280,22 @@ static double run_once(struct bench *b, enum op op)
 		}
 		break;
 	case OP_MP_ENCODE:
-		for (size_t i = 0; i < n; i++) {
-			int rc = v2x_msgpack_encode(&b->msgs[i], b->out,
-						    sizeof(b->out));
-			b->errors += rc < 0;
-			b->sink += b->out[rc > 1 ? rc - 1 : 0];
-		}
+		encode_all(b, v2x_msgpack_encode, b->msgs, n);
+		break;
+	case OP_MP_ENCODE_GENERIC:
+		encode_all(b, msgpack__encode_generic, b->msgs, n);
+		break;
+	case OP_OBJ_ENCODE:
+		encode_all(b, v2x_msgpack_encode, b->objs, n);
+		break;
+	case OP_OBJ_ENCODE_GENERIC:
+		encode_all(b, msgpack__encode_generic, b->objs, n);
+		break;
+	case OP_OBJ1_ENCODE:
+		encode_all(b, v2x_msgpack_encode, b->objs1, n);
+		break;
+	case OP_OBJ1_ENCODE_GENERIC:
+		encode_all(b, msgpack__encode_generic, b->objs1, n);
 		break;
 	default:
 		break;
@@ -308,12 +395,15 @@ int main(int argc, char **argv)
 	size_t n_obj = n / 10 ? n / 10 : 1;
 	b->bsm = calloc(n, sizeof(*b->bsm));
 	b->msgs = calloc(n, sizeof(*b->msgs));
+	b->objs = calloc(n_obj, sizeof(*b->objs));
+	b->objs1 = calloc(n_obj, sizeof(*b->objs1));
 	b->scratch = malloc(sizeof(*b->scratch));
 	b->dec = v2x_msgpack_decoder_new();
-	if (!b->bsm || !b->msgs || !b->scratch || !b->dec ||
-	    corpus_init(&b->uper, n, n * 64) < 0 ||
+	if (!b->bsm || !b->msgs || !b->objs || !b->objs1 || !b->scratch ||
+	    !b->dec || corpus_init(&b->uper, n, n * 64) < 0 ||
 	    corpus_init(&b->mp, n, n * 384) < 0 ||
-	    corpus_init(&b->obj, n_obj, n_obj * (64 + per_frame * 128)) < 0) {
+	    corpus_init(&b->obj, n_obj, n_obj * (64 + per_frame * 128)) < 0 ||
+	    corpus_init(&b->obj1, n_obj, n_obj * (64 + 128)) < 0) {
 		fprintf(stderr, "v2x-codec-bench: out of memory\n");
 		goto out;
 	}
@@ -333,40 +423,31 @@ int main(int argc, char **argv)
 		b->uper.len[i] = (uint32_t)len;
 		b->uper.used += (size_t)len;
 		b->uper.n++;
-		len = v2x_msgpack_encode(&b->msgs[i], b->mp.bytes + b->mp.used,
-					 b->mp.cap - b->mp.used);
-		if (len <= 0) {
-			fprintf(stderr, "msgpack encode failed: %s\n",
-				v2x_strerror(len));
+		if (corpus_add(b, &b->mp, &b->msgs[i]) < 0)
 			goto out;
-		}
-		b->mp.off[i] = (uint32_t)b->mp.used;
-		b->mp.len[i] = (uint32_t)len;
-		b->mp.used += (size_t)len;
-		b->mp.n++;
 	}
 	for (size_t i = 0; i < n_obj; i++) {
-		struct v2x_msg *m = b->scratch;
 		make_objects(&r, (uint32_t)i, per_frame, objs);
-		m->type = V2X_MSG_OBJECTS;
-		m->u.objects = *objs;
-		int len = v2x_msgpack_encode(m, b->obj.bytes + b->obj.used,
-					     b->obj.cap - b->obj.used);
-		if (len <= 0) {
-			fprintf(stderr, "objects encode failed: %s\n",
-				v2x_strerror(len));
+		b->objs[i].type = V2X_MSG_OBJECTS;
+		b->objs[i].u.objects = *objs;
+		if (corpus_add(b, &b->obj, &b->objs[i]) < 0)
 			goto out;
-		}
-		b->obj.off[i] = (uint32_t)b->obj.used;
-		b->obj.len[i] = (uint32_t)len;
-		b->obj.used += (size_t)len;
-		b->obj.n++;
+	}
+	for (size_t i = 0; i < n_obj; i++) {
+		make_objects(&r, (uint32_t)i, 1, objs);
+		b->objs1[i].type = V2X_MSG_OBJECTS;
+		b->objs1[i].u.objects = *objs;
+		if (corpus_add(b, &b->obj1, &b->objs1[i]) < 0)
+			goto out;
 	}
 	avg_len[OP_UPER_DECODE] = avg_len[OP_UPER_ENCODE] =
 		(double)b->uper.used / (double)n;
 	avg_len[OP_MP_DECODE] = avg_len[OP_MP_ENCODE] =
-		(double)b->mp.used / (double)n;
-	avg_len[OP_OBJ_DECODE] = (double)b->obj.used / (double)n_obj;
+		avg_len[OP_MP_ENCODE_GENERIC] = (double)b->mp.used / (double)n;
+	avg_len[OP_OBJ_DECODE] = avg_len[OP_OBJ_ENCODE] =
+		avg_len[OP_OBJ_ENCODE_GENERIC] = (double)b->obj.used / (double)n_obj;
+	avg_len[OP_OBJ1_ENCODE] = avg_len[OP_OBJ1_ENCODE_GENERIC] =
+		(double)b->obj1.used / (double)n_obj;
 
 	double *times = calloc((size_t)runs, sizeof(double));
 	if (!times)
@@ -398,16 +479,17 @@ int main(int argc, char **argv)
 		printf("}}\n");
 	} else {
 		printf("cpu: %s\n", cpu);
-		printf("set: %zu distinct BSMs, %zu objects frames x %u objects; "
-		       "median of %d runs, one thread\n",
-		       n, n_obj, per_frame, runs);
-		printf("%-24s %12s %12s\n", "operation", "ns/msg", "avg octets");
-		for (int op = 0; op < OP_COUNT; op++)
-			printf("%-24s %12.1f %12.1f\n", op_names[op], med[op],
+		printf("set: %zu distinct BSMs, %zu objects frames x %u objects, "
+		       "%zu x 1 object; median of %d runs, one thread\n",
+		       n, n_obj, per_frame, n_obj, runs);
+		printf("%-32s %12s %12s\n", "operation", "ns/msg", "avg octets");
+		for (int op = 0; op < OP_COUNT; op++) {
+			printf("%-32s %12.1f %12.1f\n", op_names[op], med[op],
 			       avg_len[op]);
-		if (per_frame)
-			printf("%-24s %12.1f\n", "  per object",
-			       med[OP_OBJ_DECODE] / per_frame);
+			if (per_frame && op == OP_OBJ_DECODE)
+				printf("%-32s %12.1f\n", "  per object",
+				       med[OP_OBJ_DECODE] / per_frame);
+		}
 	}
 	/* Printed so that the compiler cannot drop the work. */
 	fprintf(stderr, "checksum %" PRIu64 "\n", b->sink);
@@ -417,8 +499,11 @@ out:
 		corpus_fini(&b->uper);
 		corpus_fini(&b->mp);
 		corpus_fini(&b->obj);
+		corpus_fini(&b->obj1);
 		free(b->bsm);
 		free(b->msgs);
+		free(b->objs);
+		free(b->objs1);
 		free(b->scratch);
 		v2x_msgpack_decoder_free(b->dec);
 	}

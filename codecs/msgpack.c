@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msgpack_fast.h"
 #include "msgpack_int.h"
 
 #include <msgpack/object.h>
@@ -1430,10 +1431,11 @@ static const struct msgpack__sink_ops mp_ops = {
 };
 
 /*
- * v2x_msgpack_encode() - see v2x/msgpack.h.  Thread-safe; allocates
+ * msgpack__encode_generic() - see msgpack_fast.h.  Thread-safe; allocates
  * nothing; buf is untouched past the returned length.
  */
-int v2x_msgpack_encode(const struct v2x_msg *msg, uint8_t *buf, size_t cap)
+int msgpack__encode_generic(const struct v2x_msg *msg, uint8_t *buf,
+			    size_t cap)
 {
 	struct mp_writer w = { .sink = { &mp_ops }, .buf = buf, .cap = cap };
 	int rc;
@@ -1445,6 +1447,408 @@ int v2x_msgpack_encode(const struct v2x_msg *msg, uint8_t *buf, size_t cap)
 	if (w.len > INT32_MAX)
 		return V2X_E_LIMIT;
 	return (int)w.len;
+}
+
+/* ------------------------------------------------------------------ */
+/* Direct writers for the hot frames (bsm, objects)                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The generic encoder above costs about 350 ns per BSM frame: 56 indirect
+ * calls through the sink, each into msgpack-c's packer and from there
+ * through a second callback into the buffer, with a bounds check per
+ * primitive.  The broker re-encodes every received UPER BSM and every
+ * sensor frame, so the two hot frames get writers of their own: the whole
+ * message is range-checked first (as put_field() would), the room for the
+ * frame's largest possible size is checked once, and then keys go out as
+ * constant octets and values in msgpack-c's own choice of widths (shortest
+ * form; doubles always float64), straight into the caller's buffer.
+ * Anything the writers do not take (another type, a value out of range, a
+ * buffer that may be too small) goes to the generic encoder, so the return
+ * codes are the generic encoder's by construction.  tests/unit/
+ * msgpack_fast_test.c holds the two encoders to identical octets.
+ */
+
+/* Big-endian stores of 2, 4 and 8 octets. */
+static inline void be16_put(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void be32_put(uint8_t *p, uint32_t v)
+{
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+#else
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+#endif
+}
+
+static inline void be64_put(uint8_t *p, uint64_t v)
+{
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
+#else
+	be32_put(p, (uint32_t)(v >> 32));
+	be32_put(p + 4, (uint32_t)v);
+#endif
+}
+
+/*
+ * An unsigned integer in its shortest form, as msgpack_pack_uint64()
+ * writes it.  Inlined at each call site, where the argument's type bounds
+ * the value and the compiler drops the widths it cannot reach.
+ */
+static inline uint8_t *fw_uint(uint8_t *p, uint64_t v)
+{
+	if (v < 0x80) {
+		p[0] = (uint8_t)v;
+		return p + 1;
+	}
+	if (v < 0x100) {
+		p[0] = 0xcc;
+		p[1] = (uint8_t)v;
+		return p + 2;
+	}
+	if (v < 0x10000) {
+		p[0] = 0xcd;
+		be16_put(p + 1, (uint16_t)v);
+		return p + 3;
+	}
+	if (v <= UINT32_MAX) {
+		p[0] = 0xce;
+		be32_put(p + 1, (uint32_t)v);
+		return p + 5;
+	}
+	p[0] = 0xcf;
+	be64_put(p + 1, v);
+	return p + 9;
+}
+
+/*
+ * A signed integer as the generic path writes it: non-negative values as
+ * unsigned (put_field), negative ones as msgpack_pack_int64() does.
+ */
+static inline uint8_t *fw_sint(uint8_t *p, int64_t v)
+{
+	if (v >= 0)
+		return fw_uint(p, (uint64_t)v);
+	if (v >= -32) {
+		p[0] = (uint8_t)(int8_t)v;
+		return p + 1;
+	}
+	if (v >= INT8_MIN) {
+		p[0] = 0xd0;
+		p[1] = (uint8_t)(int8_t)v;
+		return p + 2;
+	}
+	if (v >= INT16_MIN) {
+		p[0] = 0xd1;
+		be16_put(p + 1, (uint16_t)(int16_t)v);
+		return p + 3;
+	}
+	if (v >= INT32_MIN) {
+		p[0] = 0xd2;
+		be32_put(p + 1, (uint32_t)(int32_t)v);
+		return p + 5;
+	}
+	p[0] = 0xd3;
+	be64_put(p + 1, (uint64_t)v);
+	return p + 9;
+}
+
+/* A position in 1e-7 degree as float64 degrees, the generic n / 1e7. */
+static inline uint8_t *fw_deg(uint8_t *p, int32_t v)
+{
+	double d = (double)v / 1e7;
+	uint64_t bits;
+
+	memcpy(&bits, &d, sizeof(bits));
+	p[0] = 0xcb;
+	be64_put(p + 1, bits);
+	return p + 9;
+}
+
+/* Constant octets (a key with its fixstr header, or several). */
+#define FW_LIT(p, lit)                                                     \
+	do {                                                               \
+		memcpy((p), (lit), sizeof(lit) - 1);                       \
+		(p) += sizeof(lit) - 1;                                    \
+	} while (0)
+
+/* Octets of a key of n characters with its fixstr header. */
+#define KEY_LEN(k) (sizeof(k))
+
+/* Widest msgpack form of each value kind: tag plus payload. */
+#define W_U7 1   /* 0..127: positive fixint */
+#define W_U8 2   /* 0..255 */
+#define W_U16 3  /* 0..65535, and int16 / -32768..65535 */
+#define W_S8 2   /* -128..127 */
+#define W_U32 5
+#define W_U64 9
+#define W_F64 9
+
+/* The largest bsm frame: every key, every value at its widest. */
+#define BSM_MAX                                                            \
+	(3 + KEY_LEN("t") + KEY_LEN("bsm") + KEY_LEN("ts") + W_U64 +       \
+	 KEY_LEN("id") + W_U32 + KEY_LEN("cnt") + W_U7 + KEY_LEN("sec") +   \
+	 W_U16 + KEY_LEN("lat") + W_F64 + KEY_LEN("lon") + W_F64 +          \
+	 KEY_LEN("elev") + W_U16 + KEY_LEN("acc_maj") + W_U8 +              \
+	 KEY_LEN("acc_min") + W_U8 + KEY_LEN("acc_orient") + W_U16 +        \
+	 KEY_LEN("trans") + W_U7 + KEY_LEN("speed") + W_U16 +               \
+	 KEY_LEN("heading") + W_U16 + KEY_LEN("angle") + W_S8 +             \
+	 KEY_LEN("accel_long") + W_U16 + KEY_LEN("accel_lat") + W_U16 +     \
+	 KEY_LEN("accel_vert") + W_S8 + KEY_LEN("yaw") + W_U16 +            \
+	 KEY_LEN("brakes") + W_U7 + KEY_LEN("traction") + W_U7 +            \
+	 KEY_LEN("abs") + W_U7 + KEY_LEN("scs") + W_U7 + KEY_LEN("boost") + \
+	 W_U7 + KEY_LEN("aux_brakes") + W_U7 + KEY_LEN("width") + W_U16 +   \
+	 KEY_LEN("length") + W_U16 + KEY_LEN("events") + W_U16)
+
+/* The objects frame before its objects (array header of up to 3 octets). */
+#define OBJECTS_HEAD_MAX                                                   \
+	(1 + KEY_LEN("t") + KEY_LEN("objects") + KEY_LEN("ts") + W_U64 +   \
+	 KEY_LEN("sensor") + W_U32 + KEY_LEN("objs") + 3)
+
+/* The largest object map ("pedestrian" is the longest class name). */
+#define OBJECT_MAX                                                         \
+	(1 + KEY_LEN("id") + W_U32 + KEY_LEN("cls") + KEY_LEN("pedestrian") + \
+	 KEY_LEN("lat") + W_F64 + KEY_LEN("lon") + W_F64 +                  \
+	 KEY_LEN("speed") + W_U16 + KEY_LEN("heading") + W_U16 +            \
+	 KEY_LEN("len") + W_U16 + KEY_LEN("wid") + W_U16 + KEY_LEN("conf") + \
+	 W_U7)
+
+/*
+ * The class key and value of an object, pre-encoded.  The names are
+ * v2x_class_name()'s (codecs/names.c); the fast == generic test covers
+ * every class, so a renamed class cannot go unnoticed.  Copied 16 octets
+ * at a time: the octets past len are overwritten by the next key.
+ */
+struct fw_cls {
+	uint8_t len;
+	char bytes[16];
+};
+
+static const struct fw_cls fw_classes[V2X_CLASS_MAX + 1] = {
+	[V2X_CLASS_UNKNOWN] = { 12, "\xa3" "cls" "\xa7" "unknown" },
+	[V2X_CLASS_CAR] = { 8, "\xa3" "cls" "\xa3" "car" },
+	[V2X_CLASS_TRUCK] = { 10, "\xa3" "cls" "\xa5" "truck" },
+	[V2X_CLASS_BUS] = { 8, "\xa3" "cls" "\xa3" "bus" },
+	[V2X_CLASS_PEDESTRIAN] = { 15, "\xa3" "cls" "\xaa" "pedestrian" },
+	[V2X_CLASS_CYCLIST] = { 12, "\xa3" "cls" "\xa7" "cyclist" },
+};
+
+_Static_assert(KEY_LEN("lat") + W_F64 >= 16 - 8,
+	       "the class copy's overrun is covered by the lat key and value");
+
+static inline bool deg_ok(int32_t lat, int32_t lon)
+{
+	return lat >= LAT_MIN && lat <= LAT_MAX && lon >= LON_MIN &&
+	       lon <= LON_MAX;
+}
+
+/* The ranges of bsm_fields[], as put_field() checks them. */
+static bool bsm_valid(const struct v2x_bsm *b)
+{
+	/* One unpredictable branch at the end instead of one per field. */
+	bool ok = b->ts_ns <= U63_MAX;
+
+	ok &= b->msg_cnt <= 127;
+	ok &= deg_ok(b->lat, b->lon);
+	ok &= b->elev >= -4096 && b->elev <= 61439;
+	ok &= b->transmission <= 7;
+	ok &= b->speed <= 8191;
+	ok &= b->heading <= 28800;
+	ok &= b->angle >= -126;
+	ok &= b->accel_long >= -2000 && b->accel_long <= 2001;
+	ok &= b->accel_lat >= -2000 && b->accel_lat <= 2001;
+	ok &= b->accel_vert >= -127;
+	ok &= b->yaw_rate >= -32767;
+	ok &= b->wheel_brakes <= 31;
+	ok &= b->traction <= 3 && b->abs <= 3 && b->scs <= 3;
+	ok &= b->brake_boost <= 2 && b->aux_brakes <= 3;
+	ok &= b->width_cm <= 1023 && b->length_cm <= 4095;
+	ok &= !b->has_events || b->events <= 8191;
+	return ok;
+}
+
+static int fw_bsm(const struct v2x_bsm *b, uint8_t *buf, size_t cap)
+{
+	uint8_t *p = buf;
+
+	if (cap < BSM_MAX || !bsm_valid(b))
+		return MSGPACK__DECLINED;
+
+	/* A map of 27 or 28 pairs is a map16; "t" comes first. */
+	FW_LIT(p, "\xde\x00");
+	*p++ = (uint8_t)(27 + (b->has_events != 0));
+	FW_LIT(p, "\xa1" "t" "\xa3" "bsm" "\xa2" "ts");
+	p = fw_uint(p, b->ts_ns);
+	FW_LIT(p, "\xa2" "id");
+	p = fw_uint(p, b->id);
+	FW_LIT(p, "\xa3" "cnt");
+	p = fw_uint(p, b->msg_cnt);
+	FW_LIT(p, "\xa3" "sec");
+	p = fw_uint(p, b->sec_mark);
+	FW_LIT(p, "\xa3" "lat");
+	p = fw_deg(p, b->lat);
+	FW_LIT(p, "\xa3" "lon");
+	p = fw_deg(p, b->lon);
+	FW_LIT(p, "\xa4" "elev");
+	p = fw_sint(p, b->elev);
+	FW_LIT(p, "\xa7" "acc_maj");
+	p = fw_uint(p, b->acc_semi_major);
+	FW_LIT(p, "\xa7" "acc_min");
+	p = fw_uint(p, b->acc_semi_minor);
+	FW_LIT(p, "\xaa" "acc_orient");
+	p = fw_uint(p, b->acc_orient);
+	FW_LIT(p, "\xa5" "trans");
+	p = fw_uint(p, b->transmission);
+	FW_LIT(p, "\xa5" "speed");
+	p = fw_uint(p, b->speed);
+	FW_LIT(p, "\xa7" "heading");
+	p = fw_uint(p, b->heading);
+	FW_LIT(p, "\xa5" "angle");
+	p = fw_sint(p, b->angle);
+	FW_LIT(p, "\xaa" "accel_long");
+	p = fw_sint(p, b->accel_long);
+	FW_LIT(p, "\xa9" "accel_lat");
+	p = fw_sint(p, b->accel_lat);
+	FW_LIT(p, "\xaa" "accel_vert");
+	p = fw_sint(p, b->accel_vert);
+	FW_LIT(p, "\xa3" "yaw");
+	p = fw_sint(p, b->yaw_rate);
+	FW_LIT(p, "\xa6" "brakes");
+	p = fw_uint(p, b->wheel_brakes);
+	FW_LIT(p, "\xa8" "traction");
+	p = fw_uint(p, b->traction);
+	FW_LIT(p, "\xa3" "abs");
+	p = fw_uint(p, b->abs);
+	FW_LIT(p, "\xa3" "scs");
+	p = fw_uint(p, b->scs);
+	FW_LIT(p, "\xa5" "boost");
+	p = fw_uint(p, b->brake_boost);
+	FW_LIT(p, "\xaa" "aux_brakes");
+	p = fw_uint(p, b->aux_brakes);
+	FW_LIT(p, "\xa5" "width");
+	p = fw_uint(p, b->width_cm);
+	FW_LIT(p, "\xa6" "length");
+	p = fw_uint(p, b->length_cm);
+	if (b->has_events) {
+		FW_LIT(p, "\xa6" "events");
+		p = fw_uint(p, b->events);
+	}
+	return (int)(p - buf);
+}
+
+/* The ranges of object_fields[], as put_field() checks them. */
+static inline bool object_valid(const struct v2x_object *x)
+{
+	bool ok = x->cls <= V2X_CLASS_MAX;
+
+	ok &= deg_ok(x->lat, x->lon);
+	ok &= x->speed <= 8191 && x->heading <= 28800;
+	ok &= x->length_cm <= 4095 && x->width_cm <= 1023;
+	ok &= x->confidence <= 100;
+	return ok;
+}
+
+static int fw_objects(const struct v2x_objects *o, uint8_t *buf, size_t cap)
+{
+	uint8_t *p = buf;
+	const uint8_t *end = buf + cap;
+
+	if (cap < OBJECTS_HEAD_MAX || o->n > V2X_OBJECTS_MAX ||
+	    o->ts_ns > U63_MAX)
+		return MSGPACK__DECLINED;
+
+	FW_LIT(p, "\x84" "\xa1" "t" "\xa7" "objects" "\xa2" "ts");
+	p = fw_uint(p, o->ts_ns);
+	FW_LIT(p, "\xa6" "sensor");
+	p = fw_uint(p, o->sensor_id);
+	FW_LIT(p, "\xa4" "objs");
+	if (o->n < 16) {
+		*p++ = (uint8_t)(0x90 | o->n);
+	} else {
+		*p++ = 0xdc;
+		be16_put(p, o->n);
+		p += 2;
+	}
+	for (unsigned i = 0; i < o->n; i++) {
+		const struct v2x_object *x = &o->obj[i];
+
+		/* Room for the widest object, checked once per object, so
+		 * that a frame the buffer holds is written here even when
+		 * 128 of the widest would not fit. */
+		if ((size_t)(end - p) < OBJECT_MAX || !object_valid(x))
+			return MSGPACK__DECLINED;
+		FW_LIT(p, "\x89" "\xa2" "id");
+		p = fw_uint(p, x->id);
+		memcpy(p, fw_classes[x->cls].bytes, sizeof(fw_classes[0].bytes));
+		p += fw_classes[x->cls].len;
+		FW_LIT(p, "\xa3" "lat");
+		p = fw_deg(p, x->lat);
+		FW_LIT(p, "\xa3" "lon");
+		p = fw_deg(p, x->lon);
+		FW_LIT(p, "\xa5" "speed");
+		p = fw_uint(p, x->speed);
+		FW_LIT(p, "\xa7" "heading");
+		p = fw_uint(p, x->heading);
+		FW_LIT(p, "\xa3" "len");
+		p = fw_uint(p, x->length_cm);
+		FW_LIT(p, "\xa3" "wid");
+		p = fw_uint(p, x->width_cm);
+		FW_LIT(p, "\xa4" "conf");
+		p = fw_uint(p, x->confidence);
+	}
+	return (int)(p - buf);
+}
+
+/*
+ * msgpack__encode_fast() - see msgpack_fast.h.  Allocates nothing;
+ * thread-safe.
+ */
+int msgpack__encode_fast(const struct v2x_msg *msg, uint8_t *buf, size_t cap)
+{
+	switch (msg->type) {
+	case V2X_MSG_BSM:
+		return fw_bsm(&msg->u.bsm, buf, cap);
+	case V2X_MSG_OBJECTS:
+		return fw_objects(&msg->u.objects, buf, cap);
+	default:
+		return MSGPACK__DECLINED;
+	}
+}
+
+/* msgpack__bsm_max() - see msgpack_fast.h.  Thread-safe. */
+size_t msgpack__bsm_max(void)
+{
+	return BSM_MAX;
+}
+
+/* msgpack__objects_max() - see msgpack_fast.h.  Thread-safe. */
+size_t msgpack__objects_max(unsigned n)
+{
+	/* The array header is one octet below 16 entries, three from 16. */
+	return OBJECTS_HEAD_MAX - (n < 16 ? 2 : 0) + (size_t)n * OBJECT_MAX;
+}
+
+/*
+ * v2x_msgpack_encode() - see v2x/msgpack.h.  Thread-safe; allocates
+ * nothing; buf is untouched past the returned length.
+ */
+int v2x_msgpack_encode(const struct v2x_msg *msg, uint8_t *buf, size_t cap)
+{
+	int rc = msgpack__encode_fast(msg, buf, cap);
+
+	if (rc != MSGPACK__DECLINED)
+		return rc;
+	return msgpack__encode_generic(msg, buf, cap);
 }
 
 /* ------------------------------------------------------------------ */
