@@ -1763,8 +1763,9 @@ static int fw_objects(const struct v2x_objects *o, uint8_t *buf, size_t cap)
 	uint8_t *p = buf;
 	const uint8_t *end = buf + cap;
 
-	if (cap < OBJECTS_HEAD_MAX || o->n > V2X_OBJECTS_MAX ||
-	    o->ts_ns > U63_MAX)
+	/* The array header takes one octet below 16 objects, three from 16. */
+	if (cap < OBJECTS_HEAD_MAX - (o->n < 16 ? 2 : 0) ||
+	    o->n > V2X_OBJECTS_MAX || o->ts_ns > U63_MAX)
 		return MSGPACK__DECLINED;
 
 	FW_LIT(p, "\x84" "\xa1" "t" "\xa7" "objects" "\xa2" "ts");
