@@ -29,6 +29,7 @@ enum opt_type {
 	OPT_BOOL,
 	OPT_LOGLEVEL,
 	OPT_LATLON,
+	OPT_PIPELINE,
 };
 
 struct opt {
@@ -70,6 +71,10 @@ static const struct opt opts[] = {
 	  "32", "N", "under load, datagrams awaited together (1 = no batching)" },
 	{ "ingest_batch_wait_us", "ingest", OPT_INT, OFF(ingest_batch_wait_us), 0, 0, 100000,
 	  "100", "US", "longest wait for such a batch (added latency bound)" },
+	{ "pipeline", "ingest", OPT_PIPELINE, OFF(pipeline), 0, 0, 0,
+	  "auto", "auto|threads|single",
+	  "stages in one thread each, or all in one thread (auto: single when "
+	  "the process may use one CPU only)" },
 	{ "force_recvmmsg", "ingest", OPT_BOOL, OFF(force_recvmmsg), 0, 0, 1,
 	  "false", "BOOL", "use the recvmmsg fallback instead of io_uring" },
 	/* [fusion] */
@@ -357,6 +362,20 @@ int config_set(struct broker_config *cfg, const char *key, const char *value,
 		*(int *)field = ret;
 		ret = 0;
 		break;
+	case OPT_PIPELINE: {
+		int v = -1;
+
+		for (int k = CONFIG_PIPELINE_AUTO; k <= CONFIG_PIPELINE_SINGLE; k++)
+			if (strcmp(value, config_pipeline_name(k)) == 0)
+				v = k;
+		if (v < 0) {
+			config__err(err, errlen, "unknown pipeline '%s' for '%s' (auto, "
+				    "threads, single)", value, key);
+			return V2X_E_RANGE;
+		}
+		*(int *)field = v;
+		break;
+	}
 	case OPT_LATLON: {
 		char buf[64];
 		char *comma;
@@ -388,6 +407,19 @@ bad_latlon:
 	}
 	}
 	return ret;
+}
+
+/* See config.h. */
+const char *config_pipeline_name(int pipeline)
+{
+	switch (pipeline) {
+	case CONFIG_PIPELINE_THREADS:
+		return "threads";
+	case CONFIG_PIPELINE_SINGLE:
+		return "single";
+	default:
+		return "auto";
+	}
 }
 
 /* See config.h. */
@@ -607,6 +639,10 @@ void config_dump(const struct broker_config *cfg, FILE *out)
 		case OPT_LOGLEVEL:
 			fprintf(out, "%s = %s\n", o->key,
 				v2x_log_level_name(*(const int *)field));
+			break;
+		case OPT_PIPELINE:
+			fprintf(out, "%s = %s\n", o->key,
+				config_pipeline_name(*(const int *)field));
 			break;
 		case OPT_LATLON:
 			if (cfg->has_ref)

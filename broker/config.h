@@ -31,6 +31,16 @@ struct config_addr {
 	char text[64]; /* as given, for labels and logs */
 };
 
+/* How the stages are run (key "pipeline"). */
+enum config_pipeline {
+	CONFIG_PIPELINE_AUTO,    /* single if the process may use one CPU only */
+	CONFIG_PIPELINE_THREADS, /* a thread per stage */
+	CONFIG_PIPELINE_SINGLE,  /* all stages in one thread, run to completion */
+};
+
+/* config_pipeline_name() - "auto", "threads" or "single". */
+const char *config_pipeline_name(int pipeline);
+
 struct broker_config {
 	/* [ingest] */
 	struct config_addr udp_uper[CONFIG_LISTENERS_MAX];
@@ -46,6 +56,7 @@ struct broker_config {
 	int force_recvmmsg;       /* skip io_uring (testing, seccomp) */
 	int ingest_batch;         /* completions awaited together under load */
 	int ingest_batch_wait_us; /* longest wait for such a batch */
+	int pipeline;             /* enum config_pipeline */
 
 	/* [fusion] */
 	int has_ref;              /* 0: the first position seen is the reference */

@@ -59,6 +59,8 @@ struct fusion {
 	uint64_t cur_rx_ns; /* receive time of the message being processed */
 	uint64_t stale_seen; /* track_table_stats.stale already accounted for */
 
+	uint64_t next_tick; /* monotonic ns */
+
 	pthread_t thread;
 	int started;
 	_Atomic int stop;
@@ -372,7 +374,7 @@ static void fusion__on_expire(void *ctx, const struct track *t)
 	f->pace[t->tt_index].track_id = 0;
 }
 
-static void fusion__load_map(struct fusion *f)
+static int fusion__load_map(struct fusion *f)
 {
 	struct roadmap *m = NULL;
 	char err[256] = "";
@@ -380,18 +382,20 @@ static void fusion__load_map(struct fusion *f)
 
 	if (!f->map_path[0]) {
 		log_notice("road map: none configured (--map)");
-		return;
+		return 0;
 	}
 	if (!f->map_ops.load) {
 		log_warn("road map: %s not loaded: this build has no map support",
 			 f->map_path);
-		return;
+		return 0;
 	}
 	r = f->map_ops.load(f->map_path, track_table_ref(f->tt), &m, err, sizeof(err));
 	if (r < 0) {
-		log_err("road map: %s (keeping the %s)", err,
-			f->map ? "previous map" : "broker without a map");
-		return;
+		if (f->map)
+			log_err("road map: %s (keeping the previous map)", err);
+		else
+			log_err("road map: %s", err);
+		return r;
 	}
 	if (!track_table_ref(f->tt) && f->map_ops.reference)
 		track_table_set_ref(f->tt, f->map_ops.reference(m));
@@ -400,6 +404,7 @@ static void fusion__load_map(struct fusion *f)
 	f->map = m;
 	f->env.map = m;
 	log_info("road map: loaded %s", f->map_path);
+	return 0;
 }
 
 static void fusion__tick(struct fusion *f, uint64_t now_mono, uint64_t now_real)
@@ -407,7 +412,7 @@ static void fusion__tick(struct fusion *f, uint64_t now_mono, uint64_t now_real)
 	struct track_table_stats st;
 
 	if (atomic_exchange(&f->reload, 0))
-		fusion__load_map(f);
+		(void)fusion__load_map(f); /* a bad map keeps the old one */
 	track_table_expire(f->tt, now_mono, f->expiry_ns, fusion__on_expire, f);
 	f->env.now_ns = now_real;
 	f->env.spat = f->spat;
@@ -423,38 +428,59 @@ static void fusion__tick(struct fusion *f, uint64_t now_mono, uint64_t now_real)
 	counter_set(&f->cnt->tracks_expired, st.expired);
 }
 
+/*
+ * One batch: up to FUSION_BATCH messages, the tick when it is due, and the
+ * publish slots handed on.  Returns the number of messages processed; *now
+ * is the monotonic time the batch was processed at.
+ */
+static uint32_t fusion__batch(struct fusion *f, uint64_t *now)
+{
+	uint32_t n = ring_cons_avail(f->in, FUSION_BATCH);
+	uint64_t now_mono = fusion__mono_ns();
+
+	if (n) {
+		uint64_t now_real = fusion__real_ns();
+
+		for (uint32_t i = 0; i < n; i++)
+			fusion__message(f, ring_cons_slot(f->in, i), now_mono, now_real);
+		ring_cons_release(f->in, n);
+	}
+	if (now_mono >= f->next_tick) {
+		fusion__tick(f, now_mono, fusion__real_ns());
+		f->next_tick = now_mono + f->tick_ns;
+	}
+	fusion__out_flush(f);
+	*now = now_mono;
+	return n;
+}
+
 static void *fusion__thread(void *arg)
 {
 	struct fusion *f = arg;
-	uint64_t next_tick = fusion__mono_ns() + f->tick_ns;
 
 	pthread_setname_np(pthread_self(), "v2x-fusion");
 	for (;;) {
-		uint32_t n = ring_cons_avail(f->in, FUSION_BATCH);
-		uint64_t now_mono = fusion__mono_ns();
+		uint64_t now;
 
-		if (n) {
-			uint64_t now_real = fusion__real_ns();
-
-			for (uint32_t i = 0; i < n; i++)
-				fusion__message(f, ring_cons_slot(f->in, i), now_mono,
-						now_real);
-			ring_cons_release(f->in, n);
-		}
-		if (now_mono >= next_tick) {
-			fusion__tick(f, now_mono, fusion__real_ns());
-			next_tick = now_mono + f->tick_ns;
-		}
-		fusion__out_flush(f);
-		if (n)
+		if (fusion__batch(f, &now))
 			continue;
 		/* The producer stops first, so an empty ring after the stop
 		 * request means everything has been drained. */
 		if (atomic_load(&f->stop) && ring_count(f->in) == 0)
 			break;
-		ring_wait(f->in, next_tick > now_mono ? next_tick - now_mono : 1000);
+		ring_wait(f->in, f->next_tick > now ? f->next_tick - now : 1000);
 	}
 	return NULL;
+}
+
+/* See fusion.h.  The single pipeline thread. */
+uint64_t fusion_step(struct fusion *f)
+{
+	uint64_t now;
+
+	while (fusion__batch(f, &now) == FUSION_BATCH)
+		;
+	return f->next_tick;
 }
 
 /* See fusion.h. */
@@ -532,12 +558,20 @@ void fusion_set_map_ops(struct fusion *f, const struct fusion_map_ops *ops)
 	f->map_ops = *ops;
 }
 
+/* See fusion.h.  Main thread. */
+int fusion_prepare(struct fusion *f)
+{
+	int r = fusion__load_map(f);
+
+	f->next_tick = fusion__mono_ns() + f->tick_ns;
+	return r;
+}
+
 /* See fusion.h. */
 int fusion_start(struct fusion *f)
 {
 	int r;
 
-	fusion__load_map(f);
 	r = pthread_create(&f->thread, NULL, fusion__thread, f);
 	if (r)
 		return -r;

@@ -129,10 +129,23 @@ int fusion_emit_event(struct fusion *f, const struct v2x_event *ev);
 void fusion_emit_event_cb(void *fusion, const struct v2x_event *ev);
 
 /*
- * fusion_start() - load the map (a failure is logged, not fatal) and start
- * the thread.  Returns 0 or -errno.
+ * fusion_prepare() - load the configured road map.  Returns 0, or a negative
+ * code when the map cannot be used (logged with the feature and the
+ * problem): the broker refuses to start with it.  Main thread, once, before
+ * fusion_start() or the first fusion_step().
  */
+int fusion_prepare(struct fusion *f);
+
+/* fusion_start() - start the fusion thread.  Returns 0 or -errno. */
 int fusion_start(struct fusion *f);
+
+/*
+ * fusion_step() - run the stage in the caller's thread instead of its own
+ * (the single-thread pipeline): process every message waiting in the ingest
+ * ring, tick when due, hand outputs on.  Returns the monotonic time (ns) of
+ * the next tick, the latest the caller should call again.
+ */
+uint64_t fusion_step(struct fusion *f);
 
 /* fusion_request_map_reload() - SIGHUP: reload on the next tick.  Any thread. */
 void fusion_request_map_reload(struct fusion *f);

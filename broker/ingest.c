@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 #define INGEST_BGID 7     /* provided-buffer group id */
 #define INGEST_MMSG 64    /* datagrams per recvmmsg() in the fallback */
 #define INGEST_WAIT_NS 100000000ll /* stop flag checked this often */
+#define INGEST_WAKE_TAG UINT64_MAX /* user_data of the wake-up poll */
 
 struct ingest_listener {
 	int fd;
@@ -63,6 +65,10 @@ struct ingest {
 
 	/* Ring slots of the batch being reaped. */
 	uint32_t slots_avail, slots_used;
+
+	int wake_fd;     /* eventfd: ingest_wake() ends a wait early */
+	int wake_rearm;  /* io_uring: the multishot poll on wake_fd ended */
+	int busy;        /* the last wait returned datagrams */
 
 	pthread_t thread;
 	int started;
@@ -242,6 +248,32 @@ static int ingest__arm(struct ingest *in, int li)
 	return 0;
 }
 
+/* Multishot poll on the wake-up eventfd, so that a wait ends at once. */
+static int ingest__arm_wake(struct ingest *in)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&in->uring);
+
+	if (!sqe) {
+		io_uring_submit(&in->uring);
+		sqe = io_uring_get_sqe(&in->uring);
+		if (!sqe)
+			return -EBUSY;
+	}
+	io_uring_prep_poll_multishot(sqe, in->wake_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, INGEST_WAKE_TAG);
+	in->wake_rearm = 0;
+	return 0;
+}
+
+static void ingest__drain_wake(struct ingest *in)
+{
+	uint64_t v;
+
+	/* Non-blocking: EAGAIN once it is empty. */
+	while (read(in->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		;
+}
+
 static void ingest__uring_fini(struct ingest *in)
 {
 	if (in->br_registered)
@@ -333,6 +365,9 @@ static int ingest__uring_init(struct ingest *in, const struct broker_config *cfg
 		if (r < 0)
 			goto out;
 	}
+	r = ingest__arm_wake(in);
+	if (r < 0)
+		goto out;
 	r = io_uring_submit(&in->uring);
 	if (r < 0) {
 		snprintf(in->fallback_reason, sizeof(in->fallback_reason),
@@ -359,98 +394,110 @@ out:
 	return r;
 }
 
-static void ingest__uring_loop(struct ingest *in)
+/*
+ * One wait for completions (at most wait_ns, or until a batch under load)
+ * and one reaping pass.  Returns the number of completions seen.
+ */
+static unsigned ingest__uring_once(struct ingest *in, long long wait_ns)
 {
 	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10);
 	const int mask = io_uring_buf_ring_mask(in->n_bufs);
-	struct __kernel_timespec idle_ts = { .tv_sec = 0, .tv_nsec = INGEST_WAIT_NS };
-	struct __kernel_timespec busy_ts = { .tv_sec = 0, .tv_nsec = in->batch_wait_ns };
-	int busy = 0;
+	struct __kernel_timespec ts = { .tv_sec = 0 };
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+	int recycled = 0, r;
+	uint64_t batch_now = 0;
 
-	while (!atomic_load_explicit(&in->stop, memory_order_relaxed)) {
-		struct io_uring_cqe *cqe;
-		unsigned head, seen = 0;
-		int recycled = 0, r;
-		uint64_t batch_now = 0;
-
-		/*
-		 * Under load, wait for a batch (or batch_wait_ns): every wake-up
-		 * of this thread and of the stages behind it is then paid once
-		 * per batch instead of once per datagram, for at most
-		 * batch_wait_ns of added latency.  When idle, wait for one
-		 * datagram (or the stop-flag period) so that nothing spins.
-		 */
-		if (busy && in->batch_min > 1)
-			r = io_uring_submit_and_wait_timeout(&in->uring, &cqe, in->batch_min,
-							     &busy_ts, NULL);
-		else
-			r = io_uring_submit_and_wait_timeout(&in->uring, &cqe, 1, &idle_ts,
-							     NULL);
-		if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN)
-			log_ratelimited(&rl, LOG_LVL_WARN, "ingest: io_uring wait: %s",
-					strerror(-r));
-		ingest__batch_begin(in);
-		io_uring_for_each_cqe(&in->uring, head, cqe) {
-			uint64_t li = cqe->user_data;
-			struct ingest_listener *l;
-			struct io_uring_recvmsg_out *o;
-			unsigned bid;
-			unsigned char *buf;
-
-			seen++;
-			if (li >= (uint64_t)in->n_lis)
-				continue;
-			l = &in->lis[li];
-			if (!(cqe->flags & IORING_CQE_F_MORE))
-				l->rearm = 1;
-			if (cqe->res < 0) {
-				if (cqe->res == -ENOBUFS)
-					counter_add_1w(&in->cnt->ingest_nobufs, 1);
-				else if (cqe->res != -ECANCELED)
-					log_ratelimited(&rl, LOG_LVL_WARN,
-							"ingest: recvmsg on %s: %s",
-							in->cnt->listeners[l->counter].label,
-							strerror(-cqe->res));
-				continue;
-			}
-			if (!(cqe->flags & IORING_CQE_F_BUFFER))
-				continue;
-			bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-			buf = in->bufs + (size_t)bid * in->buf_size;
-			o = io_uring_recvmsg_validate(buf, cqe->res, &in->msgh);
-			if (o) {
-				uint64_t rx = 0;
-
-				if (o->controllen)
-					rx = ingest__cmsg_time(
-						io_uring_recvmsg_cmsg_firsthdr(o, &in->msgh));
-				if (!rx) {
-					if (!batch_now)
-						batch_now = ingest__realtime_ns();
-					rx = batch_now;
-				}
-				ingest__datagram(in, l, io_uring_recvmsg_payload(o, &in->msgh),
-						 io_uring_recvmsg_payload_length(o, cqe->res,
-										 &in->msgh),
-						 rx, (o->flags & MSG_TRUNC) != 0);
-			}
-			/* The datagram was decoded into the ring slot: the buffer
-			 * can go back to the kernel right away. */
-			io_uring_buf_ring_add(in->br, buf, in->buf_size,
-					      (unsigned short)bid, mask, recycled++);
-		}
-		if (recycled)
-			io_uring_buf_ring_advance(in->br, recycled);
-		io_uring_cq_advance(&in->uring, seen);
-		busy = seen > 0;
-		ingest__batch_end(in);
-		/* Re-arm after recycling so that ENOBUFS does not repeat. */
-		for (int i = 0; i < in->n_lis; i++)
-			if (in->lis[i].rearm && ingest__arm(in, i) < 0)
-				log_ratelimited(&rl, LOG_LVL_WARN,
-						"ingest: cannot re-arm %s: no SQE",
-						in->cnt->listeners[in->lis[i].counter].label);
+	/*
+	 * Under load, wait for a batch (or batch_wait_ns): every wake-up of
+	 * this thread and of the stages behind it is then paid once per batch
+	 * instead of once per datagram, for at most batch_wait_ns of added
+	 * latency.  When idle, wait for one datagram (or wait_ns) so that
+	 * nothing spins.
+	 */
+	if (in->busy && in->batch_min > 1) {
+		ts.tv_nsec = in->batch_wait_ns < wait_ns ? in->batch_wait_ns : wait_ns;
+		r = io_uring_submit_and_wait_timeout(&in->uring, &cqe, in->batch_min,
+						     &ts, NULL);
+	} else {
+		ts.tv_sec = (long long)(wait_ns / 1000000000ll);
+		ts.tv_nsec = wait_ns % 1000000000ll;
+		r = io_uring_submit_and_wait_timeout(&in->uring, &cqe, 1, &ts, NULL);
 	}
+	if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN)
+		log_ratelimited(&rl, LOG_LVL_WARN, "ingest: io_uring wait: %s",
+				strerror(-r));
+	ingest__batch_begin(in);
+	io_uring_for_each_cqe(&in->uring, head, cqe) {
+		uint64_t li = cqe->user_data;
+		struct ingest_listener *l;
+		struct io_uring_recvmsg_out *o;
+		unsigned bid;
+		unsigned char *buf;
+
+		seen++;
+		if (li == INGEST_WAKE_TAG) {
+			if (!(cqe->flags & IORING_CQE_F_MORE))
+				in->wake_rearm = 1;
+			ingest__drain_wake(in);
+			continue;
+		}
+		if (li >= (uint64_t)in->n_lis)
+			continue;
+		l = &in->lis[li];
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			l->rearm = 1;
+		if (cqe->res < 0) {
+			if (cqe->res == -ENOBUFS)
+				counter_add_1w(&in->cnt->ingest_nobufs, 1);
+			else if (cqe->res != -ECANCELED)
+				log_ratelimited(&rl, LOG_LVL_WARN,
+						"ingest: recvmsg on %s: %s",
+						in->cnt->listeners[l->counter].label,
+						strerror(-cqe->res));
+			continue;
+		}
+		if (!(cqe->flags & IORING_CQE_F_BUFFER))
+			continue;
+		bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+		buf = in->bufs + (size_t)bid * in->buf_size;
+		o = io_uring_recvmsg_validate(buf, cqe->res, &in->msgh);
+		if (o) {
+			uint64_t rx = 0;
+
+			if (o->controllen)
+				rx = ingest__cmsg_time(
+					io_uring_recvmsg_cmsg_firsthdr(o, &in->msgh));
+			if (!rx) {
+				if (!batch_now)
+					batch_now = ingest__realtime_ns();
+				rx = batch_now;
+			}
+			ingest__datagram(in, l, io_uring_recvmsg_payload(o, &in->msgh),
+					 io_uring_recvmsg_payload_length(o, cqe->res,
+									 &in->msgh),
+					 rx, (o->flags & MSG_TRUNC) != 0);
+		}
+		/* The datagram was decoded into the ring slot: the buffer can go
+		 * back to the kernel right away. */
+		io_uring_buf_ring_add(in->br, buf, in->buf_size, (unsigned short)bid,
+				      mask, recycled++);
+	}
+	if (recycled)
+		io_uring_buf_ring_advance(in->br, recycled);
+	io_uring_cq_advance(&in->uring, seen);
+	in->busy = recycled > 0;
+	ingest__batch_end(in);
+	/* Re-arm after recycling so that ENOBUFS does not repeat. */
+	for (int i = 0; i < in->n_lis; i++)
+		if (in->lis[i].rearm && ingest__arm(in, i) < 0)
+			log_ratelimited(&rl, LOG_LVL_WARN,
+					"ingest: cannot re-arm %s: no SQE",
+					in->cnt->listeners[in->lis[i].counter].label);
+	if (in->wake_rearm && ingest__arm_wake(in) < 0)
+		log_ratelimited(&rl, LOG_LVL_WARN, "ingest: cannot re-arm the %s",
+				"wake-up poll");
+	return seen;
 }
 
 static int ingest__mmsg_init(struct ingest *in, const struct broker_config *cfg)
@@ -472,58 +519,64 @@ static int ingest__mmsg_init(struct ingest *in, const struct broker_config *cfg)
 	return 0;
 }
 
-static void ingest__mmsg_loop(struct ingest *in)
+/* One poll (at most wait_ns) and draining of every ready listener. */
+static unsigned ingest__mmsg_once(struct ingest *in, long long wait_ns)
 {
 	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10);
-	struct pollfd pfd[COUNTERS_LISTENERS_MAX];
+	struct pollfd pfd[COUNTERS_LISTENERS_MAX + 1];
+	unsigned seen = 0;
+	int r;
 
 	for (int i = 0; i < in->n_lis; i++) {
 		pfd[i].fd = in->lis[i].fd;
 		pfd[i].events = POLLIN;
 	}
-	while (!atomic_load_explicit(&in->stop, memory_order_relaxed)) {
-		int r = poll(pfd, (nfds_t)in->n_lis, (int)(INGEST_WAIT_NS / 1000000));
-
-		if (r <= 0)
+	pfd[in->n_lis].fd = in->wake_fd;
+	pfd[in->n_lis].events = POLLIN;
+	r = poll(pfd, (nfds_t)in->n_lis + 1, (int)((wait_ns + 999999) / 1000000));
+	if (r <= 0)
+		return 0;
+	if (pfd[in->n_lis].revents & POLLIN)
+		ingest__drain_wake(in);
+	for (int i = 0; i < in->n_lis; i++) {
+		if (!(pfd[i].revents & POLLIN))
 			continue;
-		for (int i = 0; i < in->n_lis; i++) {
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			for (;;) {
-				uint64_t batch_now = 0;
-				int n;
+		for (;;) {
+			uint64_t batch_now = 0;
+			int n;
 
-				for (int k = 0; k < INGEST_MMSG; k++)
-					in->mm[k].msg_hdr.msg_controllen = CTRL_LEN;
-				n = recvmmsg(in->lis[i].fd, in->mm, INGEST_MMSG, MSG_DONTWAIT,
-					     NULL);
-				if (n <= 0) {
-					if (n < 0 && errno != EAGAIN && errno != EINTR)
-						log_ratelimited(&rl, LOG_LVL_WARN,
-								"ingest: recvmmsg: %s",
-								strerror(errno));
-					break;
-				}
-				ingest__batch_begin(in);
-				for (int k = 0; k < n; k++) {
-					struct msghdr *h = &in->mm[k].msg_hdr;
-					uint64_t rx = ingest__cmsg_time(CMSG_FIRSTHDR(h));
-
-					if (!rx) {
-						if (!batch_now)
-							batch_now = ingest__realtime_ns();
-						rx = batch_now;
-					}
-					ingest__datagram(in, &in->lis[i], h->msg_iov->iov_base,
-							 in->mm[k].msg_len, rx,
-							 (h->msg_flags & MSG_TRUNC) != 0);
-				}
-				ingest__batch_end(in);
-				if (n < INGEST_MMSG)
-					break;
+			for (int k = 0; k < INGEST_MMSG; k++)
+				in->mm[k].msg_hdr.msg_controllen = CTRL_LEN;
+			n = recvmmsg(in->lis[i].fd, in->mm, INGEST_MMSG, MSG_DONTWAIT, NULL);
+			if (n <= 0) {
+				if (n < 0 && errno != EAGAIN && errno != EINTR)
+					log_ratelimited(&rl, LOG_LVL_WARN, "ingest: recvmmsg: %s",
+							strerror(errno));
+				break;
 			}
+			ingest__batch_begin(in);
+			for (int k = 0; k < n; k++) {
+				struct msghdr *h = &in->mm[k].msg_hdr;
+				uint64_t rx = ingest__cmsg_time(CMSG_FIRSTHDR(h));
+
+				if (!rx) {
+					if (!batch_now)
+						batch_now = ingest__realtime_ns();
+					rx = batch_now;
+				}
+				ingest__datagram(in, &in->lis[i], h->msg_iov->iov_base,
+						 in->mm[k].msg_len, rx,
+						 (h->msg_flags & MSG_TRUNC) != 0);
+			}
+			ingest__batch_end(in);
+			seen += (unsigned)n;
+			/* Bounded, so that the stages behind get their turn in
+			 * the single-thread pipeline. */
+			if (n < INGEST_MMSG || seen >= 8 * INGEST_MMSG)
+				break;
 		}
 	}
+	return seen;
 }
 
 static void *ingest__thread(void *arg)
@@ -531,11 +584,26 @@ static void *ingest__thread(void *arg)
 	struct ingest *in = arg;
 
 	pthread_setname_np(pthread_self(), "v2x-ingest");
-	if (in->use_uring)
-		ingest__uring_loop(in);
-	else
-		ingest__mmsg_loop(in);
+	while (!atomic_load_explicit(&in->stop, memory_order_relaxed))
+		ingest_poll(in, INGEST_WAIT_NS);
 	return NULL;
+}
+
+/* See ingest.h.  The ingest thread, or the single pipeline thread. */
+unsigned ingest_poll(struct ingest *in, uint64_t wait_ns)
+{
+	long long w = wait_ns > (uint64_t)INGEST_WAIT_NS ? INGEST_WAIT_NS : (long long)wait_ns;
+
+	return in->use_uring ? ingest__uring_once(in, w) : ingest__mmsg_once(in, w);
+}
+
+/* See ingest.h.  Any thread; async-signal-safe. */
+void ingest_wake(struct ingest *in)
+{
+	uint64_t one = 1;
+
+	if (in && in->wake_fd >= 0)
+		(void)!write(in->wake_fd, &one, sizeof(one));
 }
 
 static int ingest__add(struct ingest *in, const struct config_addr *a, int kind,
@@ -587,6 +655,11 @@ struct ingest *ingest_new(const struct broker_config *cfg, struct ring *out,
 	in->batch_wait_ns = (long long)cfg->ingest_batch_wait_us * 1000;
 	for (int i = 0; i < COUNTERS_LISTENERS_MAX; i++)
 		in->lis[i].fd = -1;
+	in->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (in->wake_fd < 0) {
+		ingest__err(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
 	in->dec = v2x_msgpack_decoder_new();
 	if (!in->dec) {
 		ingest__err(err, errlen, "out of memory (msgpack decoder)");
@@ -644,6 +717,7 @@ void ingest_stop(struct ingest *in)
 	if (!in || !in->started)
 		return;
 	atomic_store(&in->stop, 1);
+	ingest_wake(in);
 	pthread_join(in->thread, NULL);
 	in->started = 0;
 }
@@ -670,6 +744,8 @@ void ingest_free(struct ingest *in)
 	for (int i = 0; i < in->n_lis; i++)
 		if (in->lis[i].fd >= 0)
 			close(in->lis[i].fd);
+	if (in->wake_fd >= 0)
+		close(in->wake_fd);
 	free(in->mm);
 	free(in->iov);
 	free(in->mm_bufs);

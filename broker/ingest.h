@@ -63,6 +63,21 @@ int ingest_start(struct ingest *in);
  */
 void ingest_stop(struct ingest *in);
 
+/*
+ * ingest_poll() - wait at most @wait_ns (capped at 100 ms) for datagrams,
+ * or less when ingest_wake() is called, and move what arrived into the
+ * output ring.  Returns the number of completions or datagrams seen (0: the
+ * wait timed out).  For a caller that runs the stages itself (the single
+ * thread pipeline) instead of ingest_start(); one thread at a time.
+ */
+unsigned ingest_poll(struct ingest *in, uint64_t wait_ns);
+
+/*
+ * ingest_wake() - end the current or next ingest_poll() wait early.  Any
+ * thread; async-signal-safe.  NULL is a no-op.
+ */
+void ingest_wake(struct ingest *in);
+
 /* ingest_uses_io_uring() - 1 if io_uring is in use, 0 for recvmmsg. */
 int ingest_uses_io_uring(const struct ingest *in);
 

@@ -23,6 +23,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
+#include "pipeline.h"
 #include "pub_mqtt.h"
 #include "pub_zmq.h"
 #include "ring.h"
@@ -138,6 +139,8 @@ int main(int argc, char **argv)
 	struct broker_counters *cnt = NULL;
 	struct ring ring_in = { 0 }, ring_out = { 0 };
 	struct ingest *in = NULL;
+	struct pipeline *pl = NULL;
+	int single;
 	struct fusion *fu = NULL;
 	struct pub_zmq *pz = NULL;
 	struct pub_mqtt *pm = NULL;
@@ -283,6 +286,15 @@ int main(int argc, char **argv)
 	log_notice("event detectors are not part of this build");
 #endif
 
+	/* A map that cannot be used stops the broker here, before it opens
+	 * its listeners (a bad map on SIGHUP keeps the old one instead). */
+	r = fusion_prepare(fu);
+	if (r < 0) {
+		log_err("refusing to start with the road map %s", cfg.map);
+		rc = 2;
+		goto out;
+	}
+
 	in = ingest_new(&cfg, &ring_in, cnt, err, sizeof(err));
 	if (!in) {
 		log_err("%s", err);
@@ -298,18 +310,26 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	r = pub_zmq_start(pz);
-	if (r == 0)
-		r = fusion_start(fu);
-	if (r == 0)
-		r = ingest_start(in);
+	single = cfg.pipeline == CONFIG_PIPELINE_SINGLE ||
+		 (cfg.pipeline == CONFIG_PIPELINE_AUTO && pipeline_single_cpu());
+	if (single) {
+		pl = pipeline_start(in, fu, pz, &ring_in, &ring_out);
+		r = pl ? 0 : -errno;
+	} else {
+		r = pub_zmq_start(pz);
+		if (r == 0)
+			r = fusion_start(fu);
+		if (r == 0)
+			r = ingest_start(in);
+	}
 	if (r < 0) {
 		log_err("cannot start threads: %s", strerror(-r));
 		goto out;
 	}
-	log_notice("v2x-broker %s: %d UPER + %d msgpack listeners (%s), zmq %s, "
-		   "mqtt %s, metrics %s", V2X_VERSION, cfg.n_udp_uper, cfg.n_udp_msgpack,
-		   ingest_uses_io_uring(in) ? "io_uring" : "recvmmsg", cfg.zmq_pub,
+	log_notice("v2x-broker %s: %d UPER + %d msgpack listeners (%s), %s pipeline, "
+		   "zmq %s, mqtt %s, metrics %s", V2X_VERSION, cfg.n_udp_uper,
+		   cfg.n_udp_msgpack, ingest_uses_io_uring(in) ? "io_uring" : "recvmmsg",
+		   single ? "single-thread" : "threaded", cfg.zmq_pub,
 		   cfg.mqtt[0] ? cfg.mqtt : "off", mx ? cfg.metrics.text : "off");
 
 	for (;;) {
@@ -333,6 +353,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	/* Pipeline order: each stage drains what its producer left. */
+	pipeline_stop(pl);
 	ingest_stop(in);
 	fusion_stop(fu);
 	pub_zmq_stop(pz);

@@ -44,6 +44,12 @@ struct pub_zmq {
 	uint8_t scratch[4096];
 	uint8_t scratch2[4096];
 
+	/* Timers, monotonic ns. */
+	uint64_t next_status, next_stats;
+	/* Single pipeline: the wait to end when an advisory arrives. */
+	void (*_Atomic waker)(void *ctx);
+	void *_Atomic waker_ctx;
+
 	pthread_t thread;
 	int started;
 	_Atomic int stop;
@@ -183,50 +189,63 @@ static void pz__stats(struct pub_zmq *pz)
 		counter_add_1w(&pz->cnt->tx[SINK_MQTT_STATS], 1);
 }
 
+/*
+ * One batch: up to PUB_BATCH publish slots, the advisories waiting and the
+ * timers that are due.  Returns the number of slots published.
+ */
+static uint32_t pz__batch(struct pub_zmq *pz)
+{
+	uint32_t n = ring_cons_avail(pz->in, PUB_BATCH);
+	uint64_t now;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct pub_slot *s = ring_cons_slot(pz->in, i);
+
+		switch (s->kind) {
+		case PUB_BSM:
+			pz__out(pz, SINK_ZMQ_BSM, s->topic, s->topic_len, s->u.payload,
+				s->len, s->rx_ns);
+			break;
+		case PUB_OBJ:
+			pz__out(pz, SINK_ZMQ_OBJ, s->topic, s->topic_len, s->u.payload,
+				s->len, s->rx_ns);
+			break;
+		case PUB_EVENT:
+			pz__event(pz, s);
+			break;
+		default:
+			break;
+		}
+	}
+	if (n)
+		ring_cons_release(pz->in, n);
+	if (ring_count(&pz->adv))
+		pz__advisories(pz);
+	now = pz__mono_ns();
+	if (now >= pz->next_status) {
+		pz__mqtt_status(pz);
+		pz->next_status = now + 500000000ull;
+	}
+	if (pz->stats_interval_s > 0 && now >= pz->next_stats) {
+		pz__stats(pz);
+		pz->next_stats = now + (uint64_t)pz->stats_interval_s * 1000000000ull;
+	}
+	return n;
+}
+
+static void pz__timers_init(struct pub_zmq *pz)
+{
+	pz->next_status = 0;
+	pz->next_stats = pz__mono_ns() + (uint64_t)pz->stats_interval_s * 1000000000ull;
+}
+
 static void *pz__thread(void *arg)
 {
 	struct pub_zmq *pz = arg;
-	uint64_t next_status = 0, next_stats = pz__mono_ns() +
-		(uint64_t)pz->stats_interval_s * 1000000000ull;
 
 	pthread_setname_np(pthread_self(), "v2x-publish");
 	for (;;) {
-		uint32_t n = ring_cons_avail(pz->in, PUB_BATCH);
-		uint64_t now;
-
-		for (uint32_t i = 0; i < n; i++) {
-			const struct pub_slot *s = ring_cons_slot(pz->in, i);
-
-			switch (s->kind) {
-			case PUB_BSM:
-				pz__out(pz, SINK_ZMQ_BSM, s->topic, s->topic_len,
-					s->u.payload, s->len, s->rx_ns);
-				break;
-			case PUB_OBJ:
-				pz__out(pz, SINK_ZMQ_OBJ, s->topic, s->topic_len,
-					s->u.payload, s->len, s->rx_ns);
-				break;
-			case PUB_EVENT:
-				pz__event(pz, s);
-				break;
-			default:
-				break;
-			}
-		}
-		if (n)
-			ring_cons_release(pz->in, n);
-		if (ring_count(&pz->adv))
-			pz__advisories(pz);
-		now = pz__mono_ns();
-		if (now >= next_status) {
-			pz__mqtt_status(pz);
-			next_status = now + 500000000ull;
-		}
-		if (pz->stats_interval_s > 0 && now >= next_stats) {
-			pz__stats(pz);
-			next_stats = now + (uint64_t)pz->stats_interval_s * 1000000000ull;
-		}
-		if (n)
+		if (pz__batch(pz))
 			continue;
 		if (atomic_load(&pz->stop) && ring_count(pz->in) == 0)
 			break;
@@ -234,6 +253,34 @@ static void *pz__thread(void *arg)
 	}
 	pz__mqtt_status(pz);
 	return NULL;
+}
+
+/* See pub_zmq.h.  The single pipeline thread. */
+uint64_t pub_zmq_step(struct pub_zmq *pz)
+{
+	uint64_t next;
+
+	if (!pz->next_stats)
+		pz__timers_init(pz);
+	while (pz__batch(pz) == PUB_BATCH)
+		;
+	next = pz->next_status;
+	if (pz->stats_interval_s > 0 && pz->next_stats < next)
+		next = pz->next_stats;
+	return next;
+}
+
+/* See pub_zmq.h.  Main thread, after the last pub_zmq_step(). */
+void pub_zmq_finish(struct pub_zmq *pz)
+{
+	pz__mqtt_status(pz);
+}
+
+/* See pub_zmq.h.  Main thread. */
+void pub_zmq_set_waker(struct pub_zmq *pz, void (*fn)(void *ctx), void *ctx)
+{
+	atomic_store_explicit(&pz->waker_ctx, ctx, memory_order_relaxed);
+	atomic_store_explicit(&pz->waker, fn, memory_order_release);
 }
 
 /* See pub_zmq.h.  Paho's thread only. */
@@ -256,9 +303,16 @@ void pub_zmq_on_advisory(void *ctx, const char *topic, const void *payload,
 	memcpy(a->payload, payload, len);
 	a->len = (uint32_t)len;
 	ring_prod_commit(&pz->adv, 1);
-	/* The publish thread sleeps on its main ring: wake it so that the
-	 * advisory goes out at once. */
+	/* The publish thread sleeps on its main ring (the single pipeline
+	 * thread in its ingest wait): wake it so that the advisory goes out at
+	 * once. */
 	ring_notify(pz->in);
+	{
+		void (*fn)(void *) = atomic_load_explicit(&pz->waker, memory_order_acquire);
+
+		if (fn)
+			fn(atomic_load_explicit(&pz->waker_ctx, memory_order_relaxed));
+	}
 }
 
 /* See pub_zmq.h. */
@@ -322,7 +376,10 @@ void pub_zmq_set_mqtt(struct pub_zmq *pz, struct pub_mqtt *pm)
 /* See pub_zmq.h. */
 int pub_zmq_start(struct pub_zmq *pz)
 {
-	int r = pthread_create(&pz->thread, NULL, pz__thread, pz);
+	int r;
+
+	pz__timers_init(pz);
+	r = pthread_create(&pz->thread, NULL, pz__thread, pz);
 
 	if (r)
 		return -r;

@@ -57,6 +57,24 @@ void pub_zmq_on_advisory(void *ctx, const char *topic, const void *payload,
 int pub_zmq_start(struct pub_zmq *pz);
 
 /*
+ * pub_zmq_step() - run the stage in the caller's thread instead of its own
+ * (the single-thread pipeline): publish every slot waiting in the ring, the
+ * advisories, the MQTT status and stats when due.  Returns the monotonic
+ * time (ns) of the next timer, the latest the caller should call again.
+ */
+uint64_t pub_zmq_step(struct pub_zmq *pz);
+
+/* pub_zmq_finish() - after the last pub_zmq_step(): final status counters. */
+void pub_zmq_finish(struct pub_zmq *pz);
+
+/*
+ * pub_zmq_set_waker() - fn(ctx) is called (from Paho's thread) after an
+ * advisory is queued, to end the single pipeline thread's wait.
+ */
+void pub_zmq_set_waker(struct pub_zmq *pz, void (*fn)(void *ctx), void *ctx);
+
+
+/*
  * pub_zmq_stop() - drain the publish ring (fusion must be stopped first)
  * and join the thread.  Main thread.
  */

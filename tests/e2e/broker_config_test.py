@@ -25,6 +25,10 @@ def test():
                     "--rcvbuf", "--log-level"):
             t.check(opt in r.stdout, "--help lacks " + opt)
         t.check("(default: 0.0.0.0:46800)" in r.stdout, "--help lacks defaults")
+        r = run("--pipeline", "fast")
+        t.check(r.returncode == 2 and "pipeline" in r.stderr and "single" in r.stderr,
+                "bad pipeline mode: %r" % r.stderr)
+        t.check("--pipeline" in run("--help").stdout, "--help lacks --pipeline")
         r = run("--udp-uper", "nonsense")
         t.check(r.returncode == 2 and "--udp-uper" in r.stderr, "bad address: %r" % r.stderr)
         ini = os.path.join(env.tmp, "broker.ini")

@@ -36,5 +36,21 @@ def test():
         t.check(code == 200 and br.proc.alive(), "broker not healthy after a bad reload")
         t.check(br.stop() == 0, "broker did not exit 0")
 
+        # At start, a map that cannot be used is refused: exit 2 with the
+        # reason, not a broker silently running without its map.
+        with open(path, "w") as f:
+            f.write('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                    '"properties": {"kind": "lane", "lane_id": 1, "segment_id": 1}, '
+                    '"geometry": {"type": "Point", "coordinates": [114.3, 30.5]}}]}')
+        exe = os.path.join(t.build_dir(), "broker", "v2x-broker")
+        r = subprocess.run([exe, "--map", path, "--udp-uper", "127.0.0.1:%d" % t.free_port(),
+                            "--udp-msgpack", "127.0.0.1:%d" % t.free_port(),
+                            "--zmq-pub", "tcp://127.0.0.1:%d" % t.free_port(),
+                            "--metrics", "127.0.0.1:%d" % t.free_port()],
+                           capture_output=True, timeout=20, text=True)
+        t.check(r.returncode == 2, "broker started with a bad map (exit %d)" % r.returncode)
+        t.check("refusing to start" in r.stderr and "feature" in r.stderr,
+                "bad map at start not explained: %r" % r.stderr)
+
 
 t.run(test)

@@ -198,6 +198,9 @@ class Broker:
                      "--rcvbuf", "4194304", "--log-level", "debug"]
         if mqtt is not None:
             self.argv += ["--mqtt", mqtt.uri]
+        # The same tests run once per pipeline mode (tests/e2e/meson.build).
+        if os.environ.get("V2X_BROKER_PIPELINE"):
+            self.argv += ["--pipeline", os.environ["V2X_BROKER_PIPELINE"]]
         self.argv += list(args)
         self.proc = None
 
