@@ -3,8 +3,11 @@
  * codecs/msgpack.c - the native msgpack frame (docs/wire.md) for every type
  * of the message model.
  *
- * Encoding goes through msgpack-c's msgpack_packer with a write callback
- * into the caller's fixed buffer: no allocation.
+ * Encoding: the hot frames (bsm, objects) are written by direct writers
+ * straight into the caller's buffer, everything else goes through
+ * msgpack-c's msgpack_packer with a write callback into the caller's
+ * fixed buffer; both write the same octets and allocate nothing (see
+ * "Direct writers" below and docs/wire.md, "Encoding").
  *
  * Decoding walks the bytes once with a bounds-checked pull reader and
  * stores each value straight into the struct: no tree, no allocation, no
@@ -1563,6 +1566,34 @@ static inline uint8_t *fw_sint(uint8_t *p, int64_t v)
 	return p + 9;
 }
 
+/*
+ * An integer in -32768..65535 in the same octets as fw_sint(), chosen
+ * without branches: the sign and width of the values in a stream of BSMs
+ * (accelerations, yaw rate, steering angle) change from one message to
+ * the next, and a mispredicted branch per field cost more than computing
+ * every form.  Always stores 4 octets and returns p + 1..3: the caller
+ * overwrites the surplus with what follows, so it must not be the last
+ * value of a frame.
+ */
+static inline uint8_t *fw_i16x(uint8_t *p, int32_t v)
+{
+	uint32_t u = (uint32_t)v;
+	uint32_t neg = u >> 31;
+	/* 1 for -32..127, 2 for -128..-33 and 128..255, 3 otherwise. */
+	uint32_t one = (uint32_t)(v >= -32) & (uint32_t)(v < 128);
+	uint32_t two = (uint32_t)(v >= -128) & (uint32_t)(v < 256);
+	uint32_t len = 3 - two - one;
+	uint32_t w1 = u & 0xff;
+	uint32_t w2 = (0xccu + neg * 4) | (u & 0xff) << 8;
+	uint32_t w3 = (0xcdu + neg * 4) | (u & 0xff00) | (u & 0xff) << 16;
+	uint32_t w = one ? w1 : two ? w2 : w3;
+
+	/* Little-endian word: its first octet is the lowest byte. */
+	uint8_t b[4] = { (uint8_t)w, (uint8_t)(w >> 8), (uint8_t)(w >> 16), 0 };
+	memcpy(p, b, 4);
+	return p + len;
+}
+
 /* A position in 1e-7 degree as float64 degrees, the generic n / 1e7. */
 static inline uint8_t *fw_deg(uint8_t *p, int32_t v)
 {
@@ -1643,7 +1674,9 @@ static const struct fw_cls fw_classes[V2X_CLASS_MAX + 1] = {
 	[V2X_CLASS_CYCLIST] = { 12, "\xa3" "cls" "\xa7" "cyclist" },
 };
 
-_Static_assert(KEY_LEN("lat") + W_F64 >= 16 - 8,
+/* The shortest entry is 8 octets ("car", "bus"), so a copy of 16 writes
+ * at most 8 past it, and the lat key and value that follow cover them. */
+_Static_assert(KEY_LEN("lat") + W_F64 >= sizeof(fw_classes[0].bytes) - 8,
 	       "the class copy's overrun is covered by the lat key and value");
 
 static inline bool deg_ok(int32_t lat, int32_t lon)
@@ -1694,35 +1727,35 @@ static int fw_bsm(const struct v2x_bsm *b, uint8_t *buf, size_t cap)
 	FW_LIT(p, "\xa3" "cnt");
 	p = fw_uint(p, b->msg_cnt);
 	FW_LIT(p, "\xa3" "sec");
-	p = fw_uint(p, b->sec_mark);
+	p = fw_i16x(p, b->sec_mark);
 	FW_LIT(p, "\xa3" "lat");
 	p = fw_deg(p, b->lat);
 	FW_LIT(p, "\xa3" "lon");
 	p = fw_deg(p, b->lon);
 	FW_LIT(p, "\xa4" "elev");
-	p = fw_sint(p, b->elev);
+	p = fw_i16x(p, b->elev);
 	FW_LIT(p, "\xa7" "acc_maj");
 	p = fw_uint(p, b->acc_semi_major);
 	FW_LIT(p, "\xa7" "acc_min");
 	p = fw_uint(p, b->acc_semi_minor);
 	FW_LIT(p, "\xaa" "acc_orient");
-	p = fw_uint(p, b->acc_orient);
+	p = fw_i16x(p, b->acc_orient);
 	FW_LIT(p, "\xa5" "trans");
 	p = fw_uint(p, b->transmission);
 	FW_LIT(p, "\xa5" "speed");
-	p = fw_uint(p, b->speed);
+	p = fw_i16x(p, b->speed);
 	FW_LIT(p, "\xa7" "heading");
-	p = fw_uint(p, b->heading);
+	p = fw_i16x(p, b->heading);
 	FW_LIT(p, "\xa5" "angle");
-	p = fw_sint(p, b->angle);
+	p = fw_i16x(p, b->angle);
 	FW_LIT(p, "\xaa" "accel_long");
-	p = fw_sint(p, b->accel_long);
+	p = fw_i16x(p, b->accel_long);
 	FW_LIT(p, "\xa9" "accel_lat");
-	p = fw_sint(p, b->accel_lat);
+	p = fw_i16x(p, b->accel_lat);
 	FW_LIT(p, "\xaa" "accel_vert");
-	p = fw_sint(p, b->accel_vert);
+	p = fw_i16x(p, b->accel_vert);
 	FW_LIT(p, "\xa3" "yaw");
-	p = fw_sint(p, b->yaw_rate);
+	p = fw_i16x(p, b->yaw_rate);
 	FW_LIT(p, "\xa6" "brakes");
 	p = fw_uint(p, b->wheel_brakes);
 	FW_LIT(p, "\xa8" "traction");
@@ -1736,7 +1769,7 @@ static int fw_bsm(const struct v2x_bsm *b, uint8_t *buf, size_t cap)
 	FW_LIT(p, "\xaa" "aux_brakes");
 	p = fw_uint(p, b->aux_brakes);
 	FW_LIT(p, "\xa5" "width");
-	p = fw_uint(p, b->width_cm);
+	p = fw_i16x(p, b->width_cm);
 	FW_LIT(p, "\xa6" "length");
 	p = fw_uint(p, b->length_cm);
 	if (b->has_events) {
