@@ -371,23 +371,52 @@ static void test_bsm_part2(void **state)
 	check_same(&m, false);
 }
 
-/* The declared maximum is reached, by the widest form of every field. */
-static void test_bsm_max(void **state)
+/* A bsm with the widest form of every field. */
+static void widest_bsm(struct v2x_msg *m)
 {
 	static const int64_t widest[] = {
 		INT64_MAX, UINT32_MAX, 127, 65535, -900000000, 1800000001,
 		-4096, 255, 255, 65535, 7, 8191, 28800, -126, -2000, -2000,
 		-127, -32767, 31, 3, 3, 3, 2, 3, 1023, 4095, 8191,
 	};
+
+	assert_int_equal(NDESC(bsm_desc), sizeof(widest) / sizeof(widest[0]));
+	memset(m, 0, sizeof(*m));
+	m->type = V2X_MSG_BSM;
+	m->u.bsm.has_events = 1;
+	for (size_t k = 0; k < NDESC(bsm_desc); k++)
+		set_field((uint8_t *)&m->u.bsm, &bsm_desc[k], widest[k]);
+}
+
+/* An objects frame of n objects, every value at its widest. */
+static void widest_objects(struct v2x_msg *m, unsigned n)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = V2X_MSG_OBJECTS;
+	m->u.objects.ts_ns = INT64_MAX;
+	m->u.objects.sensor_id = UINT32_MAX;
+	m->u.objects.n = (uint16_t)n;
+	for (unsigned i = 0; i < n; i++) {
+		struct v2x_object *x = &m->u.objects.obj[i];
+		x->id = UINT32_MAX;
+		x->cls = V2X_CLASS_PEDESTRIAN;
+		x->lat = 900000001;
+		x->lon = -1799999999;
+		x->speed = 8191;
+		x->heading = 28800;
+		x->length_cm = 4095;
+		x->width_cm = 1023;
+		x->confidence = 100;
+	}
+}
+
+/* The declared maximum is reached, by the widest form of every field. */
+static void test_bsm_max(void **state)
+{
 	struct v2x_msg m;
 
 	(void)state;
-	assert_int_equal(NDESC(bsm_desc), sizeof(widest) / sizeof(widest[0]));
-	memset(&m, 0, sizeof(m));
-	m.type = V2X_MSG_BSM;
-	m.u.bsm.has_events = 1;
-	for (size_t k = 0; k < NDESC(bsm_desc); k++)
-		set_field((uint8_t *)&m.u.bsm, &bsm_desc[k], widest[k]);
+	widest_bsm(&m);
 	assert_int_equal(check_same(&m, true), (int)msgpack__bsm_max());
 	/* The broker's publish slot holds the largest frame. */
 	assert_true(msgpack__bsm_max() <= 464);
@@ -495,23 +524,7 @@ static void test_objects_max(void **state)
 
 	(void)state;
 	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
-		memset(&m, 0, sizeof(m));
-		m.type = V2X_MSG_OBJECTS;
-		m.u.objects.ts_ns = INT64_MAX;
-		m.u.objects.sensor_id = UINT32_MAX;
-		m.u.objects.n = (uint16_t)counts[c];
-		for (unsigned i = 0; i < counts[c]; i++) {
-			struct v2x_object *x = &m.u.objects.obj[i];
-			x->id = UINT32_MAX;
-			x->cls = V2X_CLASS_PEDESTRIAN;
-			x->lat = 900000001;
-			x->lon = -1799999999;
-			x->speed = 8191;
-			x->heading = 28800;
-			x->length_cm = 4095;
-			x->width_cm = 1023;
-			x->confidence = 100;
-		}
+		widest_objects(&m, counts[c]);
 		assert_int_equal(check_same(&m, true),
 				 (int)msgpack__objects_max(counts[c]));
 	}
@@ -625,8 +638,13 @@ static void test_guard_page(void **state)
 	(void)state;
 	assert_true(area != MAP_FAILED);
 	assert_int_equal(mprotect(guard, (size_t)pg, PROT_NONE), 0);
-	for (int k = 0; k < 200; k++) {
-		if (k & 1)
+	for (int k = 0; k < 206; k++) {
+		/* The widest frames end exactly at the writers' room. */
+		if (k >= 200)
+			widest_objects(&m, (unsigned)(k - 200) * 5);
+		else if (k == 199)
+			widest_bsm(&m);
+		else if (k & 1)
 			gen_bsm(&r, &m);
 		else
 			gen_objects(&r, &m, k % 10 ? 2 : 30);
