@@ -1535,39 +1535,9 @@ static inline uint8_t *fw_uint(uint8_t *p, uint64_t v)
 }
 
 /*
- * A signed integer as the generic path writes it: non-negative values as
- * unsigned (put_field), negative ones as msgpack_pack_int64() does.
- */
-static inline uint8_t *fw_sint(uint8_t *p, int64_t v)
-{
-	if (v >= 0)
-		return fw_uint(p, (uint64_t)v);
-	if (v >= -32) {
-		p[0] = (uint8_t)(int8_t)v;
-		return p + 1;
-	}
-	if (v >= INT8_MIN) {
-		p[0] = 0xd0;
-		p[1] = (uint8_t)(int8_t)v;
-		return p + 2;
-	}
-	if (v >= INT16_MIN) {
-		p[0] = 0xd1;
-		be16_put(p + 1, (uint16_t)(int16_t)v);
-		return p + 3;
-	}
-	if (v >= INT32_MIN) {
-		p[0] = 0xd2;
-		be32_put(p + 1, (uint32_t)(int32_t)v);
-		return p + 5;
-	}
-	p[0] = 0xd3;
-	be64_put(p + 1, (uint64_t)v);
-	return p + 9;
-}
-
-/*
- * An integer in -32768..65535 in the same octets as fw_sint(), chosen
+ * An integer in -32768..65535 as the generic path writes it (put_field):
+ * non-negative values as msgpack_pack_uint64() does, negative ones as
+ * msgpack_pack_int64() does (fixint from -32, then int8, int16).  Chosen
  * without branches: the sign and width of the values in a stream of BSMs
  * (accelerations, yaw rate, steering angle) change from one message to
  * the next, and a mispredicted branch per field cost more than computing
@@ -1588,7 +1558,7 @@ static inline uint8_t *fw_i16x(uint8_t *p, int32_t v)
 	uint32_t w3 = (0xcdu + neg * 4) | (u & 0xff00) | (u & 0xff) << 16;
 	uint32_t w = one ? w1 : two ? w2 : w3;
 
-	/* Little-endian word: its first octet is the lowest byte. */
+	/* Octet i of the form is byte i of w, least significant first. */
 	uint8_t b[4] = { (uint8_t)w, (uint8_t)(w >> 8), (uint8_t)(w >> 16), 0 };
 	memcpy(p, b, 4);
 	return p + len;
