@@ -77,7 +77,7 @@ struct opts {
 	const char *zmq;          /* with --no-spawn-broker */
 	const char *metrics;      /* ADDR:PORT */
 	const char *target;       /* sim target with --no-spawn-broker */
-	const char *json_out, *report_out, *events_out;
+	const char *json_out, *report_out, *events_out, *obj_out;
 	const char *config;       /* broker --config */
 	const char *encoding;
 	const char *keep_dir;
@@ -132,6 +132,7 @@ struct bench {
 	pid_t broker_pid, sim_pid;
 	void *zctx, *sub;
 	FILE *events_out;
+	FILE *obj_out;       /* --obj-out: every obj frame as a JSON line */
 	int nsteps;
 	struct step *steps;
 	int score_only;       /* `score`: no load figures */
@@ -168,6 +169,7 @@ static void usage(FILE *f)
 "  --json FILE            machine-readable report\n"
 "  --report FILE.html     self-contained HTML report\n"
 "  --events-out FILE      every received event frame as a JSON line\n"
+"  --obj-out FILE         every received obj frame as a JSON line (diagnosis)\n"
 "  --fp-list N            false positives / misses listed (default 20)\n"
 "match options (run and score):\n"
 "  --radius M             spatial radius (default 50)\n"
@@ -284,6 +286,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--json")) STR(o->json_out);
 		else if (!strcmp(a, "--report")) STR(o->report_out);
 		else if (!strcmp(a, "--events-out")) STR(o->events_out);
+		else if (!strcmp(a, "--obj-out")) STR(o->obj_out);
 		else if (!strcmp(a, "--fp-list")) NUM(o->fp_list, 0, 100000);
 		else if (!strcmp(a, "--truth")) STR(o->truth);
 		else if (!strcmp(a, "--events")) STR(o->events);
@@ -705,10 +708,11 @@ static int mp_str(const msgpack_object *v, char *out, size_t cap)
 /* The fields of a frame that the benchmark uses. */
 struct frame {
 	uint64_t ts, id;
-	char type[24], status[12], level[12], sources[40];
-	double lat, lon;
-	int lane, segment, severity;
-	int have_ts;
+	char type[24], status[12], level[12], sources[40], cls[12];
+	double lat, lon, speed, heading;
+	int lane, segment, severity, src, sensor;
+	int have_ts, ntracks;
+	uint64_t tracks[8];
 };
 
 static int frame_parse(const char *buf, size_t len, msgpack_zone *zone, struct frame *fr)
@@ -746,6 +750,21 @@ static int frame_parse(const char *buf, size_t len, msgpack_zone *zone, struct f
 			mp_int(&kv->val, &fr->segment);
 		else if (mp_key_is(kv, "severity"))
 			mp_int(&kv->val, &fr->severity);
+		else if (mp_key_is(kv, "speed"))
+			mp_num(&kv->val, &fr->speed);
+		else if (mp_key_is(kv, "heading"))
+			mp_num(&kv->val, &fr->heading);
+		else if (mp_key_is(kv, "src"))
+			mp_int(&kv->val, &fr->src);
+		else if (mp_key_is(kv, "sensor"))
+			mp_int(&kv->val, &fr->sensor);
+		else if (mp_key_is(kv, "cls"))
+			mp_str(&kv->val, fr->cls, sizeof(fr->cls));
+		else if (mp_key_is(kv, "tracks") && kv->val.type == MSGPACK_OBJECT_ARRAY) {
+			for (uint32_t k = 0; k < kv->val.via.array.size && fr->ntracks < 8; k++)
+				if (mp_u64(&kv->val.via.array.ptr[k], &fr->tracks[fr->ntracks]) == 0)
+					fr->ntracks++;
+		}
 		else if (mp_key_is(kv, "sources") && kv->val.type == MSGPACK_OBJECT_ARRAY) {
 			size_t n = 0;
 
@@ -777,9 +796,13 @@ static void on_event_frame(struct bench *b, struct step *st, const struct frame 
 	else if (fr->sources[0])
 		bench_score_set_sources(&st->score, fr->id, fr->sources);
 	if (b->events_out) {
-		char src[96] = "";
-		size_t n = 0;
+		char src[96] = "", trk[200] = "";
+		size_t n = 0, tn = 0;
 		const char *p = fr->sources;
+
+		for (int k = 0; k < fr->ntracks; k++)
+			tn += (size_t)snprintf(trk + tn, sizeof(trk) - tn, "%s%llu", k ? "," : "",
+					       (unsigned long long)fr->tracks[k]);
 
 		/* Source tokens are [a-z0-9:]; quote each one. */
 		while (*p && n + 8 < sizeof(src)) {
@@ -792,9 +815,9 @@ static void on_event_frame(struct bench *b, struct step *st, const struct frame 
 		fprintf(b->events_out,
 			"{\"t\":\"event\",\"ts\":%llu,\"id\":%llu,\"type\":\"%s\",\"status\":\"%s\","
 			"\"severity\":%d,\"lat\":%.7f,\"lon\":%.7f,\"lane\":%d,\"segment\":%d,"
-			"\"sources\":[%s]%s%s%s}\n",
+			"\"sources\":[%s],\"tracks\":[%s]%s%s%s}\n",
 			(unsigned long long)fr->ts, (unsigned long long)fr->id, fr->type,
-			fr->status, fr->severity, fr->lat, fr->lon, fr->lane, fr->segment, src,
+			fr->status, fr->severity, fr->lat, fr->lon, fr->lane, fr->segment, src, trk,
 			fr->level[0] ? ",\"level\":\"" : "", fr->level, fr->level[0] ? "\"" : "");
 	}
 }
@@ -845,6 +868,13 @@ static int sub_drain(struct bench *b, struct step *st, msgpack_zone *zone)
 		} else if (!strncmp(topic, "obj/", 4)) {
 			st->got_obj++;
 			bench_hist_add(&st->lat_obj, (int64_t)(now - fr.ts));
+			if (b->obj_out)
+				fprintf(b->obj_out,
+					"{\"ts\":%llu,\"id\":%llu,\"cls\":\"%s\",\"lat\":%.7f,"
+					"\"lon\":%.7f,\"speed\":%.2f,\"heading\":%.1f,\"src\":%d,"
+					"\"sensor\":%d}\n",
+					(unsigned long long)fr.ts, (unsigned long long)fr.id, fr.cls,
+					fr.lat, fr.lon, fr.speed, fr.heading, fr.src, fr.sensor);
 		} else if (!strncmp(topic, "evt/", 4)) {
 			st->got_evt++;
 			bench_hist_add(&st->lat_evt, (int64_t)(now - fr.ts));
@@ -1681,6 +1711,14 @@ static int cmd_run(struct opts *o)
 			goto out;
 		}
 	}
+	if (o->obj_out) {
+		b.obj_out = fopen(o->obj_out, "w");
+		if (!b.obj_out) {
+			fprintf(stderr, "v2x-bench: %s: %s\n", o->obj_out, strerror(errno));
+			ret = -errno;
+			goto out;
+		}
+	}
 	if (o->spawn_broker) {
 		ret = start_broker(&b);
 		if (ret < 0)
@@ -1745,6 +1783,8 @@ out:
 		zmq_ctx_term(b.zctx);
 	if (b.events_out)
 		fclose(b.events_out);
+	if (b.obj_out)
+		fclose(b.obj_out);
 	for (int i = 0; b.steps && i < b.nsteps; i++)
 		bench_score_fini(&b.steps[i].score);
 	free(b.steps);

@@ -11,7 +11,12 @@
  * a candidate (both tracks involved).  Vehicles closer than DUP_DIST_M
  * centre to centre are taken as a second track of the same road user
  * (another sensor's, or its BSM's, before association) and looked past; a
- * leader overlapping the follower (g <= 0) is skipped.  A follower slower
+ * leader overlapping the follower (g <= 0) is skipped.  Only a confirmed
+ * leader counts (detect__lanes_leader(): seen in fusion.confirm_samples
+ * samples, the latest within fusion.leader_max_age_ms of the follower's,
+ * its position carried forward to the follower's time): a roadside
+ * sensor's one-frame false detection in a lane is no vehicle to run
+ * into.  A follower slower
  * than min_speed_mps is not judged: in a queue creeping along or starting
  * at a green light gaps are a few metres, and sensor speed noise on both
  * vehicles then gives TTCs under the threshold that are no hazard (forward
@@ -57,7 +62,11 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	    lead->cls != V2X_CLASS_CYCLIST) {
 		lf = e->length_m > 0 ? e->length_m : DEFAULT_LEN_M;
 		ll = lead->length_m > 0 ? lead->length_m : DEFAULT_LEN_M;
+		/* The leader where it is at the follower's time: samples of
+		 * different sources are up to leader_max_age_ms apart. */
 		gap = lead->along_m - e->along_m - (lf + ll) / 2;
+		if (s->t_ns > lead->t_ns)
+			gap += lead->speed_mps * (float)((double)(s->t_ns - lead->t_ns) * 1e-9);
 		closing = e->speed_mps - lead->speed_mps;
 		if (gap > 0 && closing > co->min_closing)
 			ttc = gap / closing;

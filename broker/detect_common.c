@@ -36,6 +36,8 @@ struct det_lanes {
 	uint64_t *seen;    /* ent[i].seen, densely; UINT64_MAX = free entry */
 	uint32_t cap, free_head, sweep_pos;
 	uint64_t stale_ns;
+	uint16_t confirm;  /* samples before an entry counts as a road user */
+	uint64_t leader_age_ns;
 	uint64_t now;      /* tick clock */
 	uint64_t swept;    /* tick clock of the last maintenance sweep */
 	/*
@@ -88,6 +90,8 @@ struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns)
 	dl->refs = 1;
 	dl->cap = capacity;
 	dl->stale_ns = stale_ns;
+	dl->confirm = 1;
+	dl->leader_age_ns = UINT64_MAX;
 	dl->ent = calloc(capacity, sizeof(*dl->ent));
 	dl->seen = malloc((size_t)capacity * sizeof(*dl->seen));
 	dl->memo_idx = DET_NONE;
@@ -110,6 +114,25 @@ struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns)
 	}
 	dl->free_head = 0;
 	return dl;
+}
+
+/**
+ * detect__lanes_set_confirm() - see detect_common.h.
+ */
+void detect__lanes_set_confirm(struct det_lanes *dl, uint16_t confirm_samples,
+			       uint64_t leader_age_ns)
+{
+	dl->confirm = confirm_samples ? confirm_samples : 1;
+	dl->leader_age_ns = leader_age_ns ? leader_age_ns : UINT64_MAX;
+}
+
+/**
+ * detect__lanes_confirmed() - see detect_common.h.
+ */
+int detect__lanes_confirmed(const struct det_lanes *dl,
+			    const struct det_entry *e)
+{
+	return e->n_samples >= dl->confirm;
 }
 
 /**
@@ -151,8 +174,13 @@ struct det_lanes *detect__lanes_for(const struct detect_config *cfg,
 {
 	if (dl)
 		return detect__lanes_ref(dl);
-	return detect__lanes_new(cfg->fusion.lane_capacity,
-				 (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	dl = detect__lanes_new(cfg->fusion.lane_capacity,
+			       (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	if (dl)
+		detect__lanes_set_confirm(dl, (uint16_t)cfg->fusion.confirm_samples,
+					  (uint64_t)cfg->fusion.leader_max_age_ms *
+						  1000000u);
+	return dl;
 }
 
 /**
@@ -351,6 +379,11 @@ struct det_entry *detect__lanes_update(struct det_lanes *dl,
 	if (e->cell_slot != DET_NONE &&
 	    (e->lane != s->match.lane || old_cell != new_cell))
 		cell_unlink(dl, idx);
+	/* Samples in a row; a silence over 1 s starts a new appearance. */
+	if (*created || s->t_ns > e->t_ns + 1000000000ull)
+		e->n_samples = 1;
+	else if (e->n_samples < UINT16_MAX)
+		e->n_samples++;
 	e->t_ns = s->t_ns;
 	e->seen = dl->now;
 	e->lane = s->match.lane;
@@ -401,6 +434,12 @@ const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
 				continue;
 			/* Not updated for a while: not there any more. */
 			if (o->seen + dl->stale_ns < dl->now)
+				continue;
+			/* A false detection, or a sample too old (or too new)
+			 * to say where it is at @e's time. */
+			if (o->n_samples < dl->confirm ||
+			    (o->t_ns > e->t_ns ? o->t_ns - e->t_ns : e->t_ns - o->t_ns) >
+				    dl->leader_age_ns)
 				continue;
 			if (!best || o->along_m < best->along_m)
 				best = o;

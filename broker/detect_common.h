@@ -55,6 +55,9 @@ struct det_entry {
 	uint8_t cls;
 	uint8_t sources;
 	uint8_t against;       /* moving against the lane's direction */
+	uint16_t n_samples;    /* samples of this appearance (saturating): a
+				* track seen once or twice may be a false
+				* detection, not a road user */
 	uint32_t sensor_id;
 	struct det_priv p[DET_K_COUNT];
 	/* index bookkeeping */
@@ -69,6 +72,20 @@ struct det_lanes;
  * of tick clock are ignored by queries and removed by sweeps.  NULL on out
  * of memory. */
 struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns);
+
+/*
+ * Track confirmation for neighbour queries: an entry is *confirmed* once it
+ * has @confirm_samples samples in a row without a gap over 1 s (a roadside
+ * sensor's single false detection is not a road user), and a leader is
+ * only taken from entries whose latest sample is at most @leader_age_ns
+ * older or newer than the asking vehicle's.  Defaults 1 and unlimited.
+ */
+void detect__lanes_set_confirm(struct det_lanes *dl, uint16_t confirm_samples,
+			       uint64_t leader_age_ns);
+
+/* 1 if @e is confirmed (see detect__lanes_set_confirm()). */
+int detect__lanes_confirmed(const struct det_lanes *dl,
+			    const struct det_entry *e);
 
 /* Reference counting: a table shared by several detectors is freed when
  * the last one drops it (detect__lanes_free()). */
@@ -102,9 +119,10 @@ struct det_entry *detect__lanes_update(struct det_lanes *dl,
 				       int *created);
 
 /*
- * The nearest fresh entry ahead of @e in its lane, farther than
+ * The nearest fresh, confirmed entry ahead of @e in its lane, farther than
  * @min_dist_m (closer ones are taken as duplicates of the same road user)
- * and at most @max_gap_m away (centre to centre), or NULL.
+ * and at most @max_gap_m away (centre to centre), whose latest sample is
+ * within the leader age of @e's (detect__lanes_set_confirm()), or NULL.
  */
 const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
 					     const struct det_entry *e,

@@ -56,6 +56,8 @@ static const struct key_desc keys[] = {
 	U("fusion", "object_ttl_ms", fusion.object_ttl_ms, 1, 3600000),
 	U("fusion", "lane_capacity", fusion.lane_capacity, 16, 1u << 24),
 	U("fusion", "stale_ms", fusion.stale_ms, 1, 3600000),
+	U("fusion", "confirm_samples", fusion.confirm_samples, 1, 1000),
+	U("fusion", "leader_max_age_ms", fusion.leader_max_age_ms, 1, 3600000),
 
 	B("detect.stopped_vehicle", "enabled", stopped.enabled),
 	F("detect.stopped_vehicle", "speed_mps", stopped.speed_mps, 0, 20),
@@ -65,6 +67,7 @@ static const struct key_desc keys[] = {
 	U("detect.stopped_vehicle", "green_grace_ms", stopped.green_grace_ms, 0, 3600000),
 	F("detect.stopped_vehicle", "jam_lookahead_m", stopped.jam_lookahead_m, 0, 2000),
 	F("detect.stopped_vehicle", "jam_speed_mps", stopped.jam_speed_mps, 0, 50),
+	U("detect.stopped_vehicle", "junction_wait_ms", stopped.junction_wait_ms, 0, 3600000),
 
 	B("detect.hard_braking", "enabled", hard_braking.enabled),
 	F("detect.hard_braking", "decel_mps2", hard_braking.decel_mps2, 0.5, 20),
@@ -138,6 +141,8 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->fusion.object_ttl_ms = 5000;
 	cfg->fusion.lane_capacity = 65536;
 	cfg->fusion.stale_ms = 2000;
+	cfg->fusion.confirm_samples = 3;
+	cfg->fusion.leader_max_age_ms = 500;
 
 	cfg->stopped.enabled = 1;
 	cfg->stopped.speed_mps = 0.5f;
@@ -147,6 +152,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->stopped.green_grace_ms = 20000;
 	cfg->stopped.jam_lookahead_m = 60.0f;
 	cfg->stopped.jam_speed_mps = 5.0f;
+	cfg->stopped.junction_wait_ms = 60000;
 
 	cfg->hard_braking.enabled = 1;
 	cfg->hard_braking.decel_mps2 = 4.0f;
@@ -397,8 +403,7 @@ int detect_all_new(const struct detect_config *cfg, struct detector *out,
 	int n = 0, ret = 0;
 	size_t i;
 
-	dl = detect__lanes_new(cfg->fusion.lane_capacity,
-			       (uint64_t)cfg->fusion.stale_ms * 1000000u);
+	dl = detect__lanes_for(cfg, NULL);
 	if (!dl)
 		return -ENOMEM;
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {

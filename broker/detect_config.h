@@ -53,6 +53,11 @@ struct detect_config {
 		uint32_t object_ttl_ms;   /* forget an unseen sensor object */
 		uint32_t lane_capacity;   /* tracks remembered per detector */
 		uint32_t stale_ms;        /* a track unseen this long is gone */
+		uint32_t confirm_samples; /* samples in a row before a track is
+					   * a road user to its neighbours (a
+					   * leader) and counts in congestion */
+		uint32_t leader_max_age_ms; /* a leader's latest sample at most
+					     * this far from the follower's */
 	} fusion;
 	struct {
 		int enabled;
@@ -65,6 +70,8 @@ struct detect_config {
 					   * after the signal turned green */
 		float jam_lookahead_m;    /* slow leader closer: a jam */
 		float jam_speed_mps;      /* leader slower than this: a jam */
+		uint32_t junction_wait_ms; /* stopped this long on a junction
+					    * connector: incident */
 	} stopped;
 	struct {
 		int enabled;

@@ -2,7 +2,8 @@
 /*
  * detect_congestion.c - congestion level per road segment.
  *
- * Each vehicle's latest sample counts in its segment's bin (bin_m of
+ * Each confirmed vehicle's latest sample (fusion.confirm_samples) counts
+ * in its segment's bin (bin_m of
  * distance along the lane; vehicle lanes only, not within exclude_stop_m of
  * a stop line, where a signal queue is normal): running sums per bin of the
  * count, of 1/speed (speeds floored at MIN_SPEED) and of the position,
@@ -147,6 +148,10 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 	if (!e)
 		return;
 	uncount(cg, e);
+	/* Not (yet) a road user: a sensor's false detection with a random
+	 * speed would weigh heavily in the harmonic mean. */
+	if (!detect__lanes_confirmed(cg->dl, e))
+		return;
 	if (s->match.lane < 0 || roadmap_lane(env->map, s->match.lane, &li) < 0 ||
 	    li.type != ROADMAP_LANE_VEHICLE)
 		return;

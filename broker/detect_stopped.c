@@ -13,6 +13,9 @@
  *   broken-down vehicle is still reported while those stuck behind it are
  *   not.  A leader moving against the lane (a wrong-way driver the
  *   vehicle stopped for) suppresses it too.
+ * On a junction connector (a lane through the junction box, "connector" in
+ * the map) a vehicle waits to turn or for its exit to clear: it must be
+ * stopped for junction_wait_ms there.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -36,7 +39,7 @@ struct sig_state {
 struct stopped {
 	struct det_lanes *dl;
 	float speed, resume, queue_zone, lookahead, jam_speed;
-	uint64_t persist_ns, grace_ns;
+	uint64_t persist_ns, grace_ns, junction_ns;
 	struct sig_state sig[SIG_MAX];
 	int n_sig;
 };
@@ -91,6 +94,7 @@ static int waiting_at_signal(struct stopped *st, const struct det_sample *s,
 			  detect__lanes_now(st->dl)) < st->grace_ns;
 }
 
+/* 0: not a vehicle lane; 1: a vehicle lane; 2: a junction connector. */
 static int on_vehicle_lane(const struct det_sample *s, const struct det_env *env)
 {
 	struct roadmap_lane_info li;
@@ -99,7 +103,9 @@ static int on_vehicle_lane(const struct det_sample *s, const struct det_env *env
 		return 0;
 	if (!env->map || roadmap_lane(env->map, s->match.lane, &li) < 0)
 		return 1;
-	return li.type == ROADMAP_LANE_VEHICLE;
+	if (li.type != ROADMAP_LANE_VEHICLE)
+		return 0;
+	return li.connector ? 2 : 1;
 }
 
 static void stopped_on_sample(void *self, const struct det_sample *s,
@@ -109,7 +115,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	const struct det_entry *lead;
 	struct det_candidate c;
 	struct det_entry *e;
-	int created, slow;
+	int created, slow, kind;
 
 	if (!is_vehicle(s->cls))
 		return;
@@ -117,14 +123,19 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	if (!e)
 		return;
 	slow = s->speed_mps < (PRIV(e)->active ? st->resume : st->speed);
-	if (!slow || !on_vehicle_lane(s, env)) {
+	kind = on_vehicle_lane(s, env);
+	if (!slow || !kind) {
 		PRIV(e)->since_ns = 0;
 		PRIV(e)->active = 0;
 		return;
 	}
 	if (!PRIV(e)->since_ns)
 		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
-	if (s->t_ns - PRIV(e)->since_ns < st->persist_ns)
+	/* In a junction box vehicles wait to turn or for their exit to
+	 * clear: only a much longer stop there is an incident. */
+	if (s->t_ns - PRIV(e)->since_ns <
+	    (kind == 2 && st->junction_ns > st->persist_ns ? st->junction_ns :
+							      st->persist_ns))
 		return;
 	if (waiting_at_signal(st, s, env))
 		return;
@@ -193,6 +204,7 @@ struct detector detect__stopped_new(const struct detect_config *cfg,
 	st->persist_ns = (uint64_t)cfg->stopped.persist_ms * 1000000u;
 	st->queue_zone = cfg->stopped.queue_zone_m;
 	st->grace_ns = (uint64_t)cfg->stopped.green_grace_ms * 1000000u;
+	st->junction_ns = (uint64_t)cfg->stopped.junction_wait_ms * 1000000u;
 	st->lookahead = cfg->stopped.jam_lookahead_m;
 	st->jam_speed = cfg->stopped.jam_speed_mps;
 	d.ops = &stopped_ops;

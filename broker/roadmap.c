@@ -29,7 +29,9 @@
 
 struct rm_lane {
 	int32_t lane_id, segment_id, intersection_id, signal_group;
+	int32_t next_lane_id;
 	uint8_t type;
+	uint8_t connector;
 	float limit_mps, width_m, length_m, stop_along_m;
 	uint32_t first_pt, n_pts;
 };
@@ -324,6 +326,20 @@ static int load_lane(struct loader *ld, int idx, json_t *feat, json_t *props)
 			 dir);
 		ret = V2X_E_INVALID;
 		goto out;
+	}
+	ln->next_lane_id = -1;
+	if ((ret = get_int(ld, idx, feat, props, "next_lane_id", 0,
+			   &ln->next_lane_id)) < 0)
+		goto out;
+	{
+		json_t *cv = json_object_get(props, "connector");
+
+		if (cv && !json_is_null(cv) && !json_is_boolean(cv)) {
+			load_err(ld, idx, feat, "connector must be true or false");
+			ret = V2X_E_TYPE;
+			goto out;
+		}
+		ln->connector = json_is_true(cv);
 	}
 	lt = json_string_value(json_object_get(props, "lane_type"));
 	if (!lt || !strcmp(lt, "vehicle")) {
@@ -1256,6 +1272,8 @@ int roadmap_lane(const struct roadmap *m, int32_t lane_id,
 	out->width_m = ln->width_m;
 	out->length_m = ln->length_m;
 	out->stop_along_m = ln->stop_along_m;
+	out->next_lane_id = ln->next_lane_id;
+	out->connector = ln->connector;
 	return 0;
 }
 

@@ -50,6 +50,11 @@ struct roadmap_lane_info {
 	float width_m;
 	float length_m;
 	float stop_along_m;       /* along position of its stop line, -1 = none */
+	int32_t next_lane_id;     /* "next_lane_id": the lane it continues
+				   * into, -1 = none or unknown */
+	uint8_t connector;        /* "connector": true - a lane through a
+				   * junction box (from one approach to an
+				   * exit), where vehicles yield and wait */
 };
 
 /* One road segment (lanes sharing a segment_id). */

@@ -134,6 +134,20 @@ static void inc__locate(struct sim_world *w, struct sim_incident *inc, double x,
 	}
 }
 
+/*
+ * Can the roadside know what vehicle vi does now: it sends BSMs, or a
+ * roadside sensor reported it in its latest frames?  A condition is only
+ * detectable while its road users are observable: a collision risk between
+ * two vehicles that neither send BSMs nor are in a sensor's view is no
+ * miss of the broker.
+ */
+static int inc__observable(const struct sim_world *w, int vi)
+{
+	const struct sim_vehicle *v = &w->veh[vi];
+
+	return v->connected || v->seen_t >= w->t - 0.25;
+}
+
 static void inc__detect(struct sim_world *w, struct sim_incident *inc, double x,
 			double y, int lane)
 {
@@ -430,10 +444,12 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			break;
 		}
 		if (inc->phase == 0 && v->v < STOP_MPS) {
-			inc__detect(w, inc, v->x, v->y, v->lane);
 			inc->phase = 1;
 			inc->timer = w->t;
-		} else if (inc->phase == 1 && w->t - inc->timer >= inc->duration) {
+		}
+		if (inc->phase == 1 && v->v < STOP_MPS && inc__observable(w, inc->veh[0]))
+			inc__detect(w, inc, v->x, v->y, v->lane);
+		if (inc->phase == 1 && w->t - inc->timer >= inc->duration) {
 			v->force_a = NAN;
 			inc->phase = 2;
 		} else if (inc->phase == 2 && v->v > STOP_MPS) {
@@ -445,7 +461,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			inc__end(w, inc);
 			break;
 		}
-		if (v->a < -HARD_BRAKE)
+		if (v->a < -HARD_BRAKE && inc__observable(w, inc->veh[0]))
 			inc__detect(w, inc, v->x, v->y, v->lane);
 		if (inc->phase == 0 && (v->v <= inc->timer || v->v <= 0 || elapsed > 4.0)) {
 			v->force_a = NAN;
@@ -460,7 +476,8 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			break;
 		}
 		if (v->v > speeding_threshold(w, v->lane)) {
-			inc__detect(w, inc, v->x, v->y, v->lane);
+			if (inc__observable(w, inc->veh[0]))
+				inc__detect(w, inc, v->x, v->y, v->lane);
 		} else if (inc->phase == 1) {
 			inc__end(w, inc);
 			break;
@@ -476,7 +493,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			inc__end(w, inc);
 			break;
 		}
-		if (v->v > 2.0)
+		if (v->v > 2.0 && inc__observable(w, inc->veh[0]))
 			inc__detect(w, inc, v->x, v->y, v->lane);
 		if (elapsed >= inc->duration) {
 			/* It leaves the road (turns off or is stopped by police). */
@@ -486,6 +503,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 	case V2X_EVT_COLLISION_RISK: {
 		struct sim_vehicle *f = &w->veh[inc->veh[1]];
 		double tc, gap;
+		int seen;
 
 		if (!v->active || !f->active || f->lane != v->lane) {
 			if (inc->phase < 2 && (!v->active || !f->active || elapsed > 60)) {
@@ -495,8 +513,16 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		}
 		gap = v->s - v->length - f->s;
 		tc = f->lane == v->lane ? ttc(v, f) : INFINITY;
+		seen = inc__observable(w, inc->veh[0]) && inc__observable(w, inc->veh[1]);
+		/*
+		 * Once the follower has closed up (or after 30 s), the leader
+		 * brakes where the roadside can see the pair, if that comes
+		 * within a minute: an incident out of every sensor's view
+		 * between unconnected vehicles could not be detected.
+		 */
 		if (inc->phase == 0 &&
-		    ((f->lane == v->lane && gap < 0.5 * f->v + 2.0) || elapsed > 30)) {
+		    ((((f->lane == v->lane && gap < 0.5 * f->v + 2.0) || elapsed > 30) && seen) ||
+		     elapsed > 60)) {
 			/* The leader brakes hard; the follower reacts 1.2 s late. */
 			v->force_a = -8.0;
 			f->hold_until = w->t + 1.2;
@@ -508,7 +534,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			f->v0_override = 0;
 			inc->phase = 2;
 		}
-		if (inc->phase >= 1 && tc < TTC_S)
+		if (inc->phase >= 1 && tc < TTC_S && seen)
 			inc__detect(w, inc, f->x, f->y, f->lane);
 		if (inc->phase == 2 && (tc >= TTC_S || (f->v < STOP_MPS && v->v < STOP_MPS)) &&
 		    w->t - inc->timer > 1.0)

@@ -253,6 +253,31 @@ static void test_stopped_facing_wrong_way_driver(void **state)
 	free(f);
 }
 
+/* A car waiting in the junction box (to turn, or for its exit to clear)
+ * is not a stopped-vehicle incident; one stopped there for longer than
+ * junction_wait_ms is. */
+static void test_stopped_in_junction_box(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 300; i++) {
+		fx_sample(f, 80, CAR, 15, -20, 0, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, -1), 0);
+	/* The same car, stopped there beyond the wait. */
+	for (i = 0; i < (int)(f->cfg.stopped.junction_wait_ms / 100); i++) {
+		fx_sample(f, 80, CAR, 15, -20, 0, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
+	fx_fini(f);
+	free(f);
+}
+
 /* ---- hard braking ------------------------------------------------- */
 
 static void test_hard_braking_from_speed_history(void **state)
@@ -723,6 +748,128 @@ static void test_queue_start_no_collision_risk(void **state)
 	assert_true(queue_start_collision(&cfg) > 0);
 }
 
+/*
+ * A roadside sensor's false detections: every 0.4 s a new object appears
+ * once, standing in the lane 15-25 m ahead of a car driving at 25 m/s (as
+ * the simulated radars' ghosts do).  A single detection is no road user:
+ * no collision risk.  Drive it; return the collision-risk transitions.
+ */
+static int ghost_leader_collision(const struct detect_config *cfg)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 520;
+	int i, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, cfg), 0);
+	for (i = 0; i < 150; i++) {
+		x += 25.0 * 0.1;
+		if (x > 960)
+			x = 520;
+		fx_sample(f, 50, CAR, x, -1.75, 25, 90, V2X_SRC_V2X);
+		if (i % 4 == 0)
+			fx_sample(f, 1000 + (uint64_t)i, V2X_CLASS_UNKNOWN,
+				  x + fx_uniform(15, 25), -1.75 + fx_uniform(-0.5, 0.5),
+				  (float)fx_uniform(0, 3), (float)fx_uniform(0, 360),
+				  V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_COLLISION_RISK, -1);
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+static void test_ghost_leader_no_collision_risk(void **state)
+{
+	struct detect_config cfg;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	assert_int_equal(ghost_leader_collision(&cfg), 0);
+	/* The scenario is a real trap: taking every detection as a leader
+	 * raises it. */
+	cfg.fusion.confirm_samples = 1;
+	assert_true(ghost_leader_collision(&cfg) > 0);
+}
+
+/*
+ * Samples of different sources arrive with different ages: the leader's
+ * (a sensor's, 400 ms old) says where it was, not where it is at the
+ * follower's time.  Leader 15 m/s, follower 20 m/s, 12 m bumper gap: TTC
+ * 2.4 s, no risk; taken at face value, the leader's old position would
+ * give a 6 m gap and a TTC of 1.2 s.
+ */
+static void test_lagging_leader_no_collision_risk(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xl = 700, xf = 700 - 12 - 4.5;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 20; i++) {
+		xl += 15.0 * 0.1;
+		xf += 20.0 * 0.1;
+		/* Keep the gap: only the ages of the samples matter here. */
+		xf -= 5.0 * 0.1;
+		f->lag_ns = 400 * MS;
+		fx_sample(f, 60, CAR, xl - 15.0 * 0.4, -1.75, 15, 90, V2X_SRC_SENSOR);
+		f->lag_ns = 0;
+		fx_sample(f, 61, CAR, xf, -1.75, 20, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_COLLISION_RISK, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/*
+ * Free-flowing traffic (13 m/s, limit 13.9 m/s) with a sensor's one-frame
+ * false detections at walking pace in the same stretch every 0.3 s: one
+ * such ghost in the harmonic mean would make the bin heavy.  No congestion.
+ */
+static int ghost_congestion(const struct detect_config *cfg)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double pos[6];
+	int i, k, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, cfg), 0);
+	for (k = 0; k < 6; k++)
+		pos[k] = 520 + 30.0 * k;
+	for (i = 0; i < 200; i++) {
+		for (k = 0; k < 6; k++) {
+			pos[k] += 13.0 * 0.1;
+			if (pos[k] > 700)
+				pos[k] -= 180;
+			fx_sample(f, 70 + (uint64_t)k, CAR, pos[k], -1.75, 13, 90,
+				  V2X_SRC_V2X);
+		}
+		if (i % 3 == 0)
+			fx_sample(f, 2000 + (uint64_t)i, V2X_CLASS_UNKNOWN,
+				  fx_uniform(520, 700), -1.75, (float)fx_uniform(0, 1.5),
+				  (float)fx_uniform(0, 360), V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_CONGESTION, -1);
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+static void test_ghosts_no_congestion(void **state)
+{
+	struct detect_config cfg;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	assert_int_equal(ghost_congestion(&cfg), 0);
+	cfg.fusion.confirm_samples = 1;
+	assert_true(ghost_congestion(&cfg) > 0);
+}
+
 /* ---- VRU on the road ---------------------------------------------- */
 
 static void test_pedestrian_on_road(void **state)
@@ -916,6 +1063,7 @@ int main(void)
 		cmocka_unit_test(test_jam_is_congestion_not_stopped),
 		cmocka_unit_test(test_stopped_head_of_queue_only),
 		cmocka_unit_test(test_stopped_facing_wrong_way_driver),
+		cmocka_unit_test(test_stopped_in_junction_box),
 		cmocka_unit_test(test_hard_braking_from_speed_history),
 		cmocka_unit_test(test_hard_braking_flag_and_accel),
 		cmocka_unit_test(test_hard_braking_new_track_warmup),
@@ -930,6 +1078,9 @@ int main(void)
 		cmocka_unit_test(test_collision_risk),
 		cmocka_unit_test(test_following_no_collision_risk),
 		cmocka_unit_test(test_queue_start_no_collision_risk),
+		cmocka_unit_test(test_ghost_leader_no_collision_risk),
+		cmocka_unit_test(test_lagging_leader_no_collision_risk),
+		cmocka_unit_test(test_ghosts_no_congestion),
 		cmocka_unit_test(test_pedestrian_on_road),
 		cmocka_unit_test(test_pedestrian_on_crosswalk_or_sidewalk),
 		cmocka_unit_test(test_config_keys),

@@ -14,6 +14,8 @@
  *           "backward")                                  limit 50 km/h
  *   lane 5  seg 30  sidewalk   y = -5.0   width 2  x 0..1000
  *   lane 7  seg 40  bike       y = -8.5   width 1.5  x 0..1000
+ *   lane 9  seg 50  junction connector (next lane 3) y = -20  x 0..30
+ *           limit 30 km/h
  *   crosswalk 1: x 300..304, y -4..4
  * All vehicle lanes are 3.5 m wide.
  */
@@ -100,6 +102,9 @@ static inline const char *fx_map_json(void)
 	fx_lane(buf, sizeof(buf),
 		"\"lane_id\": 7, \"segment_id\": 40, \"direction\": \"forward\", \"speed_limit_kph\": 25, \"width_m\": 1.5, \"lane_type\": \"bike\"",
 		0, -8.5, 1000, -8.5);
+	fx_lane(buf, sizeof(buf),
+		"\"lane_id\": 9, \"segment_id\": 50, \"direction\": \"forward\", \"speed_limit_kph\": 30, \"width_m\": 3.5, \"connector\": true, \"next_lane_id\": 3",
+		0, -20.0, 30, -20.0);
 	strncat(buf, ",\n{\"type\": \"Feature\", \"properties\": {\"kind\": \"stop_line\", \"lane_id\": 1, \"intersection_id\": 1, \"signal_group\": 2}, \"geometry\": ",
 		sizeof(buf) - strlen(buf) - 1);
 	fx_line(buf, sizeof(buf), 495, -3.5, 495, 0);
@@ -158,6 +163,7 @@ struct fx {
 	int n_spat;
 	uint64_t now;
 	int half_rate_sender; /* sender clock runs at half the tick clock */
+	uint64_t lag_ns;      /* fx_sample() times are this much in the past */
 	struct v2x_event out[FX_EVENTS_MAX];
 	int n_out;
 };
@@ -229,7 +235,7 @@ static inline void fx_sample(struct fx *f, uint64_t track, uint8_t cls, double x
 
 	memset(&s, 0, sizeof(s));
 	s.track_id = track;
-	s.t_ns = f->half_rate_sender ? T0 + (f->now - T0) / 2 : f->now;
+	s.t_ns = (f->half_rate_sender ? T0 + (f->now - T0) / 2 : f->now) - f->lag_ns;
 	s.sources = sources;
 	s.cls = cls;
 	s.sensor_id = (sources & V2X_SRC_SENSOR) ? 9 : 0;

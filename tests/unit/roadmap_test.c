@@ -37,8 +37,8 @@ static void test_load_fixture(void **state)
 
 	(void)state;
 	assert_non_null(m);
-	assert_int_equal(roadmap_lane_count(m), 5);
-	assert_int_equal(roadmap_segment_count(m), 5);
+	assert_int_equal(roadmap_lane_count(m), 6);
+	assert_int_equal(roadmap_segment_count(m), 6);
 	ref = roadmap_reference(m);
 	assert_near(ref->lat_deg, REF_LAT, 1e-9);
 	assert_near(ref->lon_deg, REF_LON, 1e-9);
@@ -52,6 +52,11 @@ static void test_load_fixture(void **state)
 	assert_near(li.width_m, 3.5, 1e-6);
 	assert_near(li.length_m, 500, 0.05);
 	assert_near(li.stop_along_m, 495, 0.05);
+	assert_int_equal(li.connector, 0);
+	assert_int_equal(li.next_lane_id, -1);
+	assert_int_equal(roadmap_lane(m, 9, &li), 0);
+	assert_int_equal(li.connector, 1);
+	assert_int_equal(li.next_lane_id, 3);
 	assert_int_equal(roadmap_lane(m, 5, &li), 0);
 	assert_int_equal(li.type, ROADMAP_LANE_SIDEWALK);
 	assert_int_equal(roadmap_lane(m, 7, &li), 0);
@@ -66,7 +71,7 @@ static void test_load_fixture(void **state)
 	assert_int_equal(si.segment_id, 11);
 	assert_int_equal(si.n_lanes, 1);
 	assert_near(si.length_m, 495, 0.05);
-	assert_int_equal(roadmap_segment_at(m, 5, &si), V2X_E_RANGE);
+	assert_int_equal(roadmap_segment_at(m, 6, &si), V2X_E_RANGE);
 	roadmap_free(m);
 	roadmap_free(NULL);
 }
@@ -279,7 +284,7 @@ static void test_load_file(void **state)
 	fputs(json, f);
 	fclose(f);
 	assert_int_equal(roadmap_load(path, NULL, &m, err, sizeof(err)), 0);
-	assert_int_equal(roadmap_lane_count(m), 5);
+	assert_int_equal(roadmap_lane_count(m), 6);
 
 	/* Reload keeps the old map if the new file is bad. */
 	old = m;
