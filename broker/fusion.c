@@ -22,6 +22,7 @@
 #define FUSION_DETECTORS_MAX 16
 #define FUSION_SPAT_MAX 32
 #define FUSION_BATCH 64
+#define FUSION_PREFETCH_AHEAD 4 /* messages */
 
 /* Per track pool index: when its obj frame was last published. */
 struct obj_pace {
@@ -428,6 +429,21 @@ static void fusion__tick(struct fusion *f, uint64_t now_mono, uint64_t now_real)
 	counter_set(&f->cnt->tracks_expired, st.expired);
 }
 
+/* Prefetch for the BSM of slot: its index slot (stage 0) or track (1). */
+static void fusion__prefetch(struct fusion *f, const struct ingest_slot *slot,
+			     int stage)
+{
+	uint64_t key;
+
+	if (slot->msg.type != V2X_MSG_BSM)
+		return;
+	key = track_key_v2x(slot->msg.u.bsm.id);
+	if (stage == 0)
+		track_table_prefetch_slot(f->tt, key);
+	else
+		track_table_prefetch_track(f->tt, key);
+}
+
 /*
  * One batch: up to FUSION_BATCH messages, the tick when it is due, and the
  * publish slots handed on.  Returns the number of messages processed; *now
@@ -441,8 +457,16 @@ static uint32_t fusion__batch(struct fusion *f, uint64_t *now)
 	if (n) {
 		uint64_t now_real = fusion__real_ns();
 
+		/* Hide the memory latency of the track table: the index slots
+		 * of the whole batch first, each track a few messages ahead. */
 		for (uint32_t i = 0; i < n; i++)
+			fusion__prefetch(f, ring_cons_slot(f->in, i), 0);
+		for (uint32_t i = 0; i < n; i++) {
+			if (i + FUSION_PREFETCH_AHEAD < n)
+				fusion__prefetch(f, ring_cons_slot(f->in,
+								i + FUSION_PREFETCH_AHEAD), 1);
 			fusion__message(f, ring_cons_slot(f->in, i), now_mono, now_real);
+		}
 		ring_cons_release(f->in, n);
 	}
 	if (now_mono >= f->next_tick) {

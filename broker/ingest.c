@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +66,12 @@ struct ingest {
 
 	/* Ring slots of the batch being reaped. */
 	uint32_t slots_avail, slots_used;
+
+	int deferred;    /* io_uring with DEFER_TASKRUN, created disabled */
+	int enabled;     /* ... and enabled by the polling thread */
+	int got_data;    /* a datagram came through io_uring */
+	int uring_einval; /* multishot recvmsg refused: fall back */
+	uint32_t mm_buf_size;
 
 	int wake_fd;     /* eventfd: ingest_wake() ends a wait early */
 	int wake_rearm;  /* io_uring: the multishot poll on wake_fd ended */
@@ -303,9 +310,26 @@ static int ingest__uring_init(struct ingest *in, const struct broker_config *cfg
 	in->n_bufs = n;
 	in->buf_size = (uint32_t)cfg->uring_buffer_size;
 
+	/*
+	 * Deferred task running (Linux >= 6.1): completions are not even
+	 * prepared until the ring's one thread waits for them, and a wait for
+	 * a batch of N sleeps until N are ready, so a datagram costs no
+	 * wake-up of its own.  The ring must then be used from one thread
+	 * only: it is created disabled and enabled by the thread that polls it
+	 * (ingest__uring_enable()).  Older kernels: cooperative task running,
+	 * else plain.
+	 */
 	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_COOP_TASKRUN;
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+		  IORING_SETUP_R_DISABLED;
 	r = io_uring_queue_init_params((unsigned)cfg->uring_entries, &in->uring, &p);
+	if (r == 0) {
+		in->deferred = 1;
+	} else if (r == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_COOP_TASKRUN;
+		r = io_uring_queue_init_params((unsigned)cfg->uring_entries, &in->uring, &p);
+	}
 	if (r == -EINVAL) {
 		memset(&p, 0, sizeof(p));
 		r = io_uring_queue_init_params((unsigned)cfg->uring_entries, &in->uring, &p);
@@ -368,6 +392,9 @@ static int ingest__uring_init(struct ingest *in, const struct broker_config *cfg
 	r = ingest__arm_wake(in);
 	if (r < 0)
 		goto out;
+	/* A disabled ring submits when its thread enables it. */
+	if (in->deferred)
+		return 0;
 	r = io_uring_submit(&in->uring);
 	if (r < 0) {
 		snprintf(in->fallback_reason, sizeof(in->fallback_reason),
@@ -392,6 +419,44 @@ static int ingest__uring_init(struct ingest *in, const struct broker_config *cfg
 out:
 	ingest__uring_fini(in);
 	return r;
+}
+
+static int ingest__mmsg_init(struct ingest *in, uint32_t buf_size);
+
+/*
+ * First poll of a deferred ring, on the thread that will poll it from now
+ * on: enable it (this thread becomes its only issuer) and submit the arms.
+ */
+static int ingest__uring_enable(struct ingest *in)
+{
+	/* liburing 2.3 has no wrapper for this registration. */
+	int r = (int)syscall(__NR_io_uring_register, in->uring.ring_fd,
+			     IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+
+	if (r < 0)
+		r = -errno;
+	if (r == 0)
+		r = io_uring_submit(&in->uring);
+	in->enabled = 1;
+	return r < 0 ? r : 0;
+}
+
+/*
+ * The kernel refused multishot recvmsg (< 6.0: found only now on a deferred
+ * ring): this thread carries on with recvmmsg.
+ */
+static void ingest__uring_abandon(struct ingest *in, const char *why)
+{
+	snprintf(in->fallback_reason, sizeof(in->fallback_reason), "%s", why);
+	log_warn("io_uring unusable (%s): using the recvmmsg fallback", why);
+	if (ingest__mmsg_init(in, in->mm_buf_size) < 0) {
+		log_err("ingest: out of memory for the recvmmsg fallback");
+		return;
+	}
+	for (int i = 0; i < in->n_lis; i++)
+		fcntl(in->lis[i].fd, F_SETFL, fcntl(in->lis[i].fd, F_GETFL) | O_NONBLOCK);
+	in->use_uring = 0;
+	counter_set(&in->cnt->ingest_io_uring, 0);
 }
 
 /*
@@ -447,6 +512,10 @@ static unsigned ingest__uring_once(struct ingest *in, long long wait_ns)
 		l = &in->lis[li];
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			l->rearm = 1;
+		if (cqe->res == -EINVAL && !in->got_data) {
+			in->uring_einval = 1;
+			continue;
+		}
 		if (cqe->res < 0) {
 			if (cqe->res == -ENOBUFS)
 				counter_add_1w(&in->cnt->ingest_nobufs, 1);
@@ -459,6 +528,7 @@ static unsigned ingest__uring_once(struct ingest *in, long long wait_ns)
 		}
 		if (!(cqe->flags & IORING_CQE_F_BUFFER))
 			continue;
+		in->got_data = 1;
 		bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 		buf = in->bufs + (size_t)bid * in->buf_size;
 		o = io_uring_recvmsg_validate(buf, cqe->res, &in->msgh);
@@ -488,6 +558,8 @@ static unsigned ingest__uring_once(struct ingest *in, long long wait_ns)
 	io_uring_cq_advance(&in->uring, seen);
 	in->busy = recycled > 0;
 	ingest__batch_end(in);
+	if (in->uring_einval)
+		return seen; /* ingest_poll() switches to recvmmsg */
 	/* Re-arm after recycling so that ENOBUFS does not repeat. */
 	for (int i = 0; i < in->n_lis; i++)
 		if (in->lis[i].rearm && ingest__arm(in, i) < 0)
@@ -500,9 +572,9 @@ static unsigned ingest__uring_once(struct ingest *in, long long wait_ns)
 	return seen;
 }
 
-static int ingest__mmsg_init(struct ingest *in, const struct broker_config *cfg)
+static int ingest__mmsg_init(struct ingest *in, uint32_t buf_size)
 {
-	in->buf_size = (uint32_t)cfg->uring_buffer_size;
+	in->buf_size = buf_size;
 	in->mm = calloc(INGEST_MMSG, sizeof(*in->mm));
 	in->iov = calloc(INGEST_MMSG, sizeof(*in->iov));
 	in->mm_bufs = malloc((size_t)INGEST_MMSG * in->buf_size);
@@ -594,7 +666,19 @@ unsigned ingest_poll(struct ingest *in, uint64_t wait_ns)
 {
 	long long w = wait_ns > (uint64_t)INGEST_WAIT_NS ? INGEST_WAIT_NS : (long long)wait_ns;
 
-	return in->use_uring ? ingest__uring_once(in, w) : ingest__mmsg_once(in, w);
+	unsigned n;
+
+	if (!in->use_uring)
+		return ingest__mmsg_once(in, w);
+	if (in->deferred && !in->enabled && ingest__uring_enable(in) < 0) {
+		ingest__uring_abandon(in, "io_uring_enable_rings failed");
+		return 0;
+	}
+	n = ingest__uring_once(in, w);
+	if (in->uring_einval)
+		ingest__uring_abandon(in, "multishot recvmsg not supported "
+				      "(kernel >= 6.0 needed)");
+	return n;
 }
 
 /* See ingest.h.  Any thread; async-signal-safe. */
@@ -689,7 +773,8 @@ struct ingest *ingest_new(const struct broker_config *cfg, struct ring *out,
 				      fcntl(in->lis[i].fd, F_GETFL) | O_NONBLOCK);
 		}
 	}
-	if (!in->use_uring && ingest__mmsg_init(in, cfg) < 0) {
+	in->mm_buf_size = (uint32_t)cfg->uring_buffer_size;
+	if (!in->use_uring && ingest__mmsg_init(in, in->mm_buf_size) < 0) {
 		ingest__err(err, errlen, "out of memory (recvmmsg buffers)");
 		goto fail;
 	}

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* pipeline.c - the stages run to completion in one thread (see pipeline.h). */
-#define _GNU_SOURCE
 #include "pipeline.h"
 
 #include <errno.h>

@@ -191,6 +191,30 @@ static uint32_t tt__probe(const struct track_table *tt, uint64_t key)
 	return i;
 }
 
+/* See tracks.h.  Fusion thread. */
+void track_table_prefetch_slot(const struct track_table *tt, uint64_t key)
+{
+	__builtin_prefetch(&tt->slots[(uint32_t)tt__mix(key) & tt->slot_mask], 0, 3);
+}
+
+/* See tracks.h.  Fusion thread. */
+void track_table_prefetch_track(const struct track_table *tt, uint64_t key)
+{
+	uint32_t i = tt__probe(tt, key);
+	const struct track *t;
+
+	if (!tt->slots[i].ref)
+		return;
+	t = &tt->pool[tt->slots[i].ref - 1];
+	/* The head (ids, times, cur), the history entry written next and the
+	 * grid node: what an update touches. */
+	__builtin_prefetch(t, 1, 3);
+	__builtin_prefetch((const char *)t + 64, 1, 3);
+	__builtin_prefetch((const char *)t + 128, 1, 3);
+	__builtin_prefetch(&t->hist[(t->hist_head + 1) % TRACK_HIST], 1, 3);
+	__builtin_prefetch(&tt->nodes[tt->slots[i].ref - 1], 1, 3);
+}
+
 static void tt__slot_delete(struct track_table *tt, uint32_t i)
 {
 	uint32_t j = i;

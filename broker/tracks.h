@@ -163,6 +163,17 @@ void track_table_set_ref(struct track_table *tt, const struct enu_ref *ref);
 const struct enu_ref *track_table_ref(const struct track_table *tt);
 
 /*
+ * track_table_prefetch_slot(), track_table_prefetch_track() - hints for a
+ * batch of updates: the first starts loading the index slot of @key, the
+ * second (later, once that slot is likely in cache) the parts of its track
+ * that an update writes.  Neither changes anything; a missing key is fine.
+ * With 10,000s of tracks every update would otherwise wait for main memory
+ * several times.
+ */
+void track_table_prefetch_slot(const struct track_table *tt, uint64_t key);
+void track_table_prefetch_track(const struct track_table *tt, uint64_t key);
+
+/*
  * track_table_update_bsm() - create or update the V2X track of @bsm
  * (key track_key_v2x(bsm->id)); @rx_ns is the local monotonic receive time.
  * Returns the track (valid until it expires or the table is freed), or NULL
