@@ -49,6 +49,7 @@ struct opts {
 	double seconds;
 	int vehicles;
 	double rate;
+	double uper_rate; /* throughput phase: 0 = full rate, else paced */
 	double lat_seconds;
 	int runs;
 	int cpu_tx, cpu_rx;
@@ -137,7 +138,8 @@ struct sender {
 	const struct stream *st;
 	double seconds;
 	int cpu;
-	double rate;      /* 0 = as fast as possible (UPER); else paced msgpack */
+	double rate;      /* 0 = UPER stream; else paced msgpack with ts */
+	double uper_rate; /* UPER stream: 0 = as fast as possible, else paced */
 	uint64_t sent;
 	uint64_t elapsed_ns;
 };
@@ -204,6 +206,17 @@ static void *sender_main(void *arg)
 				k++;
 			}
 		} else {
+			if (s->uper_rate > 0) {
+				uint64_t t = now_ns(CLOCK_MONOTONIC);
+				uint64_t period = (uint64_t)(1e9 / s->uper_rate);
+
+				if (t < next)
+					continue;
+				n = (int)((t - next) / period) + 1;
+				if (n > BATCH)
+					n = BATCH;
+				next += (uint64_t)n * period;
+			}
 			for (int i = 0; i < n; i++) {
 				int j = k++ % s->st->n;
 
@@ -214,7 +227,7 @@ static void *sender_main(void *arg)
 		r = sendmmsg(fd, mm, (unsigned)n, 0);
 		if (r > 0)
 			s->sent += (uint64_t)r;
-		if (s->rate == 0 && r < n)
+		if (s->rate == 0 && s->uper_rate == 0 && r < n)
 			k -= n - (r > 0 ? r : 0);
 	}
 	s->elapsed_ns = now_ns(CLOCK_MONOTONIC) - start;
@@ -267,7 +280,8 @@ struct result {
 static void run_drain(const struct opts *o, const struct stream *st, struct result *res)
 {
 	struct drain d = { .cpu = o->cpu_rx };
-	struct sender s = { .st = st, .seconds = o->seconds, .cpu = o->cpu_tx };
+	struct sender s = { .st = st, .seconds = o->seconds, .cpu = o->cpu_tx,
+			    .uper_rate = o->uper_rate };
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
 	int rcvbuf = 32 << 20;
@@ -541,6 +555,7 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 	snd.dst.sin_family = AF_INET;
 	snd.dst.sin_port = htons((uint16_t)up);
 	snd.seconds = o->seconds;
+	snd.uper_rate = o->uper_rate;
 	rx0 = metric_sum(hp, "v2x_rx_datagrams_total");
 	dec0 = metric_sum(hp, "v2x_rx_decoded_total");
 	n0 = atomic_load(&s.count);
@@ -623,13 +638,16 @@ static void usage(FILE *f)
 	fputs("usage: v2x-ingest-bench [--broker PATH] [--seconds S] [--vehicles N]\n"
 	      "                        [--rate MSG_PER_S] [--latency-seconds S] [--runs N]\n"
 	      "                        [--cpu-sender N] [--cpu-receiver N] [--json]\n"
-	      "                        [--broker-arg ARG]...\n"
+	      "                        [--uper-rate MSG_PER_S] [--broker-arg ARG]...\n"
 	      "Throughput at the sender's full rate (UPER BSMs, sendmmsg) into a bare\n"
 	      "recvmmsg drain and into v2x-broker (--relay-bsm, ZeroMQ subscriber), then\n"
 	      "receive -> subscriber latency at a paced rate (msgpack frames with ts).\n"
 	      "Defaults: broker next to this program (../broker/v2x-broker), 3 s,\n"
 	      "10000 vehicles, 100000 msg/s for 3 s, 3 runs, sender on CPU 0,\n"
-	      "receivers on CPU 1 (-1: not pinned).  Prints medians over the runs.\n", f);
+	      "receivers on CPU 1 (-1: not pinned).  Prints medians over the runs.\n"
+	      "--uper-rate paces the throughput phase (both receivers) instead of\n"
+	      "sending at the sender's full rate: to find the rate the broker keeps\n"
+	      "without loss, and its CPU per message there.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -639,6 +657,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "vehicles", required_argument, NULL, 'v' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "uper-rate", required_argument, NULL, 'u' },
 		{ "latency-seconds", required_argument, NULL, 'l' },
 		{ "runs", required_argument, NULL, 'n' },
 		{ "cpu-sender", required_argument, NULL, 't' },
@@ -660,6 +679,7 @@ int main(int argc, char **argv)
 		case 's': o.seconds = atof(optarg); break;
 		case 'v': o.vehicles = atoi(optarg); break;
 		case 'r': o.rate = atof(optarg); break;
+		case 'u': o.uper_rate = atof(optarg); break;
 		case 'l': o.lat_seconds = atof(optarg); break;
 		case 'n': o.runs = atoi(optarg); break;
 		case 't': o.cpu_tx = atoi(optarg); break;
@@ -760,8 +780,12 @@ int main(int argc, char **argv)
 			       median(lmax, o.runs), median(lloss, o.runs), median(lcpu, o.runs),
 			       median(h50, o.runs), median(h99, o.runs));
 		} else {
-			printf("medians of %d runs, %d vehicles, %g s at full rate:\n", o.runs,
-			       o.vehicles, o.seconds);
+			if (o.uper_rate > 0)
+				printf("medians of %d runs, %d vehicles, %g s paced at %.0f msg/s:\n",
+				       o.runs, o.vehicles, o.seconds, o.uper_rate);
+			else
+				printf("medians of %d runs, %d vehicles, %g s at full rate:\n",
+				       o.runs, o.vehicles, o.seconds);
 			printf("  %-22s %12s %12s %8s %12s\n", "", "sent msg/s", "recv msg/s",
 			       "loss %", "CPU ns/msg");
 			printf("  %-22s %12.0f %12.0f %8.3f %12.1f\n", "bare recvmmsg drain",
