@@ -144,6 +144,21 @@ struct sender {
 	uint64_t elapsed_ns;
 };
 
+/*
+ * Paced senders sleep until the next batch is due instead of spinning: a
+ * spinning sender would take the CPU it shares with the subscriber and show
+ * up as latency that is not the broker's.
+ */
+static void pace_sleep(uint64_t until_mono_ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(until_mono_ns / 1000000000ull),
+		.tv_nsec = (long)(until_mono_ns % 1000000000ull),
+	};
+
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
 static void *sender_main(void *arg)
 {
 	struct sender *s = arg;
@@ -177,8 +192,10 @@ static void *sender_main(void *arg)
 			uint64_t t = now_ns(CLOCK_MONOTONIC);
 			uint64_t period = (uint64_t)(1e9 / s->rate);
 
-			if (t < next)
+			if (t < next) {
+				pace_sleep(next);
 				continue;
+			}
 			n = (int)((t - next) / period) + 1;
 			if (n > BATCH)
 				n = BATCH;
@@ -210,8 +227,10 @@ static void *sender_main(void *arg)
 				uint64_t t = now_ns(CLOCK_MONOTONIC);
 				uint64_t period = (uint64_t)(1e9 / s->uper_rate);
 
-				if (t < next)
+				if (t < next) {
+					pace_sleep(next);
 					continue;
+				}
 				n = (int)((t - next) / period) + 1;
 				if (n > BATCH)
 					n = BATCH;

@@ -133,6 +133,10 @@ static const struct opt opts[] = {
 	  "/var/lib/v2x-broker", "DIR", "state directory (MQTT offline buffer)" },
 	{ "log_level", "general", OPT_LOGLEVEL, OFF(log_level), 0, 0, 0,
 	  "info", "LEVEL", "error, warning, notice, info or debug" },
+	{ "rt_priority", "general", OPT_INT, OFF(rt_priority), 0, 0, 99,
+	  "0", "N", "real-time (SCHED_FIFO) priority of the ingest, fusion and "
+	  "publish threads and ZeroMQ's I/O thread: other work on the CPU no "
+	  "longer delays messages (0 = normal scheduling; needs CAP_SYS_NICE)" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

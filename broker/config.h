@@ -93,6 +93,7 @@ struct broker_config {
 	/* [general] */
 	char data_dir[CONFIG_STR_MAX];
 	int log_level;
+	int rt_priority;          /* SCHED_FIFO priority of the stages, 0 = off */
 
 	char config_file[CONFIG_STR_MAX]; /* the file loaded, "" if none */
 

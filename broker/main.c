@@ -8,6 +8,8 @@
  * SIGHUP reloads the road map.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +117,20 @@ static int assoc_hook(void *ctx, struct track_table *tt,
 	return r;
 }
 
+/* SCHED_FIFO at prio for the calling thread, or back to normal (0). */
+static int set_realtime(int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+	int r = pthread_setschedparam(pthread_self(), prio > 0 ? SCHED_FIFO : SCHED_OTHER,
+				      &sp);
+
+	if (r) {
+		errno = r;
+		return -1;
+	}
+	return 0;
+}
+
 static int map_load(const char *path, const struct enu_ref *ref, struct roadmap **out,
 		    char *err, size_t errlen)
 {
@@ -173,6 +189,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	v2x_log_set_level(cfg.log_level);
+	if (cfg.rt_priority > 0 && set_realtime(cfg.rt_priority) < 0) {
+		log_warn("rt_priority %d not applied: %s (needs CAP_SYS_NICE or an "
+			 "RLIMIT_RTPRIO that allows it); normal scheduling", cfg.rt_priority,
+			 strerror(errno));
+		cfg.rt_priority = 0;
+	}
+	/* Only the stage threads get the real-time policy (below). */
+	set_realtime(0);
 
 	/* Signals are taken through a signalfd on this thread; every thread
 	 * created from here on (ours and the libraries') inherits the mask. */
@@ -310,6 +334,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* Threads inherit their creator's policy: the stage threads are
+	 * created while this thread runs real-time, nothing else. */
+	if (cfg.rt_priority > 0)
+		set_realtime(cfg.rt_priority);
 	single = cfg.pipeline == CONFIG_PIPELINE_SINGLE ||
 		 (cfg.pipeline == CONFIG_PIPELINE_AUTO && pipeline_single_cpu());
 	if (single) {
@@ -321,6 +349,10 @@ int main(int argc, char **argv)
 			r = fusion_start(fu);
 		if (r == 0)
 			r = ingest_start(in);
+	}
+	if (cfg.rt_priority > 0) {
+		set_realtime(0);
+		log_notice("stage threads at SCHED_FIFO priority %d", cfg.rt_priority);
 	}
 	if (r < 0) {
 		log_err("cannot start threads: %s", strerror(-r));

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +347,12 @@ struct pub_zmq *pub_zmq_new(const struct broker_config *cfg, struct ring *in,
 	if (!pz->ctx) {
 		snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
 		goto fail;
+	}
+	if (cfg->rt_priority > 0) {
+		/* Before the first socket, which starts the I/O thread.  libzmq
+		 * aborts if it may not apply them: main.c checked that it may. */
+		zmq_ctx_set(pz->ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_FIFO);
+		zmq_ctx_set(pz->ctx, ZMQ_THREAD_PRIORITY, cfg->rt_priority);
 	}
 	pz->sock = zmq_socket(pz->ctx, ZMQ_PUB);
 	if (!pz->sock) {
