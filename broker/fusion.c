@@ -586,8 +586,13 @@ void fusion_set_map_ops(struct fusion *f, const struct fusion_map_ops *ops)
 int fusion_prepare(struct fusion *f)
 {
 	int r = fusion__load_map(f);
+	uint64_t now = fusion__mono_ns();
 
-	f->next_tick = fusion__mono_ns() + f->tick_ns;
+	/* One tick before the first message: the detectors' clocks start
+	 * now, so that what they record from the first samples on counts as
+	 * fresh (with a clock at zero the first tick found it all stale). */
+	fusion__tick(f, now, fusion__real_ns());
+	f->next_tick = now + f->tick_ns;
 	return r;
 }
 
