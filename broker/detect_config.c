@@ -41,6 +41,8 @@ static const struct key_desc keys[] = {
 	F("events", "merge_radius_m", events.merge_radius_m, 0, 10000),
 	F("events", "merge_moving_m", events.merge_moving_m, 0, 10000),
 	F("events", "merge_queue_m", events.merge_queue_m, 0, 10000),
+	F("events", "merge_side_m", events.merge_side_m, 0, 10000),
+	F("events", "reaction_radius_m", events.reaction_radius_m, 0, 10000),
 	B("events", "jam_holds_stopped", events.jam_holds_stopped),
 	U("events", "max_events", events.max_events, 1, 1000000),
 	{ "events", "id_base", K_U64, offsetof(struct detect_config, events.id_base),
@@ -68,6 +70,9 @@ static const struct key_desc keys[] = {
 	F("detect.stopped_vehicle", "jam_lookahead_m", stopped.jam_lookahead_m, 0, 2000),
 	F("detect.stopped_vehicle", "jam_speed_mps", stopped.jam_speed_mps, 0, 50),
 	U("detect.stopped_vehicle", "junction_wait_ms", stopped.junction_wait_ms, 0, 3600000),
+	U("detect.stopped_vehicle", "reason_hold_ms", stopped.reason_hold_ms, 0, 3600000),
+	U("detect.stopped_vehicle", "crawl_ms", stopped.crawl_ms, 0, 3600000),
+	U("detect.stopped_vehicle", "crawl_persist_ms", stopped.crawl_persist_ms, 0, 3600000),
 
 	B("detect.hard_braking", "enabled", hard_braking.enabled),
 	F("detect.hard_braking", "decel_mps2", hard_braking.decel_mps2, 0.5, 20),
@@ -127,6 +132,8 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->events.merge_radius_m = 8.0f;
 	cfg->events.merge_moving_m = 60.0f;
 	cfg->events.merge_queue_m = 60.0f;
+	cfg->events.merge_side_m = 15.0f;
+	cfg->events.reaction_radius_m = 60.0f;
 	cfg->events.jam_holds_stopped = 0;
 	cfg->events.max_events = 4096;
 	cfg->events.id_base = 0;
@@ -153,6 +160,9 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->stopped.jam_lookahead_m = 60.0f;
 	cfg->stopped.jam_speed_mps = 5.0f;
 	cfg->stopped.junction_wait_ms = 60000;
+	cfg->stopped.reason_hold_ms = 3000;
+	cfg->stopped.crawl_ms = 10000;
+	cfg->stopped.crawl_persist_ms = 30000;
 
 	cfg->hard_braking.enabled = 1;
 	cfg->hard_braking.decel_mps2 = 4.0f;

@@ -35,6 +35,13 @@ struct detect_config {
 		float merge_queue_m;      /* the same for stopped vehicles in one
 					   * lane: the queue behind a stopped
 					   * vehicle is part of its incident */
+		float merge_side_m;       /* stopped vehicles in adjacent lanes
+					   * of a segment closer than this: one
+					   * obstruction across the lanes */
+		float reaction_radius_m;  /* a vehicle stopped this close to an
+					   * active wrong-way or vru-on-road
+					   * event reacts to it: no new
+					   * stopped-vehicle event */
 		int jam_holds_stopped;    /* no new stopped-vehicle event on a
 					   * segment with active congestion */
 		uint32_t max_events;      /* active events at once */
@@ -72,6 +79,13 @@ struct detect_config {
 		float jam_speed_mps;      /* leader slower than this: a jam */
 		uint32_t junction_wait_ms; /* stopped this long on a junction
 					    * connector: incident */
+		uint32_t reason_hold_ms;  /* still waiting this long after the
+					   * reason (signal, queue, wrong-way
+					   * driver) went away */
+		uint32_t crawl_ms;        /* below jam_speed_mps this long before
+					   * stopping: stop-and-go ... */
+		uint32_t crawl_persist_ms; /* ... then stopped this long to be
+					    * an incident */
 	} stopped;
 	struct {
 		int enabled;

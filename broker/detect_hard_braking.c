@@ -18,8 +18,10 @@
  * against its earlier motion (a vehicle merging in at the map edge and
  * adapting to the traffic ahead is not an incident).  Braking that lasts
  * beyond the warm-up is still reported, warmup_ms after the track appeared.
- * A track that falls silent for a second or jumps further than a vehicle
- * can drive appears anew (a TemporaryID seen again at the map entry after
+ * A vehicle that moved against its lane's direction in the last 2 s is a
+ * wrong-way driver: its braking is part of that incident, not reported
+ * here.  A track that falls silent for a second or jumps further than a
+ * vehicle can drive appears anew (a TemporaryID seen again at the map entry after
  * leaving at its exit), and its warm-up starts again.
  */
 #include <math.h>
@@ -36,6 +38,7 @@
 #define GAP_NS 1000000000ull  /* silent this long: a new appearance */
 #define JUMP_M 15.0           /* position noise and sensor offsets */
 #define MAX_SPEED_MPS 70.0    /* nothing on the road moves faster */
+#define AGAINST_NS 2000000000ull /* moved against its lane this recently */
 
 struct hb_hist {
 	uint64_t track_id; /* whose history this is (entries are recycled) */
@@ -166,7 +169,13 @@ static void hb_on_sample(void *self, const struct det_sample *s,
 		hit = 1;
 		decel = fmaxf(decel, -slope);
 	}
+	if (e->against)
+		PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;
 	if (!hit || s->t_ns - h->first_ns < hb->warmup_ns)
+		return;
+	/* A wrong-way driver braking (for the traffic it meets) is part of
+	 * the wrong-way incident, reported by its own detector. */
+	if (PRIV(e)->ref_ns && s->t_ns - PRIV(e)->ref_ns < AGAINST_NS)
 		return;
 	detect__cand_from_sample(&c, V2X_EVT_HARD_BRAKING, s);
 	c.severity = decel >= 1.5f * hb->decel ? 6 : 4;

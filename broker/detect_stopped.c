@@ -13,6 +13,14 @@
  *   broken-down vehicle is still reported while those stuck behind it are
  *   not.  A leader moving against the lane (a wrong-way driver the
  *   vehicle stopped for) suppresses it too.
+ * A vehicle that was waiting behind a slow or wrong-way leader (judged on
+ * every sample below jam_speed_mps) is still taken as waiting for
+ * reason_hold_ms after the leader moved off or left the lane: drivers need
+ * a moment to move off.
+ * A vehicle that crawled (below jam_speed_mps) for crawl_ms before it
+ * stopped is in stop-and-go traffic even when no slow leader is visible
+ * (at 30 % V2X penetration and outside sensor coverage most vehicles
+ * ahead are not): it must stand crawl_persist_ms before it is reported.
  * On a junction connector (a lane through the junction box, "connector" in
  * the map) a vehicle waits to turn or for its exit to clear: it must be
  * stopped for junction_wait_ms there.
@@ -39,7 +47,8 @@ struct sig_state {
 struct stopped {
 	struct det_lanes *dl;
 	float speed, resume, queue_zone, lookahead, jam_speed;
-	uint64_t persist_ns, grace_ns, junction_ns;
+	uint64_t persist_ns, grace_ns, junction_ns, reason_hold_ns;
+	uint64_t crawl_ns, crawl_persist_ns;
 	struct sig_state sig[SIG_MAX];
 	int n_sig;
 };
@@ -90,6 +99,9 @@ static int waiting_at_signal(struct stopped *st, const struct det_sample *s,
 	state = detect__signal_state(env, li.intersection_id, li.signal_group);
 	if (state < 0 || detect__state_is_stop(state))
 		return 1;
+	/* Before the first tick the age of the state is unknown. */
+	if (!detect__lanes_now(st->dl))
+		return 1;
 	return signal_age(st, li.intersection_id, li.signal_group, state,
 			  detect__lanes_now(st->dl)) < st->grace_ns;
 }
@@ -115,7 +127,8 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	const struct det_entry *lead;
 	struct det_candidate c;
 	struct det_entry *e;
-	int created, slow, kind;
+	uint64_t need;
+	int created, slow, kind, waiting = 0;
 
 	if (!is_vehicle(s->cls))
 		return;
@@ -124,6 +137,27 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		return;
 	slow = s->speed_mps < (PRIV(e)->active ? st->resume : st->speed);
 	kind = on_vehicle_lane(s, env);
+	/* Crawling (below jam_speed_mps, with 20 % hysteresis) since aux. */
+	if (s->speed_mps < st->jam_speed) {
+		if (!PRIV(e)->aux)
+			PRIV(e)->aux = s->t_ns ? s->t_ns : 1;
+	} else if (s->speed_mps >= st->jam_speed * 1.2f) {
+		PRIV(e)->aux = 0;
+	}
+	if (kind && (slow || s->speed_mps < st->jam_speed)) {
+		/*
+		 * Waiting for a reason: at a signal, behind a slow vehicle
+		 * (a queue, a jam), or facing one coming the wrong way down
+		 * the lane - judged while slow, so that a vehicle creeping
+		 * up a queue is known to be queued when it stops.
+		 */
+		lead = detect__lanes_leader(st->dl, e, DUP_DIST_M, st->lookahead);
+		waiting = lead && (lead->speed_mps < st->jam_speed || lead->against);
+		if (waiting)
+			PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;
+		/* A signal has its own grace (green_grace_ms). */
+		waiting |= waiting_at_signal(st, s, env);
+	}
 	if (!slow || !kind) {
 		PRIV(e)->since_ns = 0;
 		PRIV(e)->active = 0;
@@ -131,18 +165,26 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	}
 	if (!PRIV(e)->since_ns)
 		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
+	need = st->persist_ns;
 	/* In a junction box vehicles wait to turn or for their exit to
 	 * clear: only a much longer stop there is an incident. */
-	if (s->t_ns - PRIV(e)->since_ns <
-	    (kind == 2 && st->junction_ns > st->persist_ns ? st->junction_ns :
-							      st->persist_ns))
+	if (kind == 2 && st->junction_ns > need)
+		need = st->junction_ns;
+	/* Crawled for a long time before it stopped: stop-and-go in a queue
+	 * whose vehicles ahead the broker may not see (not connected, out of
+	 * sensor range); a vehicle that breaks down drops from speed. */
+	if (PRIV(e)->aux && PRIV(e)->since_ns > PRIV(e)->aux &&
+	    PRIV(e)->since_ns - PRIV(e)->aux >= st->crawl_ns &&
+	    st->crawl_persist_ns > need)
+		need = st->crawl_persist_ns;
+	if (s->t_ns - PRIV(e)->since_ns < need)
 		return;
-	if (waiting_at_signal(st, s, env))
-		return;
-	lead = detect__lanes_leader(st->dl, e, DUP_DIST_M, st->lookahead);
-	/* Behind a slow vehicle (a queue, a jam), or facing one coming the
-	 * wrong way down the lane: stopped for a reason already reported. */
-	if (lead && (lead->speed_mps < st->jam_speed || lead->against))
+	/* Stopped for a reason already reported (or normal), or for one
+	 * that went away a moment ago: the driver is about to move on (a
+	 * pedestrian who left the lane, a queue ahead that moved off, the
+	 * vehicle ahead that merged out of a closed lane). */
+	if (waiting || (PRIV(e)->ref_ns &&
+			s->t_ns - PRIV(e)->ref_ns < st->reason_hold_ns))
 		return;
 	PRIV(e)->active = 1;
 	detect__cand_from_sample(&c, V2X_EVT_STOPPED_VEHICLE, s);
@@ -205,6 +247,9 @@ struct detector detect__stopped_new(const struct detect_config *cfg,
 	st->queue_zone = cfg->stopped.queue_zone_m;
 	st->grace_ns = (uint64_t)cfg->stopped.green_grace_ms * 1000000u;
 	st->junction_ns = (uint64_t)cfg->stopped.junction_wait_ms * 1000000u;
+	st->reason_hold_ns = (uint64_t)cfg->stopped.reason_hold_ms * 1000000u;
+	st->crawl_ns = (uint64_t)cfg->stopped.crawl_ms * 1000000u;
+	st->crawl_persist_ns = (uint64_t)cfg->stopped.crawl_persist_ms * 1000000u;
 	st->lookahead = cfg->stopped.jam_lookahead_m;
 	st->jam_speed = cfg->stopped.jam_speed_mps;
 	d.ops = &stopped_ops;

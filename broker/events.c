@@ -45,6 +45,7 @@ struct events {
 	void *ctx;
 	uint32_t hold_ms, min_update_ms;
 	float update_move_m, merge_radius_m, merge_moving_m, merge_queue_m;
+	float merge_side_m, reaction_radius_m;
 	int jam_holds_stopped;
 	uint32_t max_events;
 	uint64_t next_id;
@@ -153,6 +154,8 @@ struct events *events_new(const struct detect_config *cfg,
 				   cfg->events.merge_radius_m);
 	ev->merge_queue_m = fmaxf(cfg->events.merge_queue_m,
 				  cfg->events.merge_radius_m);
+	ev->merge_side_m = cfg->events.merge_side_m;
+	ev->reaction_radius_m = cfg->events.reaction_radius_m;
 	ev->jam_holds_stopped = cfg->events.jam_holds_stopped;
 	ev->max_events = cfg->events.max_events;
 	ev->next_id = cfg->events.id_base;
@@ -255,10 +258,17 @@ static uint32_t find_merge(const struct events *ev,
 		if (c->segment >= 0 && e->segment >= 0 &&
 		    c->segment != e->segment)
 			continue;
-		if (c->lane >= 0 && e->lane >= 0 && c->lane != e->lane)
-			continue;
 		if (c->segment < 0 && c->lane < 0)
 			continue; /* off the map: tracks only */
+		if (c->lane >= 0 && e->lane >= 0 && c->lane != e->lane) {
+			/* Vehicles stopped side by side in adjacent lanes of
+			 * a segment: one obstruction across the lanes. */
+			if (c->type == V2X_EVT_STOPPED_VEHICLE &&
+			    geo_dist_m(c->lat, c->lon, e->lat, e->lon) <=
+				    ev->merge_side_m)
+				return i;
+			continue;
+		}
 		if (geo_dist_m(c->lat, c->lon, e->lat, e->lon) <= radius)
 			return i;
 	}
@@ -280,6 +290,45 @@ static int in_jam(const struct events *ev, const struct det_candidate *c)
 	     i = ev->slots[i].type_next)
 		if (ev->slots[i].e.segment == c->segment)
 			return 1;
+	return 0;
+}
+
+/*
+ * Is one of the candidate's tracks in an active event of @type?  A vehicle
+ * that stopped in a near-collision (the leader's emergency stop) is part
+ * of that collision-risk incident.
+ */
+static int involved_in(const struct events *ev, uint8_t type,
+		       const struct det_candidate *c)
+{
+	uint32_t i;
+	int k;
+
+	for (i = ev->type_head[type]; i != NO_SLOT; i = ev->slots[i].type_next)
+		for (k = 0; k < c->n_tracks && k < V2X_EVENT_TRACKS_MAX; k++)
+			if (has_track(&ev->slots[i].e, c->tracks[k]))
+				return 1;
+	return 0;
+}
+
+/*
+ * Is an active event of @type on the candidate's segment (or either off
+ * the segments) within @radius_m of it?  A vehicle standing near a
+ * wrong-way driver or a pedestrian on the road is waiting for them.
+ */
+static int near_active(const struct events *ev, uint8_t type,
+		       const struct det_candidate *c, float radius_m)
+{
+	uint32_t i;
+
+	for (i = ev->type_head[type]; i != NO_SLOT; i = ev->slots[i].type_next) {
+		const struct v2x_event *e = &ev->slots[i].e;
+
+		if (c->segment >= 0 && e->segment >= 0 && c->segment != e->segment)
+			continue;
+		if (geo_dist_m(c->lat, c->lon, e->lat, e->lon) <= radius_m)
+			return 1;
+	}
 	return 0;
 }
 
@@ -410,8 +459,11 @@ void events_raise(void *owner, const struct det_candidate *c)
 			add_key(ev, i, c->type, c->key);
 		}
 	}
-	if (i == NO_SLOT && ev->jam_holds_stopped &&
-	    c->type == V2X_EVT_STOPPED_VEHICLE && in_jam(ev, c)) {
+	if (i == NO_SLOT && c->type == V2X_EVT_STOPPED_VEHICLE &&
+	    ((ev->jam_holds_stopped && in_jam(ev, c)) ||
+	     involved_in(ev, V2X_EVT_COLLISION_RISK, c) ||
+	     near_active(ev, V2X_EVT_WRONG_WAY, c, ev->reaction_radius_m) ||
+	     near_active(ev, V2X_EVT_VRU_ON_ROAD, c, ev->reaction_radius_m))) {
 		ev->st.held++;
 		return;
 	}

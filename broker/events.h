@@ -8,8 +8,14 @@
  * that shares one of its tracks, or that lies within merge_radius_m on the
  * same segment (and lane, when both have one) - so the same incident seen
  * through a BSM track and a sensor track, or by two detectors' keys, is one
- * event.  Otherwise a new event starts (id = a 64-bit counter; see
- * detect_config.events.id_base).
+ * event.  Stopped vehicles: within merge_queue_m in one lane (a queue), or
+ * within merge_side_m in another lane of the segment (side by side: one
+ * obstruction).  Otherwise a new event starts (id = a 64-bit counter; see
+ * detect_config.events.id_base).  A stopped vehicle that is a track of an
+ * active collision-risk event (the emergency stop of a near-collision) is
+ * part of that incident and opens no event of its own; so is one within
+ * reaction_radius_m of an active wrong-way or vru-on-road event on its
+ * segment (it stopped for the wrong-way driver or the pedestrian).
  *
  * Transitions (each passed once to the emit callback):
  * - new: on the first candidate (detectors apply their own persistence);
@@ -52,7 +58,10 @@ struct events_stats {
 			       * or shared tracks rather than by key */
 	uint64_t dropped;     /* candidates lost: all slots taken */
 	uint64_t held;        /* stopped-vehicle candidates not opened as
-			       * events: their segment is congested */
+			       * events: their segment is congested
+			       * (jam_holds_stopped), their vehicle is in
+			       * an active collision-risk event, or they are
+			       * near an active wrong-way or vru-on-road one */
 	uint32_t active;      /* events currently active */
 };
 

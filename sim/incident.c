@@ -100,6 +100,10 @@ static int pick_vehicle(struct sim_world *w, double vmin, int want_left,
 				if (w->veh[f].incident >= 0 || w->veh[f].wrong_way ||
 				    v->s - v->length - w->veh[f].s > 80 || w->veh[f].v < 3)
 					continue;
+				/* Detectable pairs first: the follower seen too. */
+				if (pass == 0 && !(w->veh[f].connected ||
+						   w->veh[f].seen_t >= w->t - 1.0))
+					continue;
 				*follower = f;
 			}
 			return vi;
@@ -446,6 +450,8 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		if (inc->phase == 0 && v->v < STOP_MPS) {
 			inc->phase = 1;
 			inc->timer = w->t;
+			/* Where it stands, detectable or not. */
+			inc__locate(w, inc, v->x, v->y, v->lane);
 		}
 		if (inc->phase == 1 && v->v < STOP_MPS && inc__observable(w, inc->veh[0]))
 			inc__detect(w, inc, v->x, v->y, v->lane);
@@ -528,6 +534,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			f->hold_until = w->t + 1.2;
 			inc->phase = 1;
 			inc->timer = w->t;
+			inc__locate(w, inc, f->x, f->y, f->lane);
 		} else if (inc->phase == 1 && (v->v < 1.0 || w->t - inc->timer > 4)) {
 			v->force_a = NAN;
 			f->T_override = 0;

@@ -313,6 +313,22 @@ static void truth__vehicle(struct sim_world *w, struct sim_truth *t, int vi)
 	truth__cond(w, t, vi, NAT_SPEED, speed, -1);
 }
 
+/* Only the hard-braking condition of vehicle vi; its other episodes end. */
+static void truth__only_hb(struct sim_world *w, struct sim_truth *t, int vi)
+{
+	const struct sim_truth_config *c = &w->cfg.truth;
+
+	for (int k = 0; k < NAT_PER_VEH; k++) {
+		int *open = &t->open[vi * NAT_PER_VEH + k];
+
+		if (k != NAT_HB && *open >= 0) {
+			truth__close(w, t, *open, truth__min_s(c, k));
+			*open = -1;
+		}
+	}
+	truth__cond(w, t, vi, NAT_HB, w->veh[vi].a <= -c->hard_brake_mps2, -1);
+}
+
 /* Segments that hold an injected congestion incident (its closure). */
 static int truth__seg_injected(const struct sim_world *w, int seg)
 {
@@ -437,7 +453,17 @@ void sim__truth_step(struct sim_world *w)
 
 		if (!v->active || v->lane < 0)
 			continue;
-		/* What a vehicle held by an injected incident does is that incident. */
+		/*
+		 * What a vehicle held by an injected incident does is that
+		 * incident - except the hard braking of the two vehicles of
+		 * an injected collision risk (the leader's emergency stop,
+		 * the follower's reaction): a hard braking all the same.
+		 */
+		if (v->incident >= 0 && !v->wrong_way &&
+		    w->inc[v->incident].type == V2X_EVT_COLLISION_RISK) {
+			truth__only_hb(w, t, i);
+			continue;
+		}
 		if (v->incident >= 0 || v->wrong_way) {
 			sim__truth_vehicle_left(w, i);
 			continue;

@@ -152,7 +152,8 @@ static void test_stopped_at_green_after_grace(void **state)
 	}
 	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
 	t = first_at(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
-	assert_true(t >= 20.0 && t <= 21.0); /* green_grace_ms = 20 s */
+	if (!(t >= 20.0 && t <= 21.0))
+		fail_msg("raised at %.2f s", t); /* green_grace_ms = 20 s */
 	assert_int_equal(fx_first(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW)->lane, 1);
 	fx_fini(f);
 	free(f);
@@ -276,6 +277,93 @@ static void test_stopped_in_junction_box(void **state)
 	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
 	fx_fini(f);
 	free(f);
+}
+
+/*
+ * A car stands behind a pedestrian standing in its lane for 10 s; the
+ * pedestrian steps onto the sidewalk.  @moves_after: seconds until the car
+ * moves off (< 0: never).  Returns the time of the stopped-vehicle event
+ * after the pedestrian left, or -1 if none.
+ */
+static double stopped_after_reason(double moves_after)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 800, t_left = 10.0, at = -1;
+	int i;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 250; i++) {
+		double t = i * 0.1;
+		float v = 0;
+
+		if (moves_after >= 0 && t > t_left + moves_after)
+			v = 5.0f;
+		x += v * 0.1;
+		fx_sample(f, 90, CAR, x, -1.75, v, 90, V2X_SRC_V2X);
+		fx_sample(f, 91, PED, 812, t < t_left ? -1.75 : -5.0, 0.0f, 0,
+			  V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	if (fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW))
+		at = first_at(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW) - t_left;
+	fx_fini(f);
+	free(f);
+	return at;
+}
+
+/* Stopped for a pedestrian (or a queue ahead) that went away: the driver
+ * needs a moment to move off - not an incident; still standing well after
+ * the reason went away - an incident. */
+static void test_stopped_reason_went_away(void **state)
+{
+	struct detect_config cfg;
+	double at;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	assert_true(stopped_after_reason(1.5) < 0);
+	at = stopped_after_reason(-1);
+	assert_true(at >= cfg.stopped.reason_hold_ms / 1000.0 &&
+		    at <= cfg.stopped.reason_hold_ms / 1000.0 + 0.5);
+}
+
+/*
+ * Stop-and-go at 30 % penetration: a connected car crawls 2-4 m/s for 20 s
+ * (the queue ahead of it is not seen), stands 10 s, crawls on.  Not an
+ * incident.  The same car standing for crawl_persist_ms is one.
+ */
+static int crawl_then_stand(double stand_s)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 550, t;
+	int i, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < (int)((20 + stand_s + 5) * 10); i++) {
+		float v;
+
+		t = i * 0.1;
+		v = t < 20 ? (float)(3 + sin(t)) : t < 20 + stand_s ? 0.0f : 3.0f;
+		x += v * 0.1;
+		fx_sample(f, 96, CAR, x, -1.75, v, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+static void test_stop_and_go_not_stopped(void **state)
+{
+	struct detect_config cfg;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	assert_int_equal(crawl_then_stand(10), 0);
+	assert_int_equal(crawl_then_stand(cfg.stopped.crawl_persist_ms / 1000.0 + 2), 1);
 }
 
 /* ---- hard braking ------------------------------------------------- */
@@ -460,6 +548,30 @@ static void test_hard_braking_track_reappears(void **state)
 			f->det[d].ops->on_sample(f->det[d].self, &s, &f->env);
 		fx_tick(f, STEP);
 	}
+	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/* A wrong-way driver braking hard (for the traffic it meets) is the
+ * wrong-way incident, not a hard-braking one. */
+static void test_wrong_way_driver_braking_not_hard_braking(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 900, v = 12;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 80; i++) {
+		/* 3 s at 12 m/s, then -6 m/s^2 to a stop. */
+		if (i >= 30)
+			v = fmax(0.0, v - 0.6);
+		x -= v * 0.1;
+		fx_sample(f, 95, CAR, x, -1.75, (float)v, 270, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
 	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, -1), 0);
 	fx_fini(f);
 	free(f);
@@ -1064,11 +1176,14 @@ int main(void)
 		cmocka_unit_test(test_stopped_head_of_queue_only),
 		cmocka_unit_test(test_stopped_facing_wrong_way_driver),
 		cmocka_unit_test(test_stopped_in_junction_box),
+		cmocka_unit_test(test_stopped_reason_went_away),
+		cmocka_unit_test(test_stop_and_go_not_stopped),
 		cmocka_unit_test(test_hard_braking_from_speed_history),
 		cmocka_unit_test(test_hard_braking_flag_and_accel),
 		cmocka_unit_test(test_hard_braking_new_track_warmup),
 		cmocka_unit_test(test_hard_braking_track_reappears),
 		cmocka_unit_test(test_gentle_braking_with_noise_not_hard),
+		cmocka_unit_test(test_wrong_way_driver_braking_not_hard_braking),
 		cmocka_unit_test(test_wrong_way_with_noise),
 		cmocka_unit_test(test_right_way_with_gps_noise),
 		cmocka_unit_test(test_wrong_way_needs_speed),

@@ -203,9 +203,16 @@ static void test_moving_incident_new_track(void **state)
 	events_raise(ev, &a);
 	events_raise(ev, &b);
 	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
+	/* Stopped vehicles (on the other carriageway: one near the
+	 * wrong-way driver on its own segment would be reacting to it) are
+	 * not wrong-way events; 100 m apart: beyond merge_queue_m, two
+	 * incidents. */
 	a.type = V2X_EVT_STOPPED_VEHICLE;
-	/* 100 m behind: beyond merge_queue_m, another incident */
-	b = cand(V2X_EVT_STOPPED_VEHICLE, 2, 2, 800, -1.75, V2X_SRC_V2X, 0, T0 + SEC);
+	a.lane = 2;
+	a.segment = 20;
+	b = cand(V2X_EVT_STOPPED_VEHICLE, 2, 2, 800, 1.75, V2X_SRC_V2X, 0, T0 + SEC);
+	b.lane = 2;
+	b.segment = 20;
 	events_raise(ev, &a);
 	events_raise(ev, &b);
 	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 3);
@@ -235,6 +242,80 @@ static void test_stopped_queue_one_incident(void **state)
 	events_raise(ev, &c);
 	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
 	events_free(ev);
+}
+
+/* Vehicles stopped side by side in adjacent lanes (an obstruction across
+ * two lanes, e.g. a closure the broker cannot see): one event. */
+static void test_stopped_side_by_side_one_incident(void **state)
+{
+	struct rec r;
+	struct events *ev = mk(&r, NULL);
+	struct det_candidate a, b;
+
+	(void)state;
+	a = cand(V2X_EVT_STOPPED_VEHICLE, 1, 1, 900, -1.75, V2X_SRC_V2X, 0, T0);
+	b = cand(V2X_EVT_STOPPED_VEHICLE, 2, 2, 902, -5.25, V2X_SRC_SENSOR, 1, T0 + SEC);
+	b.lane = 4;
+	events_raise(ev, &a);
+	events_raise(ev, &b);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
+	events_free(ev);
+}
+
+/* The leader of a near-collision stops hard: that stop is part of the
+ * collision-risk incident, not a stopped-vehicle one; once the collision
+ * risk is cleared, a vehicle standing there is again its own incident. */
+static void test_stop_in_collision_risk_held(void **state)
+{
+	struct rec r;
+	struct events *ev = mk(&r, NULL);
+	struct events_stats st;
+	struct det_candidate cr, sv;
+	uint64_t t;
+
+	(void)state;
+	cr = cand(V2X_EVT_COLLISION_RISK, 7, 7, 880, -1.75, V2X_SRC_V2X, 0, T0);
+	cr.n_tracks = 2;
+	cr.tracks[1] = 8; /* the leader */
+	events_raise(ev, &cr);
+	sv = cand(V2X_EVT_STOPPED_VEHICLE, 8, 8, 900, -1.75, V2X_SRC_SENSOR, 1, T0 + SEC);
+	events_raise(ev, &sv);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
+	events_get_stats(ev, &st);
+	assert_int_equal(st.held, 1);
+	for (t = T0 + SEC; t < T0 + 5 * SEC; t += STEP)
+		events_tick(ev, t);
+	assert_int_equal(rec_count(&r, V2X_EVT_CLEARED), 1);
+	sv.t_ns = T0 + 5 * SEC;
+	events_raise(ev, &sv);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
+	events_free(ev);
+}
+
+/* Vehicles stopping for a wrong-way driver or a pedestrian on the road
+ * react to that incident: no stopped-vehicle event near it on its
+ * segment; farther away, or on another segment, one. */
+static void test_stop_near_wrong_way_or_vru_held(void **state)
+{
+	static const uint8_t types[] = { V2X_EVT_WRONG_WAY, V2X_EVT_VRU_ON_ROAD };
+	struct rec r;
+	struct events *ev;
+	struct det_candidate a, b;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(types); k++) {
+		ev = mk(&r, NULL);
+		a = cand(types[k], 1, 1, 800, -1.75, V2X_SRC_SENSOR, 1, T0);
+		events_raise(ev, &a);
+		b = cand(V2X_EVT_STOPPED_VEHICLE, 2, 2, 770, -1.75, V2X_SRC_V2X, 0, T0 + SEC);
+		events_raise(ev, &b);
+		assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
+		b = cand(V2X_EVT_STOPPED_VEHICLE, 3, 3, 600, -1.75, V2X_SRC_V2X, 0, T0 + SEC);
+		events_raise(ev, &b);
+		assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
+		events_free(ev);
+	}
 }
 
 /* A vehicle stopped on a segment with active congestion waits in the jam:
@@ -479,6 +560,9 @@ int main(void)
 		cmocka_unit_test(test_merge_by_track),
 		cmocka_unit_test(test_moving_incident_new_track),
 		cmocka_unit_test(test_stopped_queue_one_incident),
+		cmocka_unit_test(test_stopped_side_by_side_one_incident),
+		cmocka_unit_test(test_stop_in_collision_risk_held),
+		cmocka_unit_test(test_stop_near_wrong_way_or_vru_held),
 		cmocka_unit_test(test_stopped_in_jam_held),
 		cmocka_unit_test(test_update_rate_limited),
 		cmocka_unit_test(test_no_flapping_and_clear),

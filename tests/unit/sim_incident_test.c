@@ -87,6 +87,9 @@ static int is_injected(const json_t *j)
 	return !strcmp(cause, "injected");
 }
 
+/* run_type() with neither V2X nor sensors (set by the test). */
+static int blind;
+
 static void run_type(struct run *r, int type, int vehicles, double spacing,
 		     double secs)
 {
@@ -104,6 +107,11 @@ static void run_type(struct run *r, int type, int vehicles, double spacing,
 	r->cfg->spacing = spacing;
 	r->cfg->seed = 11;
 	r->cfg->start_ns = 1767225600ull * 1000000000ull;
+	if (blind) {
+		/* Nobody sends BSMs and no roadside sensor looks. */
+		r->cfg->penetration = 0;
+		r->cfg->nsensors = 0;
+	}
 	r->cfg->nincidents = 1;
 	r->cfg->incident[0].type = type;
 	r->cfg->incident[0].at = 10;
@@ -151,7 +159,7 @@ static void run_type(struct run *r, int type, int vehicles, double spacing,
 		double lon = json_real_value(json_object_get(r->inc, "lon"));
 
 		assert_true(start >= (json_int_t)(r->cfg->start_ns + 10000000000ull));
-		assert_true(det >= start);
+		assert_true(det >= start || (blind && det == 0));
 		assert_true(end >= det);
 		assert_true(fabs(lat - r->cfg->ref_lat) < 0.2);
 		assert_true(fabs(lon - r->cfg->ref_lon) < 0.2);
@@ -332,7 +340,44 @@ static void test_collision_risk(void **state)
 			braking++;
 	}
 	assert_true(braking >= 3);
+	/* The leader's emergency stop is a hard braking as well. */
+	{
+		json_int_t leader = json_integer_value(
+			json_array_get(json_object_get(r.inc, "vehicles"), 0));
+		size_t i, k;
+		json_t *j, *v;
+		int found = 0;
+
+		json_array_foreach(r.lines, i, j) {
+			const char *t = json_string_value(json_object_get(j, "type"));
+			const char *c = json_string_value(json_object_get(j, "cause"));
+
+			if (!t || !c || strcmp(t, "hard_braking") || strcmp(c, "natural"))
+				continue;
+			json_array_foreach(json_object_get(j, "vehicles"), k, v)
+				found |= json_integer_value(v) == leader;
+		}
+		assert_true(found);
+	}
 	run_free(&r);
+}
+
+/* A condition nobody can observe (no BSMs, no sensor in view) is never
+ * detectable: the truth says so with detectable_ts 0. */
+static void test_unobservable_not_detectable(void **state)
+{
+	static const int types[] = { V2X_EVT_STOPPED_VEHICLE, V2X_EVT_HARD_BRAKING,
+				     V2X_EVT_COLLISION_RISK };
+	struct run r;
+
+	(void)state;
+	blind = 1;
+	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+		run_type(&r, types[k], 900, 30, 80);
+		assert_int_equal(ts_of(&r, "detectable_ts"), 0);
+		run_free(&r);
+	}
+	blind = 0;
 }
 
 static void test_congestion(void **state)
@@ -463,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_way),
 		cmocka_unit_test(test_speeding),
 		cmocka_unit_test(test_collision_risk),
+		cmocka_unit_test(test_unobservable_not_detectable),
 		cmocka_unit_test(test_congestion),
 		cmocka_unit_test(test_vru_on_road),
 		cmocka_unit_test(test_all_types_one_run),
