@@ -65,6 +65,8 @@ struct listener_counters {
 	counter_t received;      /* every datagram, valid or not */
 	counter_t decoded;       /* accepted and handed on */
 	counter_t dropped;       /* decoded or not, lost because the ring was full */
+	counter_t socket_dropped; /* dropped by the kernel before we saw them:
+				   * receive buffer full (SO_MEMINFO drops) */
 	counter_t rejected[REJECT_REASONS];
 };
 

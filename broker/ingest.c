@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -28,12 +29,14 @@
 #define INGEST_MMSG 64    /* datagrams per recvmmsg() in the fallback */
 #define INGEST_WAIT_NS 100000000ll /* stop flag checked this often */
 #define INGEST_WAKE_TAG UINT64_MAX /* user_data of the wake-up poll */
+#define INGEST_SOCKSTAT_NS 100000000ull /* kernel drop counts read this often */
 
 struct ingest_listener {
 	int fd;
 	int kind;     /* enum listener_kind */
 	int counter;  /* index in broker_counters.listeners */
 	int rearm;    /* multishot ended: submit a new one */
+	uint32_t drops_seen; /* the socket's kernel drop count last read */
 };
 
 struct ingest {
@@ -76,6 +79,7 @@ struct ingest {
 	int wake_fd;     /* eventfd: ingest_wake() ends a wait early */
 	int wake_rearm;  /* io_uring: the multishot poll on wake_fd ended */
 	int busy;        /* the last wait returned datagrams */
+	uint64_t next_sockstat; /* CLOCK_MONOTONIC_COARSE ns */
 
 	pthread_t thread;
 	int started;
@@ -661,6 +665,37 @@ static void *ingest__thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Datagrams the kernel dropped on each socket (its receive buffer was full):
+ * read a few times a second, never per datagram, and counted per listener so
+ * that received + socket_dropped is everything that arrived.
+ */
+static void ingest__sockstat(struct ingest *in, int force)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (now < in->next_sockstat && !force)
+		return;
+	in->next_sockstat = now + INGEST_SOCKSTAT_NS;
+	for (int i = 0; i < in->n_lis; i++) {
+		uint32_t mem[SK_MEMINFO_VARS];
+		socklen_t len = sizeof(mem);
+
+		struct ingest_listener *l = &in->lis[i];
+
+		/* The kernel's count is 32 bits: add what it grew by. */
+		if (getsockopt(l->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+		    len > SK_MEMINFO_DROPS * sizeof(uint32_t)) {
+			counter_add_1w(&in->cnt->listeners[l->counter].socket_dropped,
+				       (uint32_t)(mem[SK_MEMINFO_DROPS] - l->drops_seen));
+			l->drops_seen = mem[SK_MEMINFO_DROPS];
+		}
+	}
+}
+
 /* See ingest.h.  The ingest thread, or the single pipeline thread. */
 unsigned ingest_poll(struct ingest *in, uint64_t wait_ns)
 {
@@ -668,6 +703,7 @@ unsigned ingest_poll(struct ingest *in, uint64_t wait_ns)
 
 	unsigned n;
 
+	ingest__sockstat(in, 0);
 	if (!in->use_uring)
 		return ingest__mmsg_once(in, w);
 	if (in->deferred && !in->enabled && ingest__uring_enable(in) < 0) {
@@ -825,6 +861,8 @@ void ingest_free(struct ingest *in)
 	if (!in)
 		return;
 	ingest_stop(in);
+	/* The stages have stopped: the last count of the kernel's drops. */
+	ingest__sockstat(in, 1);
 	ingest__uring_fini(in);
 	for (int i = 0; i < in->n_lis; i++)
 		if (in->lis[i].fd >= 0)

@@ -67,6 +67,12 @@ int metrics_render_prometheus(const struct broker_counters *c, char *buf, size_t
 	for (int i = 0; i < c->n_listeners; i++)
 		out_printf(&o, "v2x_rx_datagrams_total{listener=\"%s\"} %llu\n",
 			   c->listeners[i].label, ld(&c->listeners[i].received));
+	out_printf(&o, "# HELP v2x_rx_socket_dropped_total Datagrams the kernel dropped "
+		       "before the broker saw them (socket receive buffer full).\n"
+		       "# TYPE v2x_rx_socket_dropped_total counter\n");
+	for (int i = 0; i < c->n_listeners; i++)
+		out_printf(&o, "v2x_rx_socket_dropped_total{listener=\"%s\"} %llu\n",
+			   c->listeners[i].label, ld(&c->listeners[i].socket_dropped));
 	out_printf(&o, "# HELP v2x_rx_decoded_total Datagrams decoded and accepted.\n"
 		       "# TYPE v2x_rx_decoded_total counter\n");
 	for (int i = 0; i < c->n_listeners; i++)
@@ -151,8 +157,9 @@ int metrics_render_json(const struct broker_counters *c, char *buf, size_t cap)
 		int first = 1;
 
 		out_printf(&o, "%s{\"name\":\"%s\",\"received\":%llu,\"decoded\":%llu,"
-			   "\"dropped\":%llu,\"rejected\":{", i ? "," : "", l->label,
-			   ld(&l->received), ld(&l->decoded), ld(&l->dropped));
+			   "\"dropped\":%llu,\"socket_dropped\":%llu,\"rejected\":{",
+			   i ? "," : "", l->label, ld(&l->received), ld(&l->decoded),
+			   ld(&l->dropped), ld(&l->socket_dropped));
 		for (int k = 0; k < REJECT_REASONS; k++) {
 			if (!ld(&l->rejected[k]))
 				continue;
