@@ -179,7 +179,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->speeding.enabled = 1;
 	cfg->speeding.tolerance_pct = 10.0f;
 	cfg->speeding.tolerance_kph = 5.0f;
-	cfg->speeding.persist_ms = 1000;
+	cfg->speeding.persist_ms = 800;
 	cfg->speeding.resume_kph = 3.0f;
 
 	cfg->congestion.enabled = 1;
@@ -205,7 +205,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->collision.min_speed_mps = 2.5f;
 
 	cfg->vru.enabled = 1;
-	cfg->vru.persist_ms = 1000;
+	cfg->vru.persist_ms = 800;
 	cfg->vru.cyclists = 1;
 }
 

@@ -103,7 +103,7 @@ static void usage(FILE *f)
 "  --truth-stop-clear-m M     ... with no vehicle, stop line or obstacle within M (20)\n"
 "  --truth-speed-tol-pct P    speeding: above limit + max(P %, K km/h) (10)\n"
 "  --truth-speed-tol-kph K    (5)\n"
-"  --truth-speed-min-s S      ... sustained S (1.0)\n"
+"  --truth-speed-min-s S      ... sustained S (0.8)\n"
 "  --truth-jam-ratio R        congestion: space-mean speed < R x limit (0.5)\n"
 "  --truth-jam-min-vehicles N ... of at least N vehicles in a bin (4)\n"
 "  --truth-jam-bin-m M        bins of M along the segment (200)\n"

@@ -70,7 +70,7 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->truth.stop_clear_m = 20.0;
 	cfg->truth.speed_tol_pct = 10;
 	cfg->truth.speed_tol_kph = 5;
-	cfg->truth.speed_min_s = 1.0;
+	cfg->truth.speed_min_s = 0.8;
 	cfg->truth.jam_ratio = 0.5;
 	cfg->truth.jam_min_vehicles = 4;
 	cfg->truth.jam_bin_m = 200;
