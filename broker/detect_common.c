@@ -454,6 +454,38 @@ const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
 }
 
 /**
+ * detect__lanes_slow_in() - see detect_common.h.
+ */
+int detect__lanes_slow_in(const struct det_lanes *dl, int32_t lane,
+			  float along_from, float along_to, float speed_below)
+{
+	int32_t c0 = (int32_t)floorf(along_from / CELL_M);
+	int32_t c1 = (int32_t)floorf(along_to / CELL_M), c;
+	uint32_t cs, k;
+	int n = 0;
+
+	if (lane < 0 || c1 - c0 > 64)
+		return 0;
+	for (c = c0; c <= c1; c++) {
+		cs = cslot_find(dl, lane, c);
+		if (cs == DET_NONE)
+			continue;
+		for (k = dl->cslot[cs].head; k != DET_NONE; k = dl->ent[k].next) {
+			const struct det_entry *o = &dl->ent[k];
+
+			if (o->along_m < along_from || o->along_m > along_to ||
+			    o->seen + dl->stale_ns < dl->now ||
+			    o->n_samples < dl->confirm ||
+			    o->cls == V2X_CLASS_PEDESTRIAN ||
+			    o->cls == V2X_CLASS_CYCLIST)
+				continue;
+			n += o->speed_mps < speed_below;
+		}
+	}
+	return n;
+}
+
+/**
  * detect__lanes_remove() - see detect_common.h.
  */
 void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e)

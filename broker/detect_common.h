@@ -157,6 +157,13 @@ struct det_lanes_stats {
 void detect__lanes_stats(const struct det_lanes *dl,
 			 struct det_lanes_stats *st);
 
+/*
+ * Confirmed, fresh entries on @lane with @along_from <= along <= @along_to
+ * slower than @speed_below (up to 64 cells looked at).
+ */
+int detect__lanes_slow_in(const struct det_lanes *dl, int32_t lane,
+			  float along_from, float along_to, float speed_below);
+
 /* Remove @e now. */
 void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e);
 

@@ -21,6 +21,10 @@
  * stopped is in stop-and-go traffic even when no slow leader is visible
  * (at 30 % V2X penetration and outside sensor coverage most vehicles
  * ahead are not): it must stand crawl_persist_ms before it is reported.
+ * So must one with a slow vehicle beside it (within 20 m along) in a
+ * neighbouring lane of the same direction (map properties left_lane_id /
+ * right_lane_id): the neighbouring lanes stand too, a jam or the queue at
+ * an obstruction, not a breakdown in moving traffic.
  * On a junction connector (a lane through the junction box, "connector" in
  * the map) a vehicle waits to turn or for its exit to clear: it must be
  * stopped for junction_wait_ms there.
@@ -37,6 +41,7 @@
 
 #define SIG_MAX 64
 #define DUP_DIST_M 3.5f
+#define ALONGSIDE_M 20.0f
 
 struct sig_state {
 	int32_t intersection, group;
@@ -120,6 +125,22 @@ static int on_vehicle_lane(const struct det_sample *s, const struct det_env *env
 	return li.connector ? 2 : 1;
 }
 
+/* A confirmed vehicle slower than jam_speed_mps within ALONGSIDE_M ahead
+ * or behind in a neighbouring lane of the same direction? */
+static int slow_alongside(struct stopped *st, const struct det_sample *s,
+			  const struct det_env *env)
+{
+	struct roadmap_lane_info li;
+	float a = s->match.along_m;
+
+	if (!env->map || roadmap_lane(env->map, s->match.lane, &li) < 0)
+		return 0;
+	return detect__lanes_slow_in(st->dl, li.left_lane_id, a - ALONGSIDE_M,
+				     a + ALONGSIDE_M, st->jam_speed) > 0 ||
+	       detect__lanes_slow_in(st->dl, li.right_lane_id, a - ALONGSIDE_M,
+				     a + ALONGSIDE_M, st->jam_speed) > 0;
+}
+
 static void stopped_on_sample(void *self, const struct det_sample *s,
 			      struct det_env *env)
 {
@@ -161,6 +182,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	if (!slow || !kind) {
 		PRIV(e)->since_ns = 0;
 		PRIV(e)->active = 0;
+		PRIV(e)->counted = 0;
 		return;
 	}
 	if (!PRIV(e)->since_ns)
@@ -177,6 +199,15 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	    PRIV(e)->since_ns - PRIV(e)->aux >= st->crawl_ns &&
 	    st->crawl_persist_ns > need)
 		need = st->crawl_persist_ns;
+	/* Traffic beside it in the neighbouring lanes stands or crawls too:
+	 * a jam (or the queue at an obstruction), not a vehicle that broke
+	 * down in moving traffic. */
+	if (!PRIV(e)->active && st->crawl_persist_ns > need &&
+	    s->t_ns - PRIV(e)->since_ns >= st->persist_ns &&
+	    (PRIV(e)->counted || slow_alongside(st, s, env))) {
+		PRIV(e)->counted = 1; /* for this stop */
+		need = st->crawl_persist_ns;
+	}
 	if (s->t_ns - PRIV(e)->since_ns < need)
 		return;
 	/* Stopped for a reason already reported (or normal), or for one

@@ -29,7 +29,7 @@
 
 struct rm_lane {
 	int32_t lane_id, segment_id, intersection_id, signal_group;
-	int32_t next_lane_id;
+	int32_t next_lane_id, left_lane_id, right_lane_id;
 	uint8_t type;
 	uint8_t connector;
 	float limit_mps, width_m, length_m, stop_along_m;
@@ -328,8 +328,14 @@ static int load_lane(struct loader *ld, int idx, json_t *feat, json_t *props)
 		goto out;
 	}
 	ln->next_lane_id = -1;
+	ln->left_lane_id = -1;
+	ln->right_lane_id = -1;
 	if ((ret = get_int(ld, idx, feat, props, "next_lane_id", 0,
-			   &ln->next_lane_id)) < 0)
+			   &ln->next_lane_id)) < 0 ||
+	    (ret = get_int(ld, idx, feat, props, "left_lane_id", 0,
+			   &ln->left_lane_id)) < 0 ||
+	    (ret = get_int(ld, idx, feat, props, "right_lane_id", 0,
+			   &ln->right_lane_id)) < 0)
 		goto out;
 	{
 		json_t *cv = json_object_get(props, "connector");
@@ -1273,6 +1279,8 @@ int roadmap_lane(const struct roadmap *m, int32_t lane_id,
 	out->length_m = ln->length_m;
 	out->stop_along_m = ln->stop_along_m;
 	out->next_lane_id = ln->next_lane_id;
+	out->left_lane_id = ln->left_lane_id;
+	out->right_lane_id = ln->right_lane_id;
 	out->connector = ln->connector;
 	return 0;
 }

@@ -52,6 +52,9 @@ struct roadmap_lane_info {
 	float stop_along_m;       /* along position of its stop line, -1 = none */
 	int32_t next_lane_id;     /* "next_lane_id": the lane it continues
 				   * into, -1 = none or unknown */
+	int32_t left_lane_id;     /* "left_lane_id" / "right_lane_id": the */
+	int32_t right_lane_id;    /* neighbouring lanes of the same direction
+				   * in its segment, -1 = none or unknown */
 	uint8_t connector;        /* "connector": true - a lane through a
 				   * junction box (from one approach to an
 				   * exit), where vehicles yield and wait */

@@ -313,20 +313,29 @@ static void truth__vehicle(struct sim_world *w, struct sim_truth *t, int vi)
 	truth__cond(w, t, vi, NAT_SPEED, speed, -1);
 }
 
-/* Only the hard-braking condition of vehicle vi; its other episodes end. */
-static void truth__only_hb(struct sim_world *w, struct sim_truth *t, int vi)
+/*
+ * A vehicle of an injected collision risk: only its hard-braking and
+ * speeding conditions (the follower closes up at 1.2 x the limit); its
+ * other episodes end.
+ */
+static void truth__cr_pair(struct sim_world *w, struct sim_truth *t, int vi)
 {
 	const struct sim_truth_config *c = &w->cfg.truth;
+	const struct sim_vehicle *v = &w->veh[vi];
+	double limit = w->road.lane[v->lane].speed_limit;
 
 	for (int k = 0; k < NAT_PER_VEH; k++) {
 		int *open = &t->open[vi * NAT_PER_VEH + k];
 
-		if (k != NAT_HB && *open >= 0) {
+		if (k != NAT_HB && k != NAT_SPEED && *open >= 0) {
 			truth__close(w, t, *open, truth__min_s(c, k));
 			*open = -1;
 		}
 	}
-	truth__cond(w, t, vi, NAT_HB, w->veh[vi].a <= -c->hard_brake_mps2, -1);
+	truth__cond(w, t, vi, NAT_HB, v->a <= -c->hard_brake_mps2, -1);
+	truth__cond(w, t, vi, NAT_SPEED,
+		    v->v > limit + fmax(limit * c->speed_tol_pct / 100.0,
+				       c->speed_tol_kph / 3.6), -1);
 }
 
 /* Segments that hold an injected congestion incident (its closure). */
@@ -455,13 +464,14 @@ void sim__truth_step(struct sim_world *w)
 			continue;
 		/*
 		 * What a vehicle held by an injected incident does is that
-		 * incident - except the hard braking of the two vehicles of
-		 * an injected collision risk (the leader's emergency stop,
-		 * the follower's reaction): a hard braking all the same.
+		 * incident - except the hard braking and the speeding of the
+		 * two vehicles of an injected collision risk (the leader's
+		 * emergency stop, the follower closing up at 1.2 x the limit
+		 * and its reaction): conditions all the same.
 		 */
 		if (v->incident >= 0 && !v->wrong_way &&
 		    w->inc[v->incident].type == V2X_EVT_COLLISION_RISK) {
-			truth__only_hb(w, t, i);
+			truth__cr_pair(w, t, i);
 			continue;
 		}
 		if (v->incident >= 0 || v->wrong_way) {

@@ -366,6 +366,60 @@ static void test_stop_and_go_not_stopped(void **state)
 	assert_int_equal(crawl_then_stand(cfg.stopped.crawl_persist_ms / 1000.0 + 2), 1);
 }
 
+/*
+ * Two lanes of one direction (fixture lanes 11 and 12).  A connected car
+ * comes from 25 m/s to a stop in lane 11 (at x = 204 m, 8.4 s); beside
+ * it in lane 12 traffic @beside: 0 = flows at 25 m/s, 1 = crawls at 2 m/s
+ * (a jam, or the queue of an obstruction).  Returns the time of the
+ * stopped-vehicle event after the car stopped, or -1.
+ */
+static double stop_with_traffic_beside(int beside)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 100, v = 25, t_stop = -1, at = -1, xb[3] = { 180, 195, 210 };
+	int i, k;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 450; i++) {
+		v = fmax(0.0, v - 0.3); /* -3 m/s^2 */
+		if (v == 0 && t_stop < 0)
+			t_stop = i * 0.1;
+		x += v * 0.1;
+		fx_sample(f, 97, CAR, x, -43.5, (float)v, 90, V2X_SRC_V2X);
+		for (k = 0; k < 3; k++) {
+			double vb = beside ? 2.0 : 25.0;
+
+			xb[k] += vb * 0.1;
+			if (xb[k] > 990)
+				xb[k] -= 700;
+			fx_sample(f, 98 + (uint64_t)k, CAR, xb[k], -40.0, (float)vb, 90,
+				  V2X_SRC_SENSOR);
+		}
+		fx_tick(f, STEP);
+	}
+	if (fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW))
+		at = first_at(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW) - t_stop;
+	fx_fini(f);
+	free(f);
+	return at;
+}
+
+/* A car breaking down in moving traffic is reported at once; one that
+ * stops where the lane beside stands too waits like a queue. */
+static void test_stop_with_traffic_beside(void **state)
+{
+	struct detect_config cfg;
+	double at;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	at = stop_with_traffic_beside(0);
+	assert_true(at >= 0 && at <= cfg.stopped.persist_ms / 1000.0 + 0.3);
+	at = stop_with_traffic_beside(1);
+	assert_true(at >= cfg.stopped.crawl_persist_ms / 1000.0 - 0.6);
+}
+
 /* ---- hard braking ------------------------------------------------- */
 
 static void test_hard_braking_from_speed_history(void **state)
@@ -1178,6 +1232,7 @@ int main(void)
 		cmocka_unit_test(test_stopped_in_junction_box),
 		cmocka_unit_test(test_stopped_reason_went_away),
 		cmocka_unit_test(test_stop_and_go_not_stopped),
+		cmocka_unit_test(test_stop_with_traffic_beside),
 		cmocka_unit_test(test_hard_braking_from_speed_history),
 		cmocka_unit_test(test_hard_braking_flag_and_accel),
 		cmocka_unit_test(test_hard_braking_new_track_warmup),

@@ -15,6 +15,8 @@
  *   lane 5  seg 30  sidewalk   y = -5.0   width 2  x 0..1000
  *   lane 7  seg 40  bike       y = -8.5   width 1.5  x 0..1000
  *   lane 9  seg 50  junction connector (next lane 3) y = -20  x 0..30
+ *   lanes 11 (right, y = -43.5) and 12 (left, y = -40)  seg 60  eastbound
+ *           x 0..1000, limit 100 km/h, left_lane_id / right_lane_id
  *           limit 30 km/h
  *   crosswalk 1: x 300..304, y -4..4
  * All vehicle lanes are 3.5 m wide.
@@ -102,6 +104,12 @@ static inline const char *fx_map_json(void)
 	fx_lane(buf, sizeof(buf),
 		"\"lane_id\": 7, \"segment_id\": 40, \"direction\": \"forward\", \"speed_limit_kph\": 25, \"width_m\": 1.5, \"lane_type\": \"bike\"",
 		0, -8.5, 1000, -8.5);
+	fx_lane(buf, sizeof(buf),
+		"\"lane_id\": 11, \"segment_id\": 60, \"direction\": \"forward\", \"speed_limit_kph\": 100, \"width_m\": 3.5, \"left_lane_id\": 12",
+		0, -43.5, 1000, -43.5);
+	fx_lane(buf, sizeof(buf),
+		"\"lane_id\": 12, \"segment_id\": 60, \"direction\": \"forward\", \"speed_limit_kph\": 100, \"width_m\": 3.5, \"right_lane_id\": 11",
+		0, -40.0, 1000, -40.0);
 	fx_lane(buf, sizeof(buf),
 		"\"lane_id\": 9, \"segment_id\": 50, \"direction\": \"forward\", \"speed_limit_kph\": 30, \"width_m\": 3.5, \"connector\": true, \"next_lane_id\": 3",
 		0, -20.0, 30, -20.0);

@@ -37,8 +37,8 @@ static void test_load_fixture(void **state)
 
 	(void)state;
 	assert_non_null(m);
-	assert_int_equal(roadmap_lane_count(m), 6);
-	assert_int_equal(roadmap_segment_count(m), 6);
+	assert_int_equal(roadmap_lane_count(m), 8);
+	assert_int_equal(roadmap_segment_count(m), 7);
 	ref = roadmap_reference(m);
 	assert_near(ref->lat_deg, REF_LAT, 1e-9);
 	assert_near(ref->lon_deg, REF_LON, 1e-9);
@@ -57,6 +57,11 @@ static void test_load_fixture(void **state)
 	assert_int_equal(roadmap_lane(m, 9, &li), 0);
 	assert_int_equal(li.connector, 1);
 	assert_int_equal(li.next_lane_id, 3);
+	assert_int_equal(roadmap_lane(m, 11, &li), 0);
+	assert_int_equal(li.left_lane_id, 12);
+	assert_int_equal(li.right_lane_id, -1);
+	assert_int_equal(roadmap_lane(m, 12, &li), 0);
+	assert_int_equal(li.right_lane_id, 11);
 	assert_int_equal(roadmap_lane(m, 5, &li), 0);
 	assert_int_equal(li.type, ROADMAP_LANE_SIDEWALK);
 	assert_int_equal(roadmap_lane(m, 7, &li), 0);
@@ -71,7 +76,7 @@ static void test_load_fixture(void **state)
 	assert_int_equal(si.segment_id, 11);
 	assert_int_equal(si.n_lanes, 1);
 	assert_near(si.length_m, 495, 0.05);
-	assert_int_equal(roadmap_segment_at(m, 6, &si), V2X_E_RANGE);
+	assert_int_equal(roadmap_segment_at(m, 7, &si), V2X_E_RANGE);
 	roadmap_free(m);
 	roadmap_free(NULL);
 }
@@ -284,7 +289,7 @@ static void test_load_file(void **state)
 	fputs(json, f);
 	fclose(f);
 	assert_int_equal(roadmap_load(path, NULL, &m, err, sizeof(err)), 0);
-	assert_int_equal(roadmap_lane_count(m), 6);
+	assert_int_equal(roadmap_lane_count(m), 8);
 
 	/* Reload keeps the old map if the new file is bad. */
 	old = m;
