@@ -141,6 +141,15 @@ static int score__incident(struct bench_score *sc, json_t *o)
 			      (json_is_array(so) && json_array_size(so) > 0);
 	}
 	{
+		json_t *cl = json_object_get(json_object_get(o, "closure"), "lanes");
+		size_t k;
+		json_t *v;
+
+		json_array_foreach(cl, k, v)
+			if (json_is_integer(v) && in.nclosed < 8)
+				in.closed_lane[in.nclosed++] = (int)json_integer_value(v);
+	}
+	{
 		json_t *c = json_object_get(o, "cause");
 
 		/* Older truth files have no cause: all injected. */
@@ -517,6 +526,31 @@ void bench_score_run(struct bench_score *sc)
 		}
 	}
 
+	/* Unmatched stopped vehicles at the head of a closed lane. */
+	for (int j = 0; j < sc->nevt; j++) {
+		struct bench_event *e = &sc->evt[j];
+
+		e->at_closure = 0;
+		if (e->type != V2X_EVT_STOPPED_VEHICLE || e->matched_incident >= 0 ||
+		    e->npos == 0)
+			continue;
+		for (int i = 0; i < sc->ninc && !e->at_closure; i++) {
+			const struct bench_incident *in = &sc->inc[i];
+			const struct bench_evt_pos *p = &e->pos[0];
+			int lane_closed = 0;
+
+			if (in->type != V2X_EVT_CONGESTION || !in->nclosed ||
+			    p->ts < in->start_ts ||
+			    p->ts > in->end_ts + (uint64_t)(sc->cfg.grace_s * 1e9))
+				continue;
+			for (int k = 0; k < in->nclosed; k++)
+				lane_closed |= in->closed_lane[k] == p->lane;
+			e->at_closure = lane_closed &&
+				bench_distance_m(in->lat, in->lon, p->lat, p->lon) <=
+					sc->cfg.radius_m;
+		}
+	}
+
 	for (int t = 0; t < BENCH_NTYPES; t++) {
 		struct bench_type_score *ts = &sc->type[t];
 		int nd = 0, matched_evt_of_detected = 0;
@@ -558,6 +592,7 @@ void bench_score_run(struct bench_score *sc)
 				ts->matched_events++;
 				ts->matched_natural_only += !sc->evt[j].matched_injected;
 			}
+			ts->unmatched_at_closure += sc->evt[j].at_closure;
 		}
 		ts->precision = ts->events ? (double)ts->matched_events / ts->events : NAN;
 		ts->recall = ts->detectable ? (double)ts->detected / ts->detectable : NAN;

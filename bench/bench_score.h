@@ -46,6 +46,9 @@ struct bench_incident {
 				 * congestion always */
 	int natural;            /* "cause":"natural" (a condition of the
 				 * simulated traffic, not an injected one) */
+	int nclosed;            /* congestion: lanes of its "closure" (0 =
+				 * none); lat/lon is where the closure starts */
+	int closed_lane[8];
 	/* Filled by bench_score_run(). */
 	int n_matched;          /* distinct events matched */
 	uint64_t first_event_ts; /* earliest matching transition's ts */
@@ -74,6 +77,9 @@ struct bench_event {
 	/* Filled by bench_score_run(). */
 	int matched_incident;  /* incident id (an injected one if any), or -1 */
 	int matched_injected;  /* matched at least one injected incident */
+	int at_closure;        /* unmatched stopped vehicle whose first
+				* transition is at the head of a closed lane
+				* (see bench_type_score.unmatched_at_closure) */
 };
 
 /* Per-type figures. */
@@ -92,6 +98,13 @@ struct bench_type_score {
 	int events;             /* distinct event ids of the type */
 	int matched_events;     /* events matched to some incident or episode */
 	int matched_natural_only; /* of those, matched to natural ones only */
+	int unmatched_at_closure; /* stopped_vehicle: unmatched events whose
+				   * first transition lies in a closed lane of
+				   * an active lane closure (a congestion
+				   * incident), within radius_m of where it
+				   * starts - a vehicle standing at the head of
+				   * a closed lane, whose obstacle is no track;
+				   * informational, still counted false */
 	double precision, recall; /* NAN when undefined (0/0); recall over
 				   * the injected incidents */
 	double recall_observed;   /* detected_observed / observed */

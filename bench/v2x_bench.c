@@ -1117,12 +1117,13 @@ static json_t *fp_json(const struct step *st, int limit, uint64_t t0)
 
 		if (e->matched_incident >= 0)
 			continue;
-		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:o,s:f,s:f,s:i,s:i,s:i}",
+		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:o,s:f,s:f,s:i,s:i,s:i,s:b}",
 			"id", (json_int_t)e->id, "type", v2x_event_type_name(e->type),
 			"sources", e->sources,
 			"t_s", jnum(t0 && e->first_ts >= t0 ? (double)(e->first_ts - t0) / 1e9 : NAN),
 			"lat", e->pos[0].lat, "lon", e->pos[0].lon, "lane", e->pos[0].lane,
-			"segment", e->pos[0].segment, "transitions", e->ntransitions));
+			"segment", e->pos[0].segment, "transitions", e->ntransitions,
+			"at_closure", e->at_closure));
 		n++;
 	}
 	return a;
@@ -1159,7 +1160,7 @@ static json_t *accuracy_json(const struct step *st, int fp_limit)
 		const struct bench_type_score *ts = &sc->type[t];
 
 		json_object_set_new(types, v2x_event_type_name(t),
-			json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+			json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 				  "incidents", ts->incidents, "detectable", ts->detectable,
 				  "detected", ts->detected, "observed", ts->observed,
 				  "detected_observed", ts->detected_observed,
@@ -1167,6 +1168,7 @@ static json_t *accuracy_json(const struct step *st, int fp_limit)
 				  "natural_detected", ts->natural_detected, "events", ts->events,
 				  "matched_events", ts->matched_events,
 				  "matched_natural_only", ts->matched_natural_only,
+				  "unmatched_at_closure", ts->unmatched_at_closure,
 				  "precision", jnum(ts->precision), "recall", jnum(ts->recall),
 				  "recall_observed", jnum(ts->recall_observed),
 				  "recall_natural", jnum(ts->recall_natural),
@@ -1333,6 +1335,10 @@ accuracy:
 				ts->events, ts->matched_events, ts->matched_natural_only, p, r, ro,
 				d50, d90, epi);
 		}
+		if (st->score.type[V2X_EVT_STOPPED_VEHICLE].unmatched_at_closure)
+			fprintf(f, "(stopped_vehicle: %d of the unmatched events stand at the head "
+				"of a closed lane of a lane closure, whose obstacle is no track)\n",
+				st->score.type[V2X_EVT_STOPPED_VEHICLE].unmatched_at_closure);
 	}
 	fputc('\n', f);
 }
