@@ -395,8 +395,13 @@ struct det_entry *detect__lanes_update(struct det_lanes *dl,
 	e->lon = s->lon;
 	e->cls = s->cls;
 	e->sources = s->sources;
-	e->against = s->match.lane >= 0 && s->speed_mps > 1.0f &&
-		     fabsf(s->match.heading_err_deg) > 90.0f;
+	/* Direction of travel; a standing vehicle keeps its last one (its
+	 * heading is unreliable, and a wrong-way driver that stopped still
+	 * faces the traffic). */
+	if (s->match.lane < 0)
+		e->against = 0;
+	else if (s->speed_mps > 1.0f)
+		e->against = fabsf(s->match.heading_err_deg) > 90.0f;
 	e->sensor_id = s->sensor_id;
 	if (e->lane >= 0 && e->cell_slot == DET_NONE)
 		cell_link(dl, idx);

@@ -54,7 +54,8 @@ struct det_entry {
 	int32_t lat, lon;
 	uint8_t cls;
 	uint8_t sources;
-	uint8_t against;       /* moving against the lane's direction */
+	uint8_t against;       /* moving against the lane's direction (kept
+				* while standing: the last direction) */
 	uint16_t n_samples;    /* samples of this appearance (saturating): a
 				* track seen once or twice may be a false
 				* detection, not a road user */

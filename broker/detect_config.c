@@ -205,7 +205,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->collision.min_speed_mps = 2.5f;
 
 	cfg->vru.enabled = 1;
-	cfg->vru.persist_ms = 800;
+	cfg->vru.persist_ms = 500;
 	cfg->vru.cyclists = 1;
 }
 

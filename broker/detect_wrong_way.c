@@ -66,6 +66,11 @@ static void ww_on_sample(void *self, const struct det_sample *s,
 	if (cond && env->map && roadmap_lane(env->map, m.lane, &li) == 0 &&
 	    li.type != ROADMAP_LANE_VEHICLE)
 		cond = 0;
+	/* Standing (or walking pace): its heading says nothing either way,
+	 * and a wrong-way driver that stopped in the lane still faces the
+	 * traffic - the evidence is kept, not lost. */
+	if (!cond && m.lane >= 0 && s->speed_mps <= ww->min_speed)
+		dt = 0;
 	score = PRIV(e)->score + (cond ? 1.0f : -1.0f) * (float)dt * 1e-9f;
 	if (score < 0)
 		score = 0;

@@ -683,6 +683,37 @@ static void test_wrong_way_with_noise(void **state)
 
 /* Right-way cars with GPS noise of +-3 m and +-10 degrees, next to the
  * opposite lane, for 60 s: never wrong way. */
+/*
+ * A wrong-way driver stops in the lane (in front of the traffic it met)
+ * for 20 s, then drives on: it is still a wrong-way driver while it
+ * stands (one event, not cleared), and the car that stopped 15 m in front
+ * of it, facing it, is no stopped-vehicle incident.
+ */
+static void test_wrong_way_driver_standing(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xw = 900;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 300; i++) {
+		double t = i * 0.1;
+		float vw = t < 3 ? 12.0f : t < 23 ? 0.0f : 8.0f;
+
+		xw -= vw * 0.1;
+		fx_sample(f, 120, CAR, xw, -1.75, vw, vw > 0 ? 270 : 265, V2X_SRC_SENSOR);
+		if (t >= 3 && t < 23)
+			fx_sample(f, 121, CAR, xw - 15, -1.75, 0.0f, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_CLEARED), 0);
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
 static void test_right_way_with_gps_noise(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -1240,6 +1271,7 @@ int main(void)
 		cmocka_unit_test(test_gentle_braking_with_noise_not_hard),
 		cmocka_unit_test(test_wrong_way_driver_braking_not_hard_braking),
 		cmocka_unit_test(test_wrong_way_with_noise),
+		cmocka_unit_test(test_wrong_way_driver_standing),
 		cmocka_unit_test(test_right_way_with_gps_noise),
 		cmocka_unit_test(test_wrong_way_needs_speed),
 		cmocka_unit_test(test_speeding_sustained),
