@@ -11,7 +11,10 @@
  * a candidate (both tracks involved).  Vehicles closer than DUP_DIST_M
  * centre to centre are taken as a second track of the same road user
  * (another sensor's, or its BSM's, before association) and looked past; a
- * leader overlapping the follower (g <= 0) is skipped.  Only a confirmed
+ * leader overlapping the follower (g <= 0) is skipped - unless it is the
+ * leader the follower was already closing on at risk: then the gap shrank
+ * to nothing (a near-collision; noisy positions of two vehicles a metre
+ * apart overlap) and the TTC is 0.  Only a confirmed
  * leader counts (detect__lanes_leader(): seen in fusion.confirm_samples
  * samples, the latest within fusion.leader_max_age_ms of the follower's,
  * its position carried forward to the follower's time): a roadside
@@ -70,6 +73,11 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		closing = e->speed_mps - lead->speed_mps;
 		if (gap > 0 && closing > co->min_closing)
 			ttc = gap / closing;
+		/* The gap to the leader it was already closing on at risk
+		 * shrank to nothing: a near-collision, not a duplicate. */
+		else if (gap <= 0 && closing > co->min_closing &&
+			 PRIV(e)->aux == lead->track_id)
+			ttc = 0;
 	}
 	if (!(ttc < co->ttc)) {
 		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {
@@ -79,6 +87,7 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		return;
 	}
 	PRIV(e)->ref_ns = s->t_ns;
+	PRIV(e)->aux = lead->track_id;
 	if (!PRIV(e)->since_ns)
 		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
 	if (s->t_ns - PRIV(e)->since_ns < co->persist_ns)

@@ -314,9 +314,9 @@ static void truth__vehicle(struct sim_world *w, struct sim_truth *t, int vi)
 }
 
 /*
- * A vehicle of an injected collision risk: only its hard-braking and
- * speeding conditions (the follower closes up at 1.2 x the limit); its
- * other episodes end.
+ * A vehicle of an injected collision risk: its hard-braking and speeding
+ * conditions (the follower closes up at 1.2 x the limit) and its time to
+ * collision to a leader other than its partner; a stop is the incident's.
  */
 static void truth__cr_pair(struct sim_world *w, struct sim_truth *t, int vi)
 {
@@ -327,12 +327,26 @@ static void truth__cr_pair(struct sim_world *w, struct sim_truth *t, int vi)
 	for (int k = 0; k < NAT_PER_VEH; k++) {
 		int *open = &t->open[vi * NAT_PER_VEH + k];
 
-		if (k != NAT_HB && k != NAT_SPEED && *open >= 0) {
+		if (k == NAT_STOP && *open >= 0) {
 			truth__close(w, t, *open, truth__min_s(c, k));
 			*open = -1;
 		}
 	}
 	truth__cond(w, t, vi, NAT_HB, v->a <= -c->hard_brake_mps2, -1);
+	/* Its time to collision to a leader other than its partner (the
+	 * leader braking towards a queue ahead). */
+	{
+		const struct sim_incident *inc = &w->inc[v->incident];
+		int leader = -1, cr = 0;
+		double vl = 0, gap = sim_world_leader(w, v->lane, v->s, vi, &vl, &leader);
+
+		if (leader >= 0 && leader != inc->veh[0] && leader != inc->veh[1]) {
+			double closing = v->v - vl;
+
+			cr = closing > 0 && (gap <= 0 || gap / closing < c->ttc_s);
+		}
+		truth__cond(w, t, vi, NAT_CR, cr, leader);
+	}
 	truth__cond(w, t, vi, NAT_SPEED,
 		    v->v > limit + fmax(limit * c->speed_tol_pct / 100.0,
 				       c->speed_tol_kph / 3.6), -1);

@@ -991,6 +991,37 @@ static void test_ghost_leader_no_collision_risk(void **state)
 }
 
 /*
+ * A near-collision closing fast: 10 m/s closing from an 8 m bumper gap
+ * (TTC 0.8 s); when the persistence is reached the (noisy) positions
+ * touch.  The overlap is the gap
+ * shrinking to nothing, not a duplicate track: raised.
+ */
+static void test_collision_risk_to_overlap(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xl = 712.5, xf = 699;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	/* The leader known for a while first (confirmed). */
+	for (i = 0; i < 10; i++) {
+		fx_sample(f, 130, CAR, xl - 40 + 2.0 * 0.1 * i, -1.75, 2, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	for (i = 0; i < 10; i++) {
+		xl += 2.0 * 0.1;
+		xf += 12.0 * 0.1;
+		fx_sample(f, 130, CAR, xl, -1.75, 2, 90, V2X_SRC_V2X);
+		fx_sample(f, 131, CAR, xf, -1.75, 12, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW), 1);
+	fx_fini(f);
+	free(f);
+}
+
+/*
  * Samples of different sources arrive with different ages: the leader's
  * (a sensor's, 400 ms old) says where it was, not where it is at the
  * follower's time.  Leader 15 m/s, follower 20 m/s, 12 m bumper gap: TTC
@@ -1281,6 +1312,7 @@ int main(void)
 		cmocka_unit_test(test_following_no_collision_risk),
 		cmocka_unit_test(test_queue_start_no_collision_risk),
 		cmocka_unit_test(test_ghost_leader_no_collision_risk),
+		cmocka_unit_test(test_collision_risk_to_overlap),
 		cmocka_unit_test(test_lagging_leader_no_collision_risk),
 		cmocka_unit_test(test_ghosts_no_congestion),
 		cmocka_unit_test(test_pedestrian_on_road),
