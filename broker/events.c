@@ -19,6 +19,10 @@
 
 #define EVT_KEYS 32
 #define NO_SLOT UINT32_MAX
+/* Tracks of recently cleared collision-risk events, remembered this long
+ * (a vehicle that comes to a stop right after its near-collision). */
+#define RECENT_CR 32
+#define RECENT_CR_NS 10000000000ull
 
 struct evt_slot {
 	struct v2x_event e;          /* current state (status = last published) */
@@ -56,6 +60,10 @@ struct events {
 	struct key_ent *index;
 	uint32_t index_mask;
 	struct events_stats st;
+	struct {
+		uint64_t track, tick;
+	} recent_cr[RECENT_CR];    /* ring of cleared collision-risk tracks */
+	uint32_t recent_cr_next;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -308,6 +316,16 @@ static int involved_in(const struct events *ev, uint8_t type,
 		for (k = 0; k < c->n_tracks && k < V2X_EVENT_TRACKS_MAX; k++)
 			if (has_track(&ev->slots[i].e, c->tracks[k]))
 				return 1;
+	if (type != V2X_EVT_COLLISION_RISK)
+		return 0;
+	/* A near-collision over a moment ago: its vehicles may only now
+	 * come to a stop. */
+	for (i = 0; i < RECENT_CR; i++)
+		for (k = 0; k < c->n_tracks && k < V2X_EVENT_TRACKS_MAX; k++)
+			if (ev->recent_cr[i].tick &&
+			    ev->recent_cr[i].track == c->tracks[k] &&
+			    ev->now - ev->recent_cr[i].tick < RECENT_CR_NS)
+				return 1;
 	return 0;
 }
 
@@ -499,6 +517,18 @@ void events_raise(void *owner, const struct det_candidate *c)
 		publish(ev, s, V2X_EVT_UPDATE);
 }
 
+/* Remember the tracks of a collision-risk event that clears. */
+static void remember_cr(struct events *ev, const struct v2x_event *e)
+{
+	int k;
+
+	for (k = 0; k < e->n_tracks && k < V2X_EVENT_TRACKS_MAX; k++) {
+		ev->recent_cr[ev->recent_cr_next].track = e->tracks[k];
+		ev->recent_cr[ev->recent_cr_next].tick = ev->now ? ev->now : 1;
+		ev->recent_cr_next = (ev->recent_cr_next + 1) % RECENT_CR;
+	}
+}
+
 /**
  * events_tick() - see events.h.
  */
@@ -522,6 +552,8 @@ void events_tick(struct events *ev, uint64_t now_ns)
 				s->last_raise_tick = ev->now;
 			} else if (ev->now - s->last_raise_tick >= hold) {
 				publish(ev, s, V2X_EVT_CLEARED);
+				if (t == V2X_EVT_COLLISION_RISK)
+					remember_cr(ev, &s->e);
 				free_slot(ev, i);
 				continue;
 			}

@@ -263,8 +263,9 @@ static void test_stopped_side_by_side_one_incident(void **state)
 }
 
 /* The leader of a near-collision stops hard: that stop is part of the
- * collision-risk incident, not a stopped-vehicle one; once the collision
- * risk is cleared, a vehicle standing there is again its own incident. */
+ * collision-risk incident, not a stopped-vehicle one, also just after the
+ * collision risk cleared; 10 s later a vehicle standing there is again
+ * its own incident. */
 static void test_stop_in_collision_risk_held(void **state)
 {
 	struct rec r;
@@ -286,7 +287,13 @@ static void test_stop_in_collision_risk_held(void **state)
 	for (t = T0 + SEC; t < T0 + 5 * SEC; t += STEP)
 		events_tick(ev, t);
 	assert_int_equal(rec_count(&r, V2X_EVT_CLEARED), 1);
+	/* Just after the collision risk cleared: still its emergency stop. */
 	sv.t_ns = T0 + 5 * SEC;
+	events_raise(ev, &sv);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
+	for (; t < T0 + 16 * SEC; t += STEP)
+		events_tick(ev, t);
+	sv.t_ns = T0 + 16 * SEC;
 	events_raise(ev, &sv);
 	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
 	events_free(ev);
