@@ -537,6 +537,10 @@ struct fusion *fusion_new(const struct broker_config *cfg, struct ring *in,
 			 f->capacity);
 		goto fail;
 	}
+	track_table_prefault(f->tt);
+	/* Same for the per-track pacing array (calloc maps it lazily). */
+	for (size_t off = 0; off < (size_t)f->capacity * sizeof(*f->pace); off += 4096)
+		((volatile unsigned char *)f->pace)[off] = 0;
 	f->expiry_ns = (uint64_t)(cfg->track_expiry_s * 1e9);
 	f->obj_period_ns = cfg->obj_rate_hz > 0 ? (uint64_t)(1e9 / cfg->obj_rate_hz) : 0;
 	f->tick_ns = (uint64_t)cfg->tick_ms * 1000000ull;

@@ -113,6 +113,28 @@ static void *tt__region(size_t bytes)
 	return p;
 }
 
+/* Backs every page of a region now (see track_table_prefault()). */
+static void tt__region_populate(void *p, size_t bytes)
+{
+	volatile unsigned char *c = p;
+
+#ifdef MADV_POPULATE_WRITE
+	if (madvise(p, bytes, MADV_POPULATE_WRITE) == 0)
+		return;
+#endif
+	/* Older kernels: one write per page does the same. */
+	for (size_t off = 0; off < bytes; off += 4096)
+		c[off] = 0;
+}
+
+/* See tracks.h. */
+void track_table_prefault(struct track_table *tt)
+{
+	tt__region_populate(tt->slots, tt->slots_bytes);
+	tt__region_populate(tt->pool, tt->pool_bytes);
+	tt__region_populate(tt->nodes, tt->nodes_bytes);
+}
+
 static void tt__region_free(void *p, size_t bytes)
 {
 	if (p)

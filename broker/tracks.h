@@ -150,6 +150,16 @@ static inline const struct track_sample *track_hist(const struct track *t,
  */
 struct track_table *track_table_new(uint32_t capacity, const struct enu_ref *ref);
 
+/*
+ * track_table_prefault() - back the whole table with memory now instead of
+ * on first use.  The table is sized for the most tracks a deployment will
+ * see, and a page first touched while traffic grows costs a page fault (a
+ * zeroed 2 MiB huge page: hundreds of microseconds) in the middle of the
+ * message path; a daemon pays it once at start and its memory use is what
+ * it will be.
+ */
+void track_table_prefault(struct track_table *tt);
+
 /* track_table_free() - release everything; NULL is a no-op. */
 void track_table_free(struct track_table *tt);
 
