@@ -35,6 +35,9 @@ struct det_lanes {
 	struct det_entry *ent;
 	uint64_t *seen;    /* ent[i].seen, densely; UINT64_MAX = free entry */
 	uint32_t cap, free_head, sweep_pos;
+	uint32_t high;     /* entries [0, high) have ever been used: freed ones
+			    * are reused first, so sweeps stay within the
+			    * most road users seen at once, not the capacity */
 	uint64_t stale_ns;
 	uint16_t confirm;  /* samples before an entry counts as a road user */
 	uint64_t leader_age_ns;
@@ -359,6 +362,8 @@ struct det_entry *detect__lanes_update(struct det_lanes *dl,
 		if (idx == DET_NONE)
 			return NULL;
 		dl->free_head = dl->ent[idx].next;
+		if (idx >= dl->high)
+			dl->high = idx + 1;
 		e = &dl->ent[idx];
 		memset(e, 0, sizeof(*e));
 		e->used = 1;
@@ -520,15 +525,19 @@ int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget)
 	uint32_t n, pos;
 	int removed = 0, h;
 
-	if (budget > dl->cap)
-		budget = dl->cap;
-	pos = dl->sweep_pos;
-	dl->sweep_pos = (uint32_t)(((uint64_t)pos + budget) % dl->cap);
+	uint32_t span = dl->high;
+
+	if (span == 0)
+		return 0;
+	if (budget > span)
+		budget = span;
+	pos = dl->sweep_pos < span ? dl->sweep_pos : 0;
+	dl->sweep_pos = (uint32_t)(((uint64_t)pos + budget) % span);
 	/* Stale: seen + stale_ns < now, i.e. seen < now - stale_ns. */
 	if (dl->now <= dl->stale_ns)
 		return 0;
 	limit = dl->now - dl->stale_ns;
-	for (n = 0; n < budget; n++, pos = pos + 1 < dl->cap ? pos + 1 : 0) {
+	for (n = 0; n < budget; n++, pos = pos + 1 < span ? pos + 1 : 0) {
 		struct det_entry *e;
 
 		if (dl->seen[pos] >= limit)
@@ -555,14 +564,15 @@ int detect__lanes_maintain(struct det_lanes *dl)
 	dt = dl->now - dl->swept;
 	dl->swept = dl->now;
 	dl->stats.sweeps++;
-	/* The whole table every DET_SWEEP_FRACTION of the stale time. */
+	/* The whole used part of the table every DET_SWEEP_FRACTION of the
+	 * stale time. */
 	if (dt >= dl->stale_ns / DET_SWEEP_FRACTION)
-		budget = dl->cap;
+		budget = dl->high;
 	else
-		budget = (uint64_t)((double)dl->cap * (double)dt *
+		budget = (uint64_t)((double)dl->high * (double)dt *
 				    DET_SWEEP_FRACTION / (double)dl->stale_ns) + 16;
-	return detect__lanes_sweep(dl, (uint32_t)(budget < dl->cap ?
-						  budget : dl->cap));
+	return detect__lanes_sweep(dl, (uint32_t)(budget < dl->high ?
+						  budget : dl->high));
 }
 
 /**

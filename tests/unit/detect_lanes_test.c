@@ -129,11 +129,14 @@ static void test_stale_entries_removed_in_time(void **state)
 
 	(void)state;
 	lanes_init(&lf);
+	/* As in the broker, the clock runs before the first sample (fusion
+	 * ticks once at start): the samples below are seen at this time. */
+	fx_tick(&lf.f, TICK_NS);
+	silent_at = lf.f.now;
 	for (v = 0; v < 30; v++)
 		fx_sample(&lf.f, 1 + (uint64_t)v, V2X_CLASS_CAR,
 			  10.0 + 15.0 * v, -1.75, 10.0f, 90.0f, V2X_SRC_V2X);
 	fx_tick(&lf.f, TICK_NS);
-	silent_at = lf.f.now;
 	/* Track 1 keeps talking, the others go silent. */
 	while (lf.f.now < silent_at + STALE_NS) {
 		fx_sample(&lf.f, 1, V2X_CLASS_CAR, 10.0, -1.75, 0.0f,
