@@ -53,6 +53,7 @@ struct opts {
 	double lat_seconds;
 	int runs;
 	int cpu_tx, cpu_rx;
+	int rt_priority; /* > 0: broker and subscriber run SCHED_FIFO */
 	int json;
 	const char *extra[16]; /* --broker-arg, passed to the broker */
 	int n_extra;
@@ -339,6 +340,7 @@ struct sub {
 	size_t n_lat, cap_lat;
 	struct v2x_msgpack_decoder *dec;
 	int cpu; /* -1: not pinned */
+	int rt_priority;
 };
 
 static void *sub_main(void *arg)
@@ -349,6 +351,12 @@ static void *sub_main(void *arg)
 
 	/* The rig stays off the broker's CPU: with the sender. */
 	pin(s->cpu);
+	if (s->rt_priority > 0) {
+		struct sched_param sp = { .sched_priority = s->rt_priority };
+
+		if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp))
+			fprintf(stderr, "subscriber: SCHED_FIFO refused\n");
+	}
 
 	while (!atomic_load(&s->stop)) {
 		int n = zmq_recv(s->sock, topic, sizeof(topic), 0);
@@ -536,8 +544,15 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 				       "--log-level", "warning" };
 		int ac = 12;
 
+		char prio[16];
+
 		for (int i = 0; i < o->n_extra; i++)
 			av[ac++] = o->extra[i];
+		if (o->rt_priority > 0) {
+			snprintf(prio, sizeof(prio), "%d", o->rt_priority);
+			av[ac++] = "--rt-priority";
+			av[ac++] = prio;
+		}
 		av[ac] = NULL;
 		pin(o->cpu_rx);
 		execv(o->broker, (char *const *)av);
@@ -556,8 +571,13 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 
 	s.ctx = zmq_ctx_new();
 	s.cpu = o->cpu_tx;
+	s.rt_priority = o->rt_priority;
 	if (o->cpu_tx >= 0)
 		zmq_ctx_set(s.ctx, ZMQ_THREAD_AFFINITY_CPU_ADD, o->cpu_tx);
+	if (o->rt_priority > 0) {
+		zmq_ctx_set(s.ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_FIFO);
+		zmq_ctx_set(s.ctx, ZMQ_THREAD_PRIORITY, o->rt_priority);
+	}
 	s.sock = zmq_socket(s.ctx, ZMQ_SUB);
 	zmq_setsockopt(s.sock, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
 	zmq_setsockopt(s.sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
@@ -657,7 +677,8 @@ static void usage(FILE *f)
 	fputs("usage: v2x-ingest-bench [--broker PATH] [--seconds S] [--vehicles N]\n"
 	      "                        [--rate MSG_PER_S] [--latency-seconds S] [--runs N]\n"
 	      "                        [--cpu-sender N] [--cpu-receiver N] [--json]\n"
-	      "                        [--uper-rate MSG_PER_S] [--broker-arg ARG]...\n"
+	      "                        [--uper-rate MSG_PER_S] [--rt-priority N]\n"
+	      "                        [--broker-arg ARG]...\n"
 	      "Throughput at the sender's full rate (UPER BSMs, sendmmsg) into a bare\n"
 	      "recvmmsg drain and into v2x-broker (--relay-bsm, ZeroMQ subscriber), then\n"
 	      "receive -> subscriber latency at a paced rate (msgpack frames with ts).\n"
@@ -666,7 +687,9 @@ static void usage(FILE *f)
 	      "receivers on CPU 1 (-1: not pinned).  Prints medians over the runs.\n"
 	      "--uper-rate paces the throughput phase (both receivers) instead of\n"
 	      "sending at the sender's full rate: to find the rate the broker keeps\n"
-	      "without loss, and its CPU per message there.\n", f);
+	      "without loss, and its CPU per message there.  --rt-priority N runs the\n"
+	      "broker (its --rt-priority) and this program's subscriber SCHED_FIFO\n"
+	      "(root), so that other work on the machine does not show as latency.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -677,6 +700,7 @@ int main(int argc, char **argv)
 		{ "vehicles", required_argument, NULL, 'v' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "uper-rate", required_argument, NULL, 'u' },
+		{ "rt-priority", required_argument, NULL, 'p' },
 		{ "latency-seconds", required_argument, NULL, 'l' },
 		{ "runs", required_argument, NULL, 'n' },
 		{ "cpu-sender", required_argument, NULL, 't' },
@@ -699,6 +723,7 @@ int main(int argc, char **argv)
 		case 'v': o.vehicles = atoi(optarg); break;
 		case 'r': o.rate = atof(optarg); break;
 		case 'u': o.uper_rate = atof(optarg); break;
+		case 'p': o.rt_priority = atoi(optarg); break;
 		case 'l': o.lat_seconds = atof(optarg); break;
 		case 'n': o.runs = atoi(optarg); break;
 		case 't': o.cpu_tx = atoi(optarg); break;
