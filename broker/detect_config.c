@@ -73,6 +73,7 @@ static const struct key_desc keys[] = {
 	U("detect.stopped_vehicle", "reason_hold_ms", stopped.reason_hold_ms, 0, 3600000),
 	U("detect.stopped_vehicle", "crawl_ms", stopped.crawl_ms, 0, 3600000),
 	U("detect.stopped_vehicle", "crawl_persist_ms", stopped.crawl_persist_ms, 0, 3600000),
+	U("detect.stopped_vehicle", "obstruction_ms", stopped.obstruction_ms, 0, 3600000),
 
 	B("detect.hard_braking", "enabled", hard_braking.enabled),
 	F("detect.hard_braking", "decel_mps2", hard_braking.decel_mps2, 0.5, 20),
@@ -163,6 +164,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->stopped.reason_hold_ms = 3000;
 	cfg->stopped.crawl_ms = 10000;
 	cfg->stopped.crawl_persist_ms = 30000;
+	cfg->stopped.obstruction_ms = 120000;
 
 	cfg->hard_braking.enabled = 1;
 	cfg->hard_braking.decel_mps2 = 4.0f;

@@ -86,6 +86,9 @@ struct detect_config {
 					   * stopping: stop-and-go ... */
 		uint32_t crawl_persist_ms; /* ... then stopped this long to be
 					    * an incident */
+		uint32_t obstruction_ms;  /* a spot where a stopped vehicle left
+					   * sideways is an obstruction this
+					   * long after the latest departure */
 	} stopped;
 	struct {
 		int enabled;

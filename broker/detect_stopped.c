@@ -25,6 +25,12 @@
  * neighbouring lane of the same direction (map properties left_lane_id /
  * right_lane_id): the neighbouring lanes stand too, a jam or the queue at
  * an obstruction, not a breakdown in moving traffic.
+ * A vehicle that stood at the head of its lane and then left it into a
+ * neighbouring lane without driving on past the spot went round something
+ * the broker does not see (a lane closure, debris, an unseen broken-down
+ * vehicle): for obstruction_ms after such a departure, vehicles stopping
+ * within 15 m of that spot queue at the obstruction (the first one there
+ * was reported) and open no new incident.
  * On a junction connector (a lane through the junction box, "connector" in
  * the map) a vehicle waits to turn or for its exit to clear: it must be
  * stopped for junction_wait_ms there.
@@ -42,6 +48,8 @@
 #define SIG_MAX 64
 #define DUP_DIST_M 3.5f
 #define ALONGSIDE_M 20.0f
+#define OBS_MAX 64        /* obstructions remembered */
+#define OBS_NEAR_M 15.0f  /* a stop this close to one is at it */
 
 struct sig_state {
 	int32_t intersection, group;
@@ -49,8 +57,17 @@ struct sig_state {
 	uint64_t since_ns;
 };
 
+/* A spot of a lane where a stopped vehicle left sideways. */
+struct obstruction {
+	int32_t lane;
+	float along;
+	uint64_t t_ns;    /* sender time of the latest departure; 0 = free */
+};
+
 struct stopped {
 	struct det_lanes *dl;
+	struct obstruction obs[OBS_MAX];
+	uint64_t obs_ns;
 	float speed, resume, queue_zone, lookahead, jam_speed;
 	uint64_t persist_ns, grace_ns, junction_ns, reason_hold_ns;
 	uint64_t crawl_ns, crawl_persist_ns;
@@ -141,6 +158,69 @@ static int slow_alongside(struct stopped *st, const struct det_sample *s,
 				     a + ALONGSIDE_M, st->jam_speed) > 0;
 }
 
+/* Is (lane, along) at an obstruction seen lately? */
+static int at_obstruction(const struct stopped *st, int32_t lane, float along,
+			  uint64_t t_ns)
+{
+	int i;
+
+	for (i = 0; i < OBS_MAX; i++) {
+		const struct obstruction *o = &st->obs[i];
+
+		if (o->t_ns && o->lane == lane && fabsf(o->along - along) <= OBS_NEAR_M &&
+		    t_ns >= o->t_ns && t_ns - o->t_ns <= st->obs_ns)
+			return 1;
+	}
+	return 0;
+}
+
+/* Remember (or refresh) an obstruction; the oldest entry is reused. */
+static void add_obstruction(struct stopped *st, int32_t lane, float along,
+			    uint64_t t_ns)
+{
+	struct obstruction *o = &st->obs[0];
+	int i;
+
+	for (i = 0; i < OBS_MAX; i++) {
+		if (st->obs[i].t_ns && st->obs[i].lane == lane &&
+		    fabsf(st->obs[i].along - along) <= OBS_NEAR_M) {
+			o = &st->obs[i];
+			break;
+		}
+		if (st->obs[i].t_ns < o->t_ns)
+			o = &st->obs[i];
+	}
+	o->lane = lane;
+	o->along = along;
+	o->t_ns = t_ns ? t_ns : 1;
+}
+
+/*
+ * A vehicle that stood at the head of its lane (PRIV seg_idx = lane + 1,
+ * score = along) and leaves it into a neighbouring lane without driving
+ * on past the spot went round something there: an obstruction the broker
+ * does not see (a lane closure, debris, an unseen broken-down vehicle).
+ */
+static void note_departure(struct stopped *st, struct det_entry *e,
+			   const struct det_sample *s, const struct det_env *env)
+{
+	struct roadmap_lane_info li;
+	int32_t lane = PRIV(e)->seg_idx - 1;
+
+	if (PRIV(e)->seg_idx <= 0 || s->match.lane == lane)
+	{
+		if (PRIV(e)->seg_idx > 0 && s->match.along_m > PRIV(e)->score + OBS_NEAR_M)
+			PRIV(e)->seg_idx = 0; /* drove on through */
+		return;
+	}
+	PRIV(e)->seg_idx = 0;
+	if (s->match.lane < 0 || !env->map ||
+	    roadmap_lane(env->map, lane, &li) < 0 ||
+	    (li.left_lane_id != s->match.lane && li.right_lane_id != s->match.lane))
+		return;
+	add_obstruction(st, lane, PRIV(e)->score, s->t_ns);
+}
+
 static void stopped_on_sample(void *self, const struct det_sample *s,
 			      struct det_env *env)
 {
@@ -156,6 +236,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	e = detect__lanes_update(st->dl, s, &created);
 	if (!e)
 		return;
+	note_departure(st, e, s, env);
 	slow = s->speed_mps < (PRIV(e)->active ? st->resume : st->speed);
 	kind = on_vehicle_lane(s, env);
 	/* Crawling (below jam_speed_mps, with 20 % hysteresis) since aux. */
@@ -216,6 +297,14 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	 * vehicle ahead that merged out of a closed lane). */
 	if (waiting || (PRIV(e)->ref_ns &&
 			s->t_ns - PRIV(e)->ref_ns < st->reason_hold_ns))
+		return;
+	/* Standing at the head of its lane: if it leaves sideways, the spot
+	 * is an obstruction (note_departure()). */
+	PRIV(e)->seg_idx = s->match.lane + 1;
+	PRIV(e)->score = s->match.along_m;
+	/* Queued at an obstruction that earlier vehicles went round: not a
+	 * new incident (the first one there was reported). */
+	if (!PRIV(e)->active && at_obstruction(st, s->match.lane, s->match.along_m, s->t_ns))
 		return;
 	PRIV(e)->active = 1;
 	detect__cand_from_sample(&c, V2X_EVT_STOPPED_VEHICLE, s);
@@ -281,6 +370,7 @@ struct detector detect__stopped_new(const struct detect_config *cfg,
 	st->reason_hold_ns = (uint64_t)cfg->stopped.reason_hold_ms * 1000000u;
 	st->crawl_ns = (uint64_t)cfg->stopped.crawl_ms * 1000000u;
 	st->crawl_persist_ns = (uint64_t)cfg->stopped.crawl_persist_ms * 1000000u;
+	st->obs_ns = (uint64_t)cfg->stopped.obstruction_ms * 1000000u;
 	st->lookahead = cfg->stopped.jam_lookahead_m;
 	st->jam_speed = cfg->stopped.jam_speed_mps;
 	d.ops = &stopped_ops;

@@ -420,6 +420,53 @@ static void test_stop_with_traffic_beside(void **state)
 	assert_true(at >= cfg.stopped.crawl_persist_ms / 1000.0 - 0.6);
 }
 
+/*
+ * A lane blocked by something the broker cannot see (fixture lane 11 at
+ * x = 502): car A stops at it (reported: nothing visible ahead) and after
+ * 10 s goes round into lane 12.  Car B, arriving when A's event has long
+ * cleared, stops at the same spot: it queues at the obstruction A went
+ * round, no new incident.  Car C stopping 200 m upstream is one.
+ */
+static int unseen_obstruction(const struct detect_config *cfg)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, cfg), 0);
+	for (i = 0; i < 450; i++) {
+		double t = i * 0.1;
+
+		if (t < 10)
+			fx_sample(f, 140, CAR, 500, -43.5, 0.0f, 90, V2X_SRC_V2X);
+		else if (t < 13)
+			fx_sample(f, 140, CAR, 500 + (t - 10) * 3, -40.0, 3.0f, 90,
+				  V2X_SRC_V2X);
+		if (t >= 20 && t < 35)
+			fx_sample(f, 141, CAR, 499, -43.5, 0.0f, 90, V2X_SRC_SENSOR);
+		if (t >= 36)
+			fx_sample(f, 142, CAR, 300, -43.5, 0.0f, 90, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
+	assert_int_equal(fx_first(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW)->tracks[0], 140);
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+static void test_queue_at_unseen_obstruction(void **state)
+{
+	struct detect_config cfg;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	assert_int_equal(unseen_obstruction(&cfg), 2);
+	/* Without remembering the obstruction, B is a third incident. */
+	cfg.stopped.obstruction_ms = 0;
+	assert_int_equal(unseen_obstruction(&cfg), 3);
+}
+
 /* ---- hard braking ------------------------------------------------- */
 
 static void test_hard_braking_from_speed_history(void **state)
@@ -1295,6 +1342,7 @@ int main(void)
 		cmocka_unit_test(test_stopped_reason_went_away),
 		cmocka_unit_test(test_stop_and_go_not_stopped),
 		cmocka_unit_test(test_stop_with_traffic_beside),
+		cmocka_unit_test(test_queue_at_unseen_obstruction),
 		cmocka_unit_test(test_hard_braking_from_speed_history),
 		cmocka_unit_test(test_hard_braking_flag_and_accel),
 		cmocka_unit_test(test_hard_braking_new_track_warmup),
