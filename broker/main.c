@@ -226,6 +226,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* The pipeline mode is settled first: the publisher sets its I/O
+	 * thread up for it. */
+	single = cfg.pipeline == CONFIG_PIPELINE_SINGLE ||
+		 (cfg.pipeline == CONFIG_PIPELINE_AUTO && pipeline_single_cpu());
+	cfg.pipeline = single ? CONFIG_PIPELINE_SINGLE : CONFIG_PIPELINE_THREADS;
 	pz = pub_zmq_new(&cfg, &ring_out, cnt, err, sizeof(err));
 	if (!pz) {
 		log_err("%s", err);
@@ -338,8 +343,6 @@ int main(int argc, char **argv)
 	 * created while this thread runs real-time, nothing else. */
 	if (cfg.rt_priority > 0)
 		set_realtime(cfg.rt_priority);
-	single = cfg.pipeline == CONFIG_PIPELINE_SINGLE ||
-		 (cfg.pipeline == CONFIG_PIPELINE_AUTO && pipeline_single_cpu());
 	if (single) {
 		pl = pipeline_start(in, fu, pz, &ring_in, &ring_out);
 		r = pl ? 0 : -errno;

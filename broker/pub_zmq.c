@@ -353,6 +353,19 @@ struct pub_zmq *pub_zmq_new(const struct broker_config *cfg, struct ring *in,
 		 * aborts if it may not apply them: main.c checked that it may. */
 		zmq_ctx_set(pz->ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_FIFO);
 		zmq_ctx_set(pz->ctx, ZMQ_THREAD_PRIORITY, cfg->rt_priority);
+	} else if (cfg->pipeline == CONFIG_PIPELINE_SINGLE) {
+		/*
+		 * One CPU for the pipeline thread and ZeroMQ's I/O thread: the
+		 * first message of a batch wakes the I/O thread, which would
+		 * preempt the pipeline thread there and then, send that one
+		 * message and sleep again, many times per batch.  As a batch
+		 * thread it is woken without preempting, and runs when the
+		 * pipeline waits: a send per batch.  Measured at 200,000 msg/s
+		 * paced (3 alternating runs each): broker CPU per message
+		 * 2.74-2.95 us against 2.99-3.81 us, p99 latency 3-12 ms
+		 * against 15-16 ms.  Needs no privilege.
+		 */
+		zmq_ctx_set(pz->ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_BATCH);
 	}
 	pz->sock = zmq_socket(pz->ctx, ZMQ_PUB);
 	if (!pz->sock) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""--rt-priority: the stage threads and ZeroMQ's I/O thread run SCHED_FIFO at
+"""Thread scheduling.  --rt-priority: the stage threads and ZeroMQ's I/O thread run SCHED_FIFO at
 that priority, the other threads (metrics, MQTT, main) do not, and messages
 still flow; without the privilege the broker says so and runs normally."""
 
@@ -29,8 +29,21 @@ def thread_policies(pid):
     return out
 
 
+SCHED_BATCH = 3
+
+
 def test():
     with t.Env() as env:
+        # Without rt_priority: in the single pipeline ZeroMQ's I/O thread is
+        # a batch thread (it must not preempt the pipeline thread it shares
+        # a CPU with); with a thread per stage it is left alone.
+        for mode, want in (("single", SCHED_BATCH), ("threads", 0)):
+            b = env.start_broker("--pipeline", mode)
+            pol = thread_policies(b.proc.p.pid)
+            io = [n for n in pol if n.startswith("ZMQbg/IO")]
+            t.check(io and all(pol[n][0] == want for n in io),
+                    "%s pipeline: ZeroMQ I/O thread policy %r, want %d" % (mode, pol, want))
+            t.check(b.stop() == 0, "broker did not exit 0")
         br = env.start_broker("--rt-priority", "7", "--relay-bsm")
         log = br.proc.stderr_text
         if "rt_priority 7 not applied" in log():
