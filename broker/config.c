@@ -70,7 +70,7 @@ static const struct opt opts[] = {
 	{ "ingest_batch", "ingest", OPT_INT, OFF(ingest_batch), 0, 1, 4096,
 	  "32", "N", "under load, datagrams awaited together (1 = no batching)" },
 	{ "ingest_batch_wait_us", "ingest", OPT_INT, OFF(ingest_batch_wait_us), 0, 0, 100000,
-	  "100", "US", "longest wait for such a batch (added latency bound)" },
+	  "250", "US", "longest wait for such a batch (added latency bound)" },
 	{ "pipeline", "ingest", OPT_PIPELINE, OFF(pipeline), 0, 0, 0,
 	  "auto", "auto|threads|single",
 	  "stages in one thread each, or all in one thread (auto: single when "
