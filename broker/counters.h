@@ -94,7 +94,7 @@ const char *counters_stage_name(int stage);
 const char *counters_sink_name(int sink);
 
 /* Latency histogram bucket upper bounds in ns (10 us .. 1 s), plus +Inf. */
-#define LATENCY_BUCKETS 16
+#define LATENCY_BUCKETS 21
 extern const uint64_t latency_bounds_ns[LATENCY_BUCKETS];
 
 struct latency_hist {
