@@ -23,6 +23,7 @@
 #define FUSION_SPAT_MAX 32
 #define FUSION_BATCH 64
 #define FUSION_PREFETCH_AHEAD 4 /* messages */
+#define FUSION_EXPIRE_MAX 2000    /* tracks expired per tick, ~0.6 ms */
 
 /* Per track pool index: when its obj frame was last published. */
 struct obj_pace {
@@ -414,7 +415,10 @@ static void fusion__tick(struct fusion *f, uint64_t now_mono, uint64_t now_real)
 
 	if (atomic_exchange(&f->reload, 0))
 		(void)fusion__load_map(f); /* a bad map keeps the old one */
-	track_table_expire(f->tt, now_mono, f->expiry_ns, fusion__on_expire, f);
+	/* At most FUSION_EXPIRE_MAX per tick: 10 ms of expiry in one tick
+	 * would be 10 ms of latency for the messages behind it. */
+	track_table_expire_some(f->tt, now_mono, f->expiry_ns, FUSION_EXPIRE_MAX,
+				fusion__on_expire, f);
 	f->env.now_ns = now_real;
 	f->env.spat = f->spat;
 	f->env.n_spat = f->n_spat;

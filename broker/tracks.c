@@ -552,6 +552,15 @@ int track_table_expire(struct track_table *tt, uint64_t now_rx_ns,
 		       void (*on_expire)(void *ctx, const struct track *t),
 		       void *ctx)
 {
+	return track_table_expire_some(tt, now_rx_ns, silence_ns, UINT32_MAX,
+				       on_expire, ctx);
+}
+
+int track_table_expire_some(struct track_table *tt, uint64_t now_rx_ns,
+			    uint64_t silence_ns, uint32_t max,
+			    void (*on_expire)(void *ctx, const struct track *t),
+			    void *ctx)
+{
 	int n = 0;
 
 	/*
@@ -565,6 +574,8 @@ int track_table_expire(struct track_table *tt, uint64_t now_rx_ns,
 		if (!nd->in_use || now_rx_ns < nd->last_rx ||
 		    now_rx_ns - nd->last_rx < silence_ns)
 			continue;
+		if ((uint32_t)n == max)
+			break;
 		if (on_expire)
 			on_expire(ctx, &tt->pool[i]);
 		tt__remove(tt, i);

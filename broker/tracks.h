@@ -208,6 +208,16 @@ struct track *track_table_update_object(struct track_table *tt,
  * <= @now_rx_ns, calling @on_expire (may be NULL) for each just before it
  * is removed (the track must not be kept).  Returns the number expired.
  */
+/*
+ * track_table_expire_some() - the same, removing at most @max tracks (the
+ * rest on a later call): when many road users go silent at once (a network
+ * or sensor outage) the work is spread over several ticks instead of
+ * holding up every message behind one long tick.
+ */
+int track_table_expire_some(struct track_table *tt, uint64_t now_rx_ns,
+			    uint64_t silence_ns, uint32_t max,
+			    void (*on_expire)(void *ctx, const struct track *t),
+			    void *ctx);
 int track_table_expire(struct track_table *tt, uint64_t now_rx_ns,
 		       uint64_t silence_ns,
 		       void (*on_expire)(void *ctx, const struct track *t),

@@ -236,6 +236,36 @@ static void test_full_table_and_sweep_budget(void **state)
 	detect__lanes_free(dl);
 }
 
+/* Thousands silent at once: removed at most 1,000 per sweep, all of them
+ * within a few ticks, and only the entries that are used are looked at. */
+static void test_mass_silence_spread(void **state)
+{
+	struct det_lanes *dl = detect__lanes_new(100000, STALE_NS);
+	struct det_sample s;
+	int created, i, total = 0, sweeps = 0, r;
+
+	(void)state;
+	assert_non_null(dl);
+	memset(&s, 0, sizeof(s));
+	s.match.lane = -1;
+	detect__lanes_tick(dl, T0);
+	for (i = 0; i < 2500; i++) {
+		s.track_id = 1 + (uint64_t)i;
+		assert_non_null(detect__lanes_update(dl, &s, &created));
+	}
+	detect__lanes_tick(dl, T0 + 10 * SEC);
+	while ((r = detect__lanes_sweep(dl, 100000)) > 0) {
+		assert_true(r <= 1000);
+		total += r;
+		sweeps++;
+	}
+	assert_int_equal(total, 2500);
+	assert_int_equal(sweeps, 3);
+	for (i = 0; i < 2500; i++)
+		assert_null(detect__lanes_get(dl, 1 + (uint64_t)i));
+	detect__lanes_free(dl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_stale_entries_removed_in_time),
 		cmocka_unit_test(test_repeat_recorded_after_change),
 		cmocka_unit_test(test_full_table_and_sweep_budget),
+		cmocka_unit_test(test_mass_silence_spread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -280,6 +280,38 @@ static void test_stale_and_time(void **state)
 	track_table_free(tt);
 }
 
+/* A mass silence is expired a bounded number at a time, nothing lost. */
+static void test_expire_some(void **state)
+{
+	struct track_table *tt = track_table_new(64, NULL);
+	struct v2x_bsm b;
+	uint64_t expired = 0;
+
+	(void)state;
+	assert_non_null(tt);
+	for (uint32_t i = 0; i < 10; i++) {
+		b = make_bsm(300 + i, i * 10.0, 0, T0);
+		assert_non_null(track_table_update_bsm(tt, &b, SEC));
+	}
+	b = make_bsm(400, 0, 50, T0);
+	assert_non_null(track_table_update_bsm(tt, &b, 3 * SEC)); /* still talking */
+	assert_int_equal(track_table_expire_some(tt, 3 * SEC, SEC, 4, count_expired,
+						 &expired), 4);
+	assert_int_equal(track_table_count(tt), 7);
+	check_consistent(tt);
+	assert_int_equal(track_table_expire_some(tt, 3 * SEC, SEC, 4, count_expired,
+						 &expired), 4);
+	assert_int_equal(track_table_expire_some(tt, 3 * SEC, SEC, 4, count_expired,
+						 &expired), 2);
+	assert_int_equal(track_table_expire_some(tt, 3 * SEC, SEC, 4, count_expired,
+						 &expired), 0);
+	assert_int_equal(expired, 10);
+	assert_int_equal(track_table_count(tt), 1);
+	assert_non_null(track_table_find(tt, track_key_v2x(400)));
+	check_consistent(tt);
+	track_table_free(tt);
+}
+
 static void test_capacity_full(void **state)
 {
 	struct track_table *tt;
@@ -571,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_unavailable_values),
 		cmocka_unit_test(test_stale_and_time),
 		cmocka_unit_test(test_capacity_full),
+		cmocka_unit_test(test_expire_some),
 		cmocka_unit_test(test_sensor_objects),
 		cmocka_unit_test(test_history_order),
 		cmocka_unit_test(test_set_ref),
