@@ -281,6 +281,47 @@ def run_case(tmp):
     check("<table" in html and "<svg" in html, "html tables and histogram")
 
 
+def closure_case(tmp):
+    """Unmatched stopped vehicles at the head of a closed lane are counted
+    apart (still false): in a closed lane near where the closure starts,
+    while it is active - not in the open lane, not far upstream."""
+    lat0, lon0 = 48.0, 11.0
+    cong = incident(1, "congestion", 10, 30, 200, lat0, lon0, 5)
+    cong["lane"] = 51
+    cong["closure"] = {"lat": north(lat0, 30), "lon": lon0, "from_s": 600.0,
+                       "to_s": 660.0, "length_m": 60.0, "lanes": [51, 52]}
+    truth = [{"kind": "run", "scenario": "hand", "seed": 1, "start_ts": T0}, cong]
+    events = []
+    for eid, lane, metres, t in ((700, 51, -5, 40), (701, 52, -3, 50),
+                                 (702, 53, -4, 60), (703, 51, -400, 70),
+                                 (704, 51, -5, 5)):
+        e = event(eid, "stopped_vehicle", "new", t, north(lat0, metres), lon0, 5)
+        e["lane"] = lane
+        events.append(e)
+    tp = os.path.join(tmp, "closure-truth.jsonl")
+    ep = os.path.join(tmp, "closure-events.jsonl")
+    jp = os.path.join(tmp, "closure-score.json")
+    with open(tp, "w") as f:
+        for line in truth:
+            f.write(json.dumps(line) + "\n")
+    with open(ep, "w") as f:
+        for line in events:
+            f.write(json.dumps(line) + "\n")
+    r = subprocess.run([BENCH, "score", "--truth", tp, "--events", ep, "--json", jp],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "closure score exit status %d: %s" % (r.returncode, r.stderr))
+    with open(jp) as f:
+        acc = json.load(f)["steps"][0]["accuracy"]
+    sv = acc["types"]["stopped_vehicle"]
+    check(sv["events"] == 5 and sv["matched_events"] == 0 and close(sv["precision"], 0.0),
+          "closure heads are still false %r" % sv)
+    check(sv["unmatched_at_closure"] == 2, "two at the head of a closed lane %r" % sv)
+    flags = {f["id"]: f["at_closure"] for f in acc["false_positives"]}
+    check(flags == {700: True, 701: True, 702: False, 703: False, 704: False},
+          "at_closure flags %r" % flags)
+    check("head of a closed lane" in r.stdout, "closure note on stdout")
+
+
 def main():
     for p in (BENCH, SIM, BROKER):
         if not os.access(p, os.X_OK):
@@ -288,6 +329,7 @@ def main():
             return 77
     with tempfile.TemporaryDirectory(prefix="v2x-bench-test.") as tmp:
         score_case(tmp)
+        closure_case(tmp)
         run_case(tmp)
     if failures:
         print("%d check(s) failed" % failures)
