@@ -160,6 +160,27 @@ static void pace_sleep(uint64_t until_mono_ns)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
+/*
+ * Paced sending: how many frames are due now (at most BATCH), advancing
+ * *next past them; 0 after sleeping until the next one is due.
+ */
+static int pace_due(uint64_t *next, double rate)
+{
+	uint64_t t = now_ns(CLOCK_MONOTONIC);
+	uint64_t period = (uint64_t)(1e9 / rate);
+	int n;
+
+	if (t < *next) {
+		pace_sleep(*next);
+		return 0;
+	}
+	n = (int)((t - *next) / period) + 1;
+	if (n > BATCH)
+		n = BATCH;
+	*next += (uint64_t)n * period;
+	return n;
+}
+
 static void *sender_main(void *arg)
 {
 	struct sender *s = arg;
@@ -190,17 +211,9 @@ static void *sender_main(void *arg)
 		if (s->rate > 0) {
 			/* Paced: send what is due now, each frame stamped with
 			 * the wall clock just before the send. */
-			uint64_t t = now_ns(CLOCK_MONOTONIC);
-			uint64_t period = (uint64_t)(1e9 / s->rate);
-
-			if (t < next) {
-				pace_sleep(next);
+			n = pace_due(&next, s->rate);
+			if (n == 0)
 				continue;
-			}
-			n = (int)((t - next) / period) + 1;
-			if (n > BATCH)
-				n = BATCH;
-			next += (uint64_t)n * period;
 			for (int i = 0; i < n; i++) {
 				struct v2x_msg m = { .type = V2X_MSG_BSM };
 				int len;
@@ -225,17 +238,9 @@ static void *sender_main(void *arg)
 			}
 		} else {
 			if (s->uper_rate > 0) {
-				uint64_t t = now_ns(CLOCK_MONOTONIC);
-				uint64_t period = (uint64_t)(1e9 / s->uper_rate);
-
-				if (t < next) {
-					pace_sleep(next);
+				n = pace_due(&next, s->uper_rate);
+				if (n == 0)
 					continue;
-				}
-				n = (int)((t - next) / period) + 1;
-				if (n > BATCH)
-					n = BATCH;
-				next += (uint64_t)n * period;
 			}
 			for (int i = 0; i < n; i++) {
 				int j = k++ % s->st->n;

@@ -241,16 +241,24 @@ static int ingest__open(const struct config_addr *a, int rcvbuf, int nonblock,
 	return fd;
 }
 
-static int ingest__arm(struct ingest *in, int li)
+/* A free SQE, submitting the queued ones first if there is none; or NULL. */
+static struct io_uring_sqe *ingest__sqe(struct ingest *in)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&in->uring);
 
 	if (!sqe) {
 		io_uring_submit(&in->uring);
 		sqe = io_uring_get_sqe(&in->uring);
-		if (!sqe)
-			return -EBUSY;
 	}
+	return sqe;
+}
+
+static int ingest__arm(struct ingest *in, int li)
+{
+	struct io_uring_sqe *sqe = ingest__sqe(in);
+
+	if (!sqe)
+		return -EBUSY;
 	io_uring_prep_recvmsg_multishot(sqe, in->lis[li].fd, &in->msgh, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = INGEST_BGID;
@@ -262,14 +270,10 @@ static int ingest__arm(struct ingest *in, int li)
 /* Multishot poll on the wake-up eventfd, so that a wait ends at once. */
 static int ingest__arm_wake(struct ingest *in)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&in->uring);
+	struct io_uring_sqe *sqe = ingest__sqe(in);
 
-	if (!sqe) {
-		io_uring_submit(&in->uring);
-		sqe = io_uring_get_sqe(&in->uring);
-		if (!sqe)
-			return -EBUSY;
-	}
+	if (!sqe)
+		return -EBUSY;
 	io_uring_prep_poll_multishot(sqe, in->wake_fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, INGEST_WAKE_TAG);
 	in->wake_rearm = 0;
