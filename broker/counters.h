@@ -129,6 +129,7 @@ struct broker_counters {
 	counter_t mqtt_enabled, mqtt_connected, mqtt_buffered, mqtt_acked;
 	counter_t advisories;
 	counter_t fusion_samples;
+	counter_t sensor_reacquired; /* sensor objects back under a new id */
 	struct latency_hist latency;
 };
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "enu.h"
 #include "geohash.h"
 #include "ingest.h"
 #include "log.h"
@@ -24,6 +25,13 @@
 #define FUSION_BATCH 64
 #define FUSION_PREFETCH_AHEAD 4 /* messages */
 #define FUSION_EXPIRE_MAX 2000    /* tracks expired per tick, ~0.6 ms */
+/* A sensor object under a new id takes over the sensor's lost track when it
+ * is this close to where that track would be now (metres) ... */
+#define FUSION_REACQ_GATE_M 3.0
+/* ... and the track has been silent at least this long (a sensor period or
+ * two: not an object of the same frame) but not longer than this (ns). */
+#define FUSION_REACQ_MIN_NS 250000000ull
+#define FUSION_REACQ_MAX_NS 3000000000ull
 
 /* Per track pool index: when its obj frame was last published. */
 struct obj_pace {
@@ -287,6 +295,59 @@ static int fusion__stale(struct fusion *f)
 	return 1;
 }
 
+/*
+ * Object i of o has no track under its id.  A sensor that lost a road user
+ * for a while (occlusion, misses) may report it again under a new id: if
+ * one of this sensor's tracks of the same class, silent for a sensor period
+ * or more, would be right here now, it is the same road user and keeps its
+ * track (id, history, detector state) under the new key.
+ */
+static void fusion__reacquire(struct fusion *f, const struct v2x_objects *o, int i,
+			      uint64_t ts)
+{
+	const struct v2x_object *ob = &o->obj[i];
+	const struct enu_ref *ref = track_table_ref(f->tt);
+	const struct track *near[8], *best = NULL;
+	double x, y, u, best_d = FUSION_REACQ_GATE_M;
+	int n;
+
+	if (!ref || ob->lat == V2X_LAT_UNAVAILABLE)
+		return;
+	enu_from_geo(ref, ob->lat * 1e-7, ob->lon * 1e-7, 0.0, &x, &y, &u);
+	n = track_table_near(f->tt, x, y, FUSION_REACQ_GATE_M + 30.0, near, 8);
+	for (int k = 0; k < n; k++) {
+		const struct track *t = near[k];
+		double dt, px, py, d, hr;
+		int seen_now = 0;
+
+		if (t->kind != TRACK_SENSOR || t->sensor_id != o->sensor_id ||
+		    t->cls != ob->cls || ts < t->last_ns + FUSION_REACQ_MIN_NS ||
+		    ts - t->last_ns > FUSION_REACQ_MAX_NS)
+			continue;
+		/* Its old id still in this frame: another road user. */
+		for (int j = 0; j < o->n && j < V2X_OBJECTS_MAX && !seen_now; j++)
+			seen_now = o->obj[j].id == t->temp_id;
+		if (seen_now)
+			continue;
+		dt = (double)(ts - t->last_ns) * 1e-9;
+		hr = t->cur.heading_deg * (M_PI / 180.0);
+		px = t->cur.x + t->cur.speed_mps * sin(hr) * dt;
+		py = t->cur.y + t->cur.speed_mps * cos(hr) * dt;
+		d = hypot(x - px, y - py);
+		if (d < best_d) {
+			best_d = d;
+			best = t;
+		}
+	}
+	if (best) {
+		struct track *t = track_table_find(f->tt, best->key);
+
+		if (t && track_table_rekey(f->tt, t, track_key_sensor(o->sensor_id, ob->id),
+					   ob->id) == 0)
+			counter_add_1w(&f->cnt->sensor_reacquired, 1);
+	}
+}
+
 static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 			    uint64_t now_mono, uint64_t now_real)
 {
@@ -340,6 +401,9 @@ static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 				fusion__obj(f, t, now_mono);
 				continue;
 			}
+			if (!track_table_find(f->tt, track_key_sensor(o->sensor_id,
+								      o->obj[i].id)))
+				fusion__reacquire(f, o, i, ts);
 			t = track_table_update_object(f->tt, o->sensor_id, ts, &o->obj[i],
 						      now_mono);
 			if (!t) {

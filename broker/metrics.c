@@ -100,6 +100,10 @@ int metrics_render_prometheus(const struct broker_counters *c, char *buf, size_t
 	out_printf(&o, "# HELP v2x_tracks_created_total Tracks created.\n"
 		       "# TYPE v2x_tracks_created_total counter\n"
 		       "v2x_tracks_created_total %llu\n", ld(&c->tracks_created));
+	out_printf(&o, "# HELP v2x_sensor_reacquired_total Sensor objects reported under a "
+		       "new id that kept the track of the road user they were.\n"
+		       "# TYPE v2x_sensor_reacquired_total counter\n"
+		       "v2x_sensor_reacquired_total %llu\n", ld(&c->sensor_reacquired));
 	out_printf(&o, "# HELP v2x_events_total Event transitions published, by type.\n"
 		       "# TYPE v2x_events_total counter\n");
 	for (int t = 0; t < V2X_EVT_TYPE_COUNT; t++)

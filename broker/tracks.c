@@ -585,6 +585,25 @@ int track_table_expire_some(struct track_table *tt, uint64_t now_rx_ns,
 	return n;
 }
 
+int track_table_rekey(struct track_table *tt, struct track *t, uint64_t new_key,
+		      uint32_t temp_id)
+{
+	uint32_t i = tt__probe(tt, t->key), ref;
+
+	if (!tt->slots[i].ref || &tt->pool[tt->slots[i].ref - 1] != t)
+		return -ENOENT;
+	if (tt->slots[tt__probe(tt, new_key)].ref)
+		return -EEXIST;
+	ref = tt->slots[i].ref;
+	tt__slot_delete(tt, i);
+	i = tt__probe(tt, new_key);
+	tt->slots[i].key = new_key;
+	tt->slots[i].ref = ref;
+	t->key = new_key;
+	t->temp_id = temp_id;
+	return 0;
+}
+
 int track_table_remove(struct track_table *tt, uint64_t key)
 {
 	uint32_t slot = tt__probe(tt, key);

@@ -235,6 +235,15 @@ uint32_t track_table_count(const struct track_table *tt);
 /* track_table_capacity() - the capacity given to track_table_new(). */
 uint32_t track_table_capacity(const struct track_table *tt);
 
+/*
+ * track_table_rekey() - from now on @t is found under @new_key (a sensor
+ * that gave the road user it tracks a new object id), with @temp_id; its
+ * id, history and everything else stay.  Returns 0, -ENOENT if @t is not in
+ * the table or -EEXIST if @new_key already has a track.
+ */
+int track_table_rekey(struct track_table *tt, struct track *t, uint64_t new_key,
+		      uint32_t temp_id);
+
 /* track_table_find() - the track of @key, or NULL. */
 struct track *track_table_find(struct track_table *tt, uint64_t key);
 

@@ -48,6 +48,35 @@ def test():
         t.check(m["v2x_tracks_created_total"] == 2,
                 "a second track was created for the fused car: %r" %
                 m["v2x_tracks_created_total"])
+
+        # The sensor loses the pedestrian and reports it again under a new id
+        # half a second later, where it would be by now: the same road user,
+        # the same track (id), not a second one.
+        ped_id = others[0]["id"]
+        time.sleep(0.2)
+        plat = lat + 300 / 111_000
+        env.send_udp(br.msgpack_port, objects_frame(7, ts + 700_000_000, [
+            {"id": 9, "cls": "pedestrian", "lat": plat, "lon": lon + 0.5 / 75_000,
+             "speed": 60, "heading": 9000, "len": 50, "wid": 50, "conf": 80}]))
+        got = [b for _, b in sub.drain(1.0)]
+        t.check(len(got) == 1 and got[0]["id"] == ped_id and got[0]["src"] == 2,
+                "re-identified pedestrian got another track: %r (was %d)" % (got, ped_id))
+        m = br.metrics()
+        t.check(m["v2x_sensor_reacquired_total"] == 1 and m["v2x_tracks_created_total"] == 2,
+                "reacquired %r, created %r" % (m["v2x_sensor_reacquired_total"],
+                                              m["v2x_tracks_created_total"]))
+        # A different sensor's new object at the same place is not taken over,
+        # nor is one of another class.
+        env.send_udp(br.msgpack_port, objects_frame(8, ts + 1_400_000_000, [
+            {"id": 9, "cls": "pedestrian", "lat": plat, "lon": lon + 1.0 / 75_000,
+             "speed": 60, "heading": 9000, "len": 50, "wid": 50, "conf": 80}]))
+        env.send_udp(br.msgpack_port, objects_frame(7, ts + 1_400_000_000, [
+            {"id": 10, "cls": "cyclist", "lat": plat, "lon": lon + 1.0 / 75_000,
+             "speed": 60, "heading": 9000, "len": 150, "wid": 50, "conf": 80}]))
+        got = [b for _, b in sub.drain(1.0)]
+        t.check(len(got) == 2 and all(b["id"] != ped_id for b in got),
+                "another sensor's or class's object took the track over: %r" % got)
+        t.check(br.metrics()["v2x_sensor_reacquired_total"] == 1, "reacquired again")
         t.check(br.stop() == 0, "broker did not exit 0")
 
 

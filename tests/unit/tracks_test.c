@@ -399,6 +399,28 @@ static void test_sensor_objects(void **state)
 	ts = track_table_update_object(tt, 3, T0, &o, SEC);
 	assert_int_equal(ts->cls, V2X_CLASS_UNKNOWN);
 	check_consistent(tt);
+
+	/* The sensor renames object 42 to 77: the same track, id and all. */
+	ts = track_table_find(tt, track_key_sensor(3, 42));
+	assert_non_null(ts);
+	{
+		uint64_t id = ts->id;
+
+		assert_int_equal(track_table_rekey(tt, ts, track_key_sensor(3, 77), 77), 0);
+		assert_null(track_table_find(tt, track_key_sensor(3, 42)));
+		assert_ptr_equal(track_table_find(tt, track_key_sensor(3, 77)), ts);
+		assert_int_equal(ts->id, id);
+		assert_int_equal(ts->temp_id, 77);
+		check_consistent(tt);
+		o.id = 77;
+		o.cls = V2X_CLASS_PEDESTRIAN;
+		assert_ptr_equal(track_table_update_object(tt, 3, T0 + SEC, &o, 2 * SEC), ts);
+		assert_int_equal(ts->hist_len, 2);
+	}
+	/* Onto a key that has a track: refused, nothing changes. */
+	assert_int_equal(track_table_rekey(tt, ts, track_key_sensor(3, 43), 43), -EEXIST);
+	assert_ptr_equal(track_table_find(tt, track_key_sensor(3, 77)), ts);
+	check_consistent(tt);
 	track_table_free(tt);
 }
 
