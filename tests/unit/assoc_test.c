@@ -204,6 +204,32 @@ static void test_gates(void **state)
 	assoc_free(a);
 }
 
+/* The gate is narrow across a moving track: the car in the next lane is
+ * not taken for it when the sensor misses it, one a few metres further
+ * along its path is. */
+static void test_lateral_gate(void **state)
+{
+	struct assoc *a = mk();
+	struct candidate_track c = ct(1, 0, 0, 10, 90, V2X_CLASS_CAR, T0);
+
+	(void)state;
+	frame_reset(9, T0);
+	add_obj(1, V2X_CLASS_CAR, 0.3, 3.5, 10, 90); /* next lane, alongside */
+	assert_int_equal(assoc_frame(a, &frame, &c, 1, &res), 0);
+	assert_int_equal(res.n_sensor_only, 1);
+	frame_reset(9, T0 + 100 * MS);
+	c.t_ns = T0 + 100 * MS;
+	add_obj(2, V2X_CLASS_CAR, 4.0, 0.8, 10, 90); /* 4 m ahead, 0.8 m aside */
+	assert_int_equal(assoc_frame(a, &frame, &c, 1, &res), 1);
+	assert_int_equal(res.m[0].track_id, 1);
+	/* Standing still there is no direction: the round gate applies. */
+	c = ct(3, 100, 0, 0, 90, V2X_CLASS_CAR, T0 + 200 * MS);
+	frame_reset(9, T0 + 200 * MS);
+	add_obj(3, V2X_CLASS_CAR, 100, 3.0, 0, 90);
+	assert_int_equal(assoc_frame(a, &frame, &c, 1, &res), 1);
+	assoc_free(a);
+}
+
 /* A candidate seen 0.5 s before the frame is predicted along its path. */
 static void test_prediction(void **state)
 {
@@ -415,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_solve_min_total_cost),
 		cmocka_unit_test(test_solve_against_brute_force),
 		cmocka_unit_test(test_gates),
+		cmocka_unit_test(test_lateral_gate),
 		cmocka_unit_test(test_prediction),
 		cmocka_unit_test(test_stable_ids_and_binding),
 		cmocka_unit_test(test_expiry_and_errors),
