@@ -72,8 +72,6 @@ struct ingest {
 
 	int deferred;    /* io_uring with DEFER_TASKRUN, created disabled */
 	int enabled;     /* ... and enabled by the polling thread */
-	int got_data;    /* a datagram came through io_uring */
-	int uring_einval; /* multishot recvmsg refused: fall back */
 	uint32_t mm_buf_size;
 
 	int wake_fd;     /* eventfd: ingest_wake() ends a wait early */
@@ -450,8 +448,10 @@ static int ingest__uring_enable(struct ingest *in)
 }
 
 /*
- * The kernel refused multishot recvmsg (< 6.0: found only now on a deferred
- * ring): this thread carries on with recvmmsg.
+ * The deferred ring could not be enabled on the polling thread: this thread
+ * carries on with recvmmsg.  (Multishot recvmsg needs Linux 6.0 and a
+ * deferred ring 6.1, so a ring set up that far receives; older kernels are
+ * sorted out at set-up, where the plain ring's first completion is checked.)
  */
 static void ingest__uring_abandon(struct ingest *in, const char *why)
 {
@@ -520,10 +520,6 @@ static unsigned ingest__uring_once(struct ingest *in, long long wait_ns)
 		l = &in->lis[li];
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			l->rearm = 1;
-		if (cqe->res == -EINVAL && !in->got_data) {
-			in->uring_einval = 1;
-			continue;
-		}
 		if (cqe->res < 0) {
 			if (cqe->res == -ENOBUFS)
 				counter_add_1w(&in->cnt->ingest_nobufs, 1);
@@ -536,7 +532,6 @@ static unsigned ingest__uring_once(struct ingest *in, long long wait_ns)
 		}
 		if (!(cqe->flags & IORING_CQE_F_BUFFER))
 			continue;
-		in->got_data = 1;
 		bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 		buf = in->bufs + (size_t)bid * in->buf_size;
 		o = io_uring_recvmsg_validate(buf, cqe->res, &in->msgh);
@@ -566,8 +561,6 @@ static unsigned ingest__uring_once(struct ingest *in, long long wait_ns)
 	io_uring_cq_advance(&in->uring, seen);
 	in->busy = recycled > 0;
 	ingest__batch_end(in);
-	if (in->uring_einval)
-		return seen; /* ingest_poll() switches to recvmmsg */
 	/* Re-arm after recycling so that ENOBUFS does not repeat. */
 	for (int i = 0; i < in->n_lis; i++)
 		if (in->lis[i].rearm && ingest__arm(in, i) < 0)
@@ -705,8 +698,6 @@ unsigned ingest_poll(struct ingest *in, uint64_t wait_ns)
 {
 	long long w = wait_ns > (uint64_t)INGEST_WAIT_NS ? INGEST_WAIT_NS : (long long)wait_ns;
 
-	unsigned n;
-
 	ingest__sockstat(in, 0);
 	if (!in->use_uring)
 		return ingest__mmsg_once(in, w);
@@ -714,11 +705,7 @@ unsigned ingest_poll(struct ingest *in, uint64_t wait_ns)
 		ingest__uring_abandon(in, "io_uring_enable_rings failed");
 		return 0;
 	}
-	n = ingest__uring_once(in, w);
-	if (in->uring_einval)
-		ingest__uring_abandon(in, "multishot recvmsg not supported "
-				      "(kernel >= 6.0 needed)");
-	return n;
+	return ingest__uring_once(in, w);
 }
 
 /* See ingest.h.  Any thread; async-signal-safe. */

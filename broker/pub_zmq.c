@@ -234,12 +234,6 @@ static uint32_t pz__batch(struct pub_zmq *pz)
 	return n;
 }
 
-static void pz__timers_init(struct pub_zmq *pz)
-{
-	pz->next_status = 0;
-	pz->next_stats = pz__mono_ns() + (uint64_t)pz->stats_interval_s * 1000000000ull;
-}
-
 static void *pz__thread(void *arg)
 {
 	struct pub_zmq *pz = arg;
@@ -261,8 +255,6 @@ uint64_t pub_zmq_step(struct pub_zmq *pz)
 {
 	uint64_t next;
 
-	if (!pz->next_stats)
-		pz__timers_init(pz);
 	while (pz__batch(pz) == PUB_BATCH)
 		;
 	next = pz->next_status;
@@ -375,6 +367,9 @@ struct pub_zmq *pub_zmq_new(const struct broker_config *cfg, struct ring *in,
 	zmq_setsockopt(pz->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(pz->sock, ZMQ_XPUB_NODROP, &one, sizeof(one));
 	zmq_setsockopt(pz->sock, ZMQ_LINGER, &linger, sizeof(linger));
+	/* Status at once, stats one period from now. */
+	pz->next_status = 0;
+	pz->next_stats = pz__mono_ns() + (uint64_t)pz->stats_interval_s * 1000000000ull;
 	if (zmq_bind(pz->sock, cfg->zmq_pub) < 0) {
 		snprintf(err, errlen, "zmq bind %s: %s", cfg->zmq_pub,
 			 zmq_strerror(zmq_errno()));
@@ -398,7 +393,6 @@ int pub_zmq_start(struct pub_zmq *pz)
 {
 	int r;
 
-	pz__timers_init(pz);
 	r = pthread_create(&pz->thread, NULL, pz__thread, pz);
 
 	if (r)
