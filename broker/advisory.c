@@ -4,8 +4,10 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "closures.h"
 #include "geohash.h"
 #include "v2x/error.h"
 #include "wire.h"
@@ -394,4 +396,261 @@ int advisory_prepare(const void *payload, size_t len, const char *default_cell,
 	if (i < len && p[i] == '{')
 		return adv__json(payload, len, default_cell, out, cap, cell);
 	return adv__msgpack(payload, len, default_cell, out, cap, cell);
+}
+
+/*
+ * Lane closures (docs/wire.md, "Lane closure advisory").  The advisory is
+ * read from its msgpack form: the JSON form is converted first, so that
+ * one reader checks both.
+ */
+
+#define CLO_LEN_MAX 100000.0 /* metres: no closure is longer than 100 km */
+
+static int clo__err(char *err, size_t errlen, int code, const char *what)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "lane_closure: %s", what);
+	return code;
+}
+
+/* Reads a msgpack string at r (not bin/ext).  Returns 0 or V2X_E_TYPE /
+ * V2X_E_TRUNCATED. */
+static int adv__str(struct adv_rd *r, const uint8_t **s, uint64_t *n)
+{
+	const uint8_t *first = r->p;
+	double num;
+	char kind;
+	int ret;
+
+	ret = adv__head(r, &kind, n, &num);
+	if (ret < 0)
+		return ret;
+	if (!(kind == 'S' || (kind == 's' && first[0] >= 0xa0 && first[0] <= 0xbf)))
+		return V2X_E_TYPE;
+	if (*n > (uint64_t)(r->end - r->p))
+		return V2X_E_TRUNCATED;
+	return adv__take(r, (size_t)*n, s);
+}
+
+/* Reads a number at r.  Returns 0, V2X_E_TYPE (not a number) or
+ * V2X_E_RANGE (not finite). */
+static int adv__num(struct adv_rd *r, double *v)
+{
+	uint64_t n;
+	char kind;
+	int ret;
+
+	ret = adv__head(r, &kind, &n, v);
+	if (ret < 0)
+		return ret;
+	if (kind != 'n')
+		return V2X_E_TYPE;
+	return isfinite(*v) ? 0 : V2X_E_RANGE;
+}
+
+static int adv__key_is(const uint8_t *k, uint64_t n, const char *name)
+{
+	return n == strlen(name) && memcmp(k, name, (size_t)n) == 0;
+}
+
+/* The map at r: "type" first pass (is it a lane closure at all?). */
+static int clo__is_closure(struct adv_rd r)
+{
+	uint64_t pairs, n;
+	double num;
+	char kind;
+
+	if (adv__head(&r, &kind, &pairs, &num) < 0 || kind != 'm')
+		return 0;
+	for (uint64_t i = 0; i < pairs; i++) {
+		struct adv_rd save = r;
+		const uint8_t *k, *v;
+		uint64_t vn;
+
+		if (adv__str(&r, &k, &n) < 0) {
+			r = save;
+			if (adv__skip(&r, 1) < 0 || adv__skip(&r, 1) < 0)
+				return 0;
+			continue;
+		}
+		if (adv__key_is(k, n, "type")) {
+			save = r;
+			if (adv__str(&r, &v, &vn) == 0)
+				return adv__key_is(v, vn, "lane_closure");
+			r = save;
+		}
+		if (adv__skip(&r, 1) < 0)
+			return 0;
+	}
+	return 0;
+}
+
+/* Reads the lane closure map at r into out (zeroed by the caller). */
+static int clo__read(struct adv_rd r, struct closure_msg *out, char *err,
+		     size_t errlen)
+{
+	int have_lat = 0, have_lon = 0, have_from = 0, have_to = 0, have_id = 0;
+	int have_len = 0;
+	uint64_t pairs, n;
+	double num, from = 0, to = 0;
+	char kind;
+	int ret;
+
+	ret = adv__head(&r, &kind, &pairs, &num);
+	if (ret < 0 || kind != 'm')
+		return clo__err(err, errlen, V2X_E_SYNTAX, "not a map");
+	for (uint64_t i = 0; i < pairs; i++) {
+		struct adv_rd save = r;
+		const uint8_t *k, *v;
+		uint64_t vn;
+
+		if (adv__str(&r, &k, &n) < 0) {
+			r = save;
+			if (adv__skip(&r, 1) < 0 || adv__skip(&r, 1) < 0)
+				return clo__err(err, errlen, V2X_E_SYNTAX, "bad map");
+			continue;
+		}
+		if (adv__key_is(k, n, "id")) {
+			save = r;
+			if (adv__str(&r, &v, &vn) == 0) {
+				if (vn == 0 || vn >= CLOSURE_ID_MAX)
+					return clo__err(err, errlen, V2X_E_LIMIT,
+							"'id' must be 1..47 characters");
+				memcpy(out->id, v, (size_t)vn);
+				out->id[vn] = '\0';
+			} else {
+				r = save;
+				if (adv__num(&r, &num) < 0 || num != floor(num) ||
+				    fabs(num) > 9e15)
+					return clo__err(err, errlen, V2X_E_TYPE,
+							"'id' must be a string or an integer");
+				snprintf(out->id, sizeof(out->id), "%.0f", num);
+			}
+			have_id = 1;
+		} else if (adv__key_is(k, n, "status")) {
+			if (adv__str(&r, &v, &vn) < 0)
+				return clo__err(err, errlen, V2X_E_TYPE,
+						"'status' must be a string");
+			if (adv__key_is(v, vn, "cleared"))
+				out->cleared = 1;
+			else if (adv__key_is(v, vn, "active"))
+				out->cleared = 0;
+			else
+				return clo__err(err, errlen, V2X_E_INVALID,
+						"'status' must be \"active\" or \"cleared\"");
+		} else if (adv__key_is(k, n, "lanes")) {
+			uint64_t cnt;
+
+			ret = adv__head(&r, &kind, &cnt, &num);
+			if (ret < 0 || kind != 'a' || cnt == 0 || cnt > CLOSURE_LANES_MAX)
+				return clo__err(err, errlen, V2X_E_TYPE,
+						"'lanes' must be an array of 1..8 lane ids");
+			for (uint64_t j = 0; j < cnt; j++) {
+				if (adv__num(&r, &num) < 0 || num != floor(num) ||
+				    num < 0 || num > INT32_MAX)
+					return clo__err(err, errlen, V2X_E_RANGE,
+							"'lanes' must be an array of 1..8 lane ids");
+				out->lanes[j] = (int32_t)num;
+			}
+			out->n_lanes = (uint8_t)cnt;
+		} else if (adv__key_is(k, n, "lat") || adv__key_is(k, n, "lon") ||
+			   adv__key_is(k, n, "length_m") || adv__key_is(k, n, "from_m") ||
+			   adv__key_is(k, n, "to_m") || adv__key_is(k, n, "until")) {
+			char key[16];
+
+			memcpy(key, k, (size_t)n);
+			key[n] = '\0';
+			if (adv__num(&r, &num) < 0) {
+				char what[64];
+
+				snprintf(what, sizeof(what), "'%s' must be a finite number", key);
+				return clo__err(err, errlen, V2X_E_TYPE, what);
+			}
+			if (!strcmp(key, "lat")) {
+				if (num < -90 || num > 90)
+					return clo__err(err, errlen, V2X_E_RANGE, "'lat' out of range");
+				out->lat = num;
+				have_lat = 1;
+			} else if (!strcmp(key, "lon")) {
+				if (num < -180 || num > 180)
+					return clo__err(err, errlen, V2X_E_RANGE, "'lon' out of range");
+				out->lon = num;
+				have_lon = 1;
+			} else if (!strcmp(key, "length_m")) {
+				if (num < 0 || num > CLO_LEN_MAX)
+					return clo__err(err, errlen, V2X_E_RANGE,
+							"'length_m' must be 0..100000");
+				out->length_m = (float)num;
+				have_len = 1;
+			} else if (!strcmp(key, "from_m")) {
+				from = num;
+				have_from = 1;
+			} else if (!strcmp(key, "to_m")) {
+				to = num;
+				have_to = 1;
+			} else {
+				/* until: seconds since the epoch, before 2200. */
+				if (num < 0 || num > 7258118400.0)
+					return clo__err(err, errlen, V2X_E_RANGE,
+							"'until' must be seconds since the epoch");
+				out->until_ns = (uint64_t)(num * 1e9);
+			}
+		} else if (adv__skip(&r, 1) < 0) {
+			return clo__err(err, errlen, V2X_E_SYNTAX, "bad map");
+		}
+	}
+	if (!have_id)
+		return clo__err(err, errlen, V2X_E_MISSING, "'id' missing");
+	if (out->cleared)
+		return 1; /* the id is all a clear needs */
+	if (have_lat != have_lon)
+		return clo__err(err, errlen, V2X_E_MISSING, "'lat' and 'lon' go together");
+	if (have_from != have_to)
+		return clo__err(err, errlen, V2X_E_MISSING, "'from_m' and 'to_m' go together");
+	if (have_from) {
+		if (from < 0 || to < from || to > CLO_LEN_MAX)
+			return clo__err(err, errlen, V2X_E_RANGE,
+					"need 0 <= from_m <= to_m <= 100000");
+		if (!out->n_lanes)
+			return clo__err(err, errlen, V2X_E_MISSING,
+					"'from_m'/'to_m' need 'lanes'");
+		out->from_m = (float)from;
+		out->to_m = (float)to;
+		out->has_range = 1;
+	}
+	out->has_pos = (uint8_t)have_lat;
+	if (!out->has_range && !out->has_pos)
+		return clo__err(err, errlen, V2X_E_MISSING,
+				"needs 'lat'/'lon' or 'lanes' with 'from_m'/'to_m'");
+	if (out->has_range && !have_len)
+		out->length_m = out->to_m - out->from_m;
+	return 1;
+}
+
+/* See advisory.h.  Any thread. */
+int advisory_closure(const void *payload, size_t len, uint8_t *scratch,
+		     size_t cap, struct closure_msg *out, char *err,
+		     size_t errlen)
+{
+	const uint8_t *mp = payload;
+	size_t mlen = len;
+	struct adv_rd r;
+	char cell[8];
+	int n;
+
+	if (err && errlen)
+		err[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	/* advisory_prepare() checks the whole message (and converts JSON);
+	 * what it refuses is its path's to report. */
+	n = advisory_prepare(payload, len, "s000000", scratch, cap, cell);
+	if (n < 0)
+		return 0;
+	mp = scratch;
+	mlen = (size_t)n;
+	r.p = mp;
+	r.end = mp + mlen;
+	if (!clo__is_closure(r))
+		return 0;
+	return clo__read(r, out, err, errlen);
 }

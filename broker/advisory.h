@@ -32,4 +32,22 @@
 int advisory_prepare(const void *payload, size_t len, const char *default_cell,
 		     uint8_t *out, size_t cap, char cell[8]);
 
+struct closure_msg;
+
+/*
+ * advisory_closure() - if the advisory (msgpack map or JSON object, as for
+ * advisory_prepare()) is a lane closure ("type": "lane_closure",
+ * docs/wire.md), check it and fill *out.  scratch (cap bytes, e.g. 4 KB)
+ * holds the JSON form converted to msgpack.  Returns 1 for a valid lane
+ * closure, 0 for any other advisory (or one advisory_prepare() would refuse
+ * anyway: it is left to that path), or a negative code for a lane closure
+ * that cannot be used, with the reason in err ("lane_closure: 'lanes' must
+ * be an array of 1..8 lane ids"): V2X_E_TYPE, V2X_E_RANGE, V2X_E_MISSING,
+ * V2X_E_LIMIT, V2X_E_INVALID.  Allocates nothing on the msgpack path (the
+ * JSON path uses jansson).  Any thread.
+ */
+int advisory_closure(const void *payload, size_t len, uint8_t *scratch,
+		     size_t cap, struct closure_msg *out, char *err,
+		     size_t errlen);
+
 #endif

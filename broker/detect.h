@@ -24,6 +24,7 @@
 
 struct roadmap;      /* road map and map matching (roadmap.h) */
 struct track_table;  /* track table (tracks.h) */
+struct closures;     /* lane closures from the cloud (closures.h) */
 
 /* Map matching result for one sample; lane < 0 when off the map. */
 struct det_match {
@@ -83,6 +84,9 @@ struct det_env {
 	/* Report a candidate; the lifecycle manager copies it. */
 	void (*raise)(void *owner, const struct det_candidate *cand);
 	void *owner;
+	/* Lane closures announced by the cloud, NULL if none: a detector's
+	 * tick calls closures_update() (fusion thread) before using them. */
+	struct closures *closures;
 };
 
 struct detector_ops {

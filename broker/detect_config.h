@@ -90,6 +90,11 @@ struct detect_config {
 		uint32_t obstruction_ms;  /* a spot where a stopped vehicle left
 					   * sideways is an obstruction this
 					   * long after the latest departure */
+		float closure_upstream_m; /* a vehicle standing in a lane the
+					   * cloud announced closed, at most
+					   * this far before the closure (or
+					   * inside it), waits at the closure:
+					   * not a stopped vehicle */
 	} stopped;
 	struct {
 		int enabled;

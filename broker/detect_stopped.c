@@ -34,16 +34,22 @@
  * On a junction connector (a lane through the junction box, "connector" in
  * the map) a vehicle waits to turn or for its exit to clear: it must be
  * stopped for junction_wait_ms there.
+ * A vehicle standing in a lane that the cloud announced closed (a
+ * lane_closure advisory, closures.h), inside the closed stretch or at most
+ * closure_upstream_m before it, waits at the closure (to merge into an
+ * open lane): a known condition, not a breakdown.  Like any other reason to
+ * wait, it is held for reason_hold_ms after the closure is cleared.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "v2x/msg.h"
+#include "closures.h"
 #include "detect_common.h"
+#include "roadmap.h"
 
 #define PRIV(e) (&(e)->p[DET_K_STOPPED])
-#include "roadmap.h"
 
 #define SIG_MAX 64
 #define DUP_DIST_M 3.5f
@@ -68,7 +74,7 @@ struct stopped {
 	struct det_lanes *dl;
 	struct obstruction obs[OBS_MAX];
 	uint64_t obs_ns;
-	float speed, resume, queue_zone, lookahead, jam_speed;
+	float speed, resume, queue_zone, lookahead, jam_speed, closure_upstream;
 	uint64_t persist_ns, grace_ns, junction_ns, reason_hold_ns;
 	uint64_t crawl_ns, crawl_persist_ns;
 	struct sig_state sig[SIG_MAX];
@@ -257,6 +263,14 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		waiting = lead && (lead->speed_mps < st->jam_speed || lead->against);
 		if (waiting)
 			PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;
+		/* A lane the cloud announced closed: the vehicle waits to
+		 * merge out at (or queues before) the closure. */
+		if (!waiting && closures_at(env->closures, s->match.lane,
+					    s->match.along_m, st->closure_upstream,
+					    env->now_ns)) {
+			waiting = 1;
+			PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;
+		}
 		/* A signal has its own grace (green_grace_ms). */
 		waiting |= waiting_at_signal(st, s, env);
 	}
@@ -318,6 +332,10 @@ static void stopped_tick(void *self, struct det_env *env)
 	uint64_t now = detect__lanes_tick(st->dl, env->now_ns);
 	int i, k;
 
+	/* Closures announced since the last tick, expiries (now_ns is
+	 * CLOCK_REALTIME, as the advisories' "until"). */
+	if (env->closures)
+		closures_update(env->closures, env->map, env->now_ns);
 	/* Follow every signal's state so that its age is known from when it
 	 * changed, not from when a vehicle first asked. */
 	for (i = 0; env->spat && i < env->n_spat; i++)
@@ -373,6 +391,7 @@ struct detector detect__stopped_new(const struct detect_config *cfg,
 	st->obs_ns = (uint64_t)cfg->stopped.obstruction_ms * 1000000u;
 	st->lookahead = cfg->stopped.jam_lookahead_m;
 	st->jam_speed = cfg->stopped.jam_speed_mps;
+	st->closure_upstream = cfg->stopped.closure_upstream_m;
 	d.ops = &stopped_ops;
 	d.self = st;
 	return d;

@@ -641,6 +641,12 @@ void fusion_set_lifecycle(struct fusion *f, const struct fusion_lifecycle *lc)
 	f->env.owner = lc->owner;
 }
 
+/* See fusion.h.  Main thread. */
+void fusion_set_closures(struct fusion *f, struct closures *cl)
+{
+	f->env.closures = cl;
+}
+
 /* See fusion.h. */
 void fusion_set_assoc(struct fusion *f, fusion_assoc_fn fn, void *ctx)
 {

@@ -116,6 +116,14 @@ void fusion_set_lifecycle(struct fusion *f, const struct fusion_lifecycle *lc);
  */
 void fusion_set_map_ops(struct fusion *f, const struct fusion_map_ops *ops);
 
+/*
+ * fusion_set_closures() - the lane closures the detectors see
+ * (det_env.closures; borrowed, must outlive the fusion thread).  Main
+ * thread, before start.
+ */
+struct closures;
+void fusion_set_closures(struct fusion *f, struct closures *cl);
+
 /* fusion_set_assoc() - install the association hook (main thread, before start). */
 void fusion_set_assoc(struct fusion *f, fusion_assoc_fn fn, void *ctx);
 

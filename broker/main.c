@@ -32,7 +32,9 @@
 #include "v2x/v2x.h"
 
 #ifdef V2X_HAVE_EVENTS
+#include "advisory.h"
 #include "assoc.h"
+#include "closures.h"
 #include "detect_config.h"
 #include "events.h"
 #include "roadmap.h"
@@ -131,6 +133,48 @@ static int set_realtime(int prio)
 	return 0;
 }
 
+/*
+ * The advisory callback (Paho's thread): a lane_closure advisory is
+ * checked first - one that cannot be used is dropped (counted in
+ * v2x_stage_dropped_total{stage="advisory"}, logged) and neither relayed
+ * nor applied; a valid one is relayed as every advisory and handed to the
+ * fusion thread's closure table.
+ */
+struct advisory_glue {
+	struct pub_zmq *pz;
+	struct closures *cl;
+	struct broker_counters *cnt;
+	uint8_t scratch[4096];
+};
+
+static void advisory_hook(void *ctx, const char *topic, const void *payload,
+			  size_t len)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10);
+	struct advisory_glue *g = ctx;
+	struct closure_msg m;
+	char why[160];
+	int r;
+
+	r = advisory_closure(payload, len, g->scratch, sizeof(g->scratch), &m,
+			     why, sizeof(why));
+	if (r < 0) {
+		counter_add(&g->cnt->stage_dropped[STAGE_ADVISORY], 1);
+		log_ratelimited(&rl, LOG_LVL_WARN, "advisory on %s dropped: %s (%s)",
+				topic, why, v2x_strerror(r));
+		return;
+	}
+	pub_zmq_on_advisory(g->pz, topic, payload, len);
+	if (r == 1 && closures_offer(g->cl, &m) < 0) {
+		counter_add(&g->cnt->stage_dropped[STAGE_ADVISORY], 1);
+		log_ratelimited(&rl, LOG_LVL_WARN, "lane closure %s on %s not applied: "
+				"closure queue full", m.id, topic);
+	} else if (r == 1) {
+		log_info("lane closure %s %s (%s)", m.id, m.cleared ? "cleared" : "announced",
+			 topic);
+	}
+}
+
 static int map_load(const char *path, const struct enu_ref *ref, struct roadmap **out,
 		    char *err, size_t errlen)
 {
@@ -170,6 +214,7 @@ int main(int argc, char **argv)
 	static struct detect_config dcfg;
 	struct events *ev = NULL;
 	static struct assoc_glue ag;
+	static struct advisory_glue adg;
 	struct detector dets[DETECTORS_MAX];
 	int n_dets = 0;
 #endif
@@ -258,7 +303,19 @@ int main(int argc, char **argv)
 		mc.keepalive_s = cfg.mqtt_keepalive_s;
 		mc.json = cfg.mqtt_json;
 		mc.max_buffered = (uint32_t)cfg.mqtt_max_buffered;
+#ifdef V2X_HAVE_EVENTS
+		/* Lane closures from the cloud reach the detectors too. */
+		adg.pz = pz;
+		adg.cnt = cnt;
+		adg.cl = closures_new();
+		if (!adg.cl) {
+			log_err("lane closures: out of memory");
+			goto out;
+		}
+		pm = pub_mqtt_new(&mc, advisory_hook, &adg, err, sizeof(err));
+#else
 		pm = pub_mqtt_new(&mc, pub_zmq_on_advisory, pz, err, sizeof(err));
+#endif
 		if (!pm) {
 			log_err("mqtt: %s", err);
 			goto out;
@@ -293,6 +350,7 @@ int main(int argc, char **argv)
 		lc.tick = events_tick_hook;
 		fusion_set_lifecycle(fu, &lc);
 		fusion_set_map_ops(fu, &mo);
+		fusion_set_closures(fu, adg.cl); /* NULL without MQTT */
 		n_dets = detect_all_new(&dcfg, dets, DETECTORS_MAX);
 		if (n_dets < 0) {
 			log_err("detectors: %s", strerror(-n_dets));
@@ -405,6 +463,7 @@ out:
 #ifdef V2X_HAVE_EVENTS
 	events_free(ev);
 	assoc_free(ag.a);
+	closures_free(adg.cl);
 #endif
 	ingest_free(in);
 	metrics_free(mx);
