@@ -327,6 +327,9 @@ static int inc__start(struct sim_world *w, struct sim_incident *inc)
 
 			sim_lane_point(&w->road.lane[found], inc->s + 30, 0, &x, &y, &h, NULL);
 			sim_geo_to_ll(&w->geo, x, y, &inc->closed_lat, &inc->closed_lon);
+			sim_lane_point(&w->road.lane[lanes[0]], inc->s, 0, &x, &y, &h, NULL);
+			sim_geo_to_ll(&w->geo, x, y, &inc->closed_start_lat,
+				      &inc->closed_start_lon);
 			sim_lane_point(&w->road.lane[found], inc->s, 0, &x, &y, &h, NULL);
 			inc__locate(w, inc, x, y, found);
 		}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "v2x/v2x.h"
+#include "cloud.h"
 #include "output.h"
 #include "sim.h"
 #include "sumo.h"
@@ -75,6 +76,12 @@ static void usage(FILE *f)
 "  --map-out FILE         the road map as GeoJSON\n"
 "  --capture FILE         every datagram, length-prefixed (see docs)\n"
 "  --no-send              generate and encode, do not send\n"
+"  --mqtt URI             as the traffic management centre: announce each lane\n"
+"                         closure as a lane_closure advisory on\n"
+"                         <prefix>/advisory/lane_closure/<id> when it starts,\n"
+"                         clear it when it ends (default off)\n"
+"  --rsu-id ID            prefix v2x/<ID> (default rsu1, as the broker)\n"
+"  --mqtt-prefix PREFIX   the broker's MQTT prefix instead\n"
 "  --start-ts NS|now      wall time of sim time 0 (default now)\n"
 "  --progress / --quiet   force the progress line / print only errors\n"
 "geometry options:\n"
@@ -117,6 +124,7 @@ struct opts {
 	const char *cmd;
 	const char *target, *sensors_target, *truth_out, *map_out, *capture, *out;
 	const char *fcd, *net;
+	const char *mqtt, *rsu_id, *mqtt_prefix;
 	int encoding, pace, send, progress, quiet, random_incidents, start_now;
 	double speed;
 };
@@ -362,6 +370,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 						strerror(-r));
 				return -EINVAL;
 			}
+		} else if (!strcmp(a, "--mqtt")) {
+			NEED_ARG();
+			o->mqtt = v;
+		} else if (!strcmp(a, "--rsu-id")) {
+			NEED_ARG();
+			o->rsu_id = v;
+		} else if (!strcmp(a, "--mqtt-prefix")) {
+			NEED_ARG();
+			o->mqtt_prefix = v;
 		} else if (!strcmp(a, "--target")) {
 			NEED_ARG();
 			o->target = v;
@@ -573,6 +590,7 @@ static int cmd_run(struct opts *o)
 {
 	struct sim_world *w = NULL;
 	struct sim_out *out = NULL;
+	struct sim_cloud *cloud = NULL;
 	struct sim_sink sink;
 	struct sim_out_stats st;
 	FILE *truth = NULL, *capture = NULL;
@@ -598,6 +616,19 @@ static int cmd_run(struct opts *o)
 	}
 	if (open_output(o, &capture, &out) < 0)
 		goto out;
+	if (o->mqtt) {
+		char prefix[192];
+
+		if (o->mqtt_prefix)
+			snprintf(prefix, sizeof(prefix), "%s", o->mqtt_prefix);
+		else
+			snprintf(prefix, sizeof(prefix), "v2x/%s", o->rsu_id ? o->rsu_id : "rsu1");
+		cloud = sim_cloud_new(o->mqtt, prefix, err, sizeof(err));
+		if (!cloud) {
+			fprintf(stderr, "v2x-sim: %s\n", err);
+			goto out;
+		}
+	}
 	/*
 	 * Sim time 0 is the wall clock right before the first step, not when
 	 * the options were read: building a large world takes a while, and
@@ -616,6 +647,7 @@ static int cmd_run(struct opts *o)
 	next_progress = wall0 + 1000000000ull;
 	for (int64_t s = 0; s < steps && !stop_requested; s++) {
 		sim_world_step(w, &sink);
+		sim_cloud_poll(cloud, w);
 		if (show && sim_now_ns() >= next_progress) {
 			sim_out_stats(out, &st);
 			fprintf(stderr, "v2x-sim: t=%.1fs vehicles=%d msgs/s=%llu sent=%llu%s",
@@ -628,7 +660,15 @@ static int cmd_run(struct opts *o)
 	}
 	sim_out_flush(out);
 	sim_world_finish(w);
+	sim_cloud_finish(cloud, w);
 	sim_out_stats(out, &st);
+	if (cloud && !o->quiet) {
+		uint64_t pub, failed;
+
+		sim_cloud_stats(cloud, &pub, &failed);
+		fprintf(stderr, "v2x-sim: lane closure advisories: %llu published, %llu failed\n",
+			(unsigned long long)pub, (unsigned long long)failed);
+	}
 	{
 		double wall = (double)(sim_now_ns() - wall0) / 1e9;
 		double cpu = (double)(cpu_ns() - cpu0) / 1e9;
@@ -663,6 +703,7 @@ static int cmd_run(struct opts *o)
 	}
 	status = st.encode_errors ? 1 : 0;
 out:
+	sim_cloud_free(cloud);
 	sim_out_free(out);
 	if (truth && fclose(truth) != 0)
 		status = 1;

@@ -193,6 +193,8 @@ struct sim_incident {
 	int nclosed;
 	int closed_lane_id[16];
 	double closed_from, closed_to, closed_lat, closed_lon;
+	/* ... and where it starts: the upstream end, on the first closed lane */
+	double closed_start_lat, closed_start_lon;
 };
 
 /*
