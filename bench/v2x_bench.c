@@ -65,6 +65,7 @@ struct opts {
 	const char *cmd;
 	const char *broker, *sim;
 	int spawn_broker;
+	int cloud;                /* local mosquitto: lane closure advisories */
 	const char *scenario;
 	int vehicles;
 	double penetration;
@@ -129,7 +130,8 @@ struct bench {
 	char zmq_ep[128];
 	char metrics_addr[128];
 	char target[64], sensors_target[64];
-	pid_t broker_pid, sim_pid;
+	pid_t broker_pid, sim_pid, mosq_pid;
+	char mqtt_uri[64];    /* the local mosquitto, "" = no cloud */
 	void *zctx, *sub;
 	FILE *events_out;
 	FILE *obj_out;       /* --obj-out: every obj frame as a JSON line */
@@ -158,6 +160,10 @@ static void usage(FILE *f)
 "  --rate R[,R...]        rate sweep: one step per rate, sim fixed-rate mode\n"
 "  --encoding uper|msgpack  BSM encoding (default msgpack: carries ts)\n"
 "  --relay-bsm            ask the broker to relay bsm/ and subscribe to it\n"
+"  --no-cloud             no local mosquitto: the simulator does not announce\n"
+"                         its lane closures to the broker (default: announced\n"
+"                         through a mosquitto on a free loopback port when the\n"
+"                         mosquitto binary is installed)\n"
 "  --zmq ENDPOINT         broker PUB endpoint (default tcp://127.0.0.1:7700)\n"
 "  --metrics ADDR:PORT    broker metrics (default 127.0.0.1:9100)\n"
 "  --target HOST:PORT     broker UPER port for the sim (default 127.0.0.1:46800)\n"
@@ -221,6 +227,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	o->spawn_broker = 1;
+	o->cloud = 1;
 	o->scenario = "highway";
 	o->vehicles = 300;
 	o->penetration = 0.3;
@@ -244,6 +251,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 #define NUM(dst, lo, hi) do { if (num_arg(a, v, lo, hi, &d) < 0) return -EINVAL; dst = d; i++; } while (0)
 		if (!strcmp(a, "--broker")) STR(o->broker);
 		else if (!strcmp(a, "--no-spawn-broker")) o->spawn_broker = 0;
+		else if (!strcmp(a, "--no-cloud")) o->cloud = 0;
 		else if (!strcmp(a, "--sim")) STR(o->sim);
 		else if (!strcmp(a, "--scenario")) STR(o->scenario);
 		else if (!strcmp(a, "--vehicles")) NUM(o->vehicles, 1, 1e7);
@@ -993,6 +1001,13 @@ static int run_step(struct bench *b, struct step *st, int idx)
 		argv[na++] = "--speed";
 		argv[na++] = pace;
 	}
+	if (b->mqtt_uri[0]) {
+		/* The traffic-management side announces its lane closures. */
+		argv[na++] = "--mqtt";
+		argv[na++] = b->mqtt_uri;
+		argv[na++] = "--rsu-id";
+		argv[na++] = "bench";
+	}
 	for (int i = 0; i < o->nextra_sim; i++)
 		argv[na++] = o->extra_sim[i];
 	argv[na] = NULL;
@@ -1244,12 +1259,13 @@ static json_t *report_json(const struct bench *b)
 {
 	const struct opts *o = b->o;
 	json_t *steps = json_array();
-	json_t *cfg = json_pack("{s:s,s:i,s:f,s:f,s:i,s:i,s:f,s:s,s:b,s:b,s:s*}",
+	json_t *cfg = json_pack("{s:s,s:i,s:f,s:f,s:i,s:i,s:f,s:s,s:b,s:b,s:s*,s:b}",
 				"scenario", o->scenario, "vehicles", o->vehicles,
 				"penetration", o->penetration, "duration_s", o->duration,
 				"seed", o->seed, "incidents", o->incidents, "speed", o->speed,
 				"encoding", o->encoding, "relay_bsm", o->relay_bsm,
-				"spawn_broker", o->spawn_broker, "broker_config", o->config);
+				"spawn_broker", o->spawn_broker, "broker_config", o->config,
+				"cloud", b->mqtt_uri[0] != '\0');
 
 	for (int i = 0; i < b->nsteps; i++)
 		json_array_append_new(steps, step_json(b, &b->steps[i]));
@@ -1585,6 +1601,103 @@ static int write_outputs(struct bench *b)
 
 /* ---- run ---------------------------------------------------------------- */
 
+/* The mosquitto binary: /usr/sbin/mosquitto or on PATH; 0 if found. */
+static int find_mosquitto(char *out, size_t cap)
+{
+	const char *path = getenv("PATH");
+	char dirs[4096], *save = NULL, *d;
+
+	snprintf(out, cap, "/usr/sbin/mosquitto");
+	if (access(out, X_OK) == 0)
+		return 0;
+	snprintf(dirs, sizeof(dirs), "%s", path ? path : "/usr/bin:/bin");
+	for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if (snprintf(out, cap, "%s/mosquitto", d) >= (int)cap)
+			continue;
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* 1 once something accepts TCP connections on 127.0.0.1:port. */
+static int tcp_listening(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+	if (fd < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * The cloud: a mosquitto of our own on a free loopback port, through which
+ * the simulator (as the traffic management centre) announces its lane
+ * closures to the broker.  Without the binary, or if it does not start,
+ * warns and leaves b->mqtt_uri empty: the run goes on without the cloud.
+ */
+static void start_cloud(struct bench *b)
+{
+	char exe[PATH_MAX], conf[PATH_MAX + 32], log[PATH_MAX + 32];
+	const char *argv[4];
+	FILE *f;
+	int port;
+
+	b->mqtt_uri[0] = '\0';
+	if (find_mosquitto(exe, sizeof(exe)) < 0) {
+		fprintf(stderr, "v2x-bench: mosquitto not installed: running without the cloud "
+			"(no lane closure advisories; scripts/install-deps installs it)\n");
+		return;
+	}
+	port = free_port(SOCK_STREAM);
+	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", b->dir);
+	snprintf(log, sizeof(log), "%s/mosquitto.log", b->dir);
+	f = fopen(conf, "w");
+	if (port < 0 || !f) {
+		if (f)
+			fclose(f);
+		fprintf(stderr, "v2x-bench: cannot set up mosquitto: running without the cloud\n");
+		return;
+	}
+	fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port);
+	fclose(f);
+	argv[0] = exe;
+	argv[1] = "-c";
+	argv[2] = conf;
+	argv[3] = NULL;
+	b->mosq_pid = spawn_child(exe, (char *const *)argv, log);
+	if (b->mosq_pid < 0) {
+		b->mosq_pid = 0;
+		fprintf(stderr, "v2x-bench: cannot start %s: running without the cloud\n", exe);
+		return;
+	}
+	for (int waited = 0; waited < 5000; waited += 20) {
+		if (tcp_listening(port)) {
+			snprintf(b->mqtt_uri, sizeof(b->mqtt_uri), "tcp://127.0.0.1:%d", port);
+			fprintf(stderr, "v2x-bench: cloud: mosquitto on %s (the simulator "
+				"announces its lane closures; --no-cloud: off)\n", b->mqtt_uri);
+			return;
+		}
+		if (waitpid(b->mosq_pid, NULL, WNOHANG) == b->mosq_pid) {
+			b->mosq_pid = 0;
+			break;
+		}
+		sleep_ms(20);
+	}
+	fprintf(stderr, "v2x-bench: mosquitto did not start (see %s): running without the "
+		"cloud\n", log);
+	if (b->mosq_pid > 0)
+		stop_child(b->mosq_pid, 2000);
+	b->mosq_pid = 0;
+}
+
 static int start_broker(struct bench *b)
 {
 	struct opts *o = b->o;
@@ -1662,6 +1775,12 @@ static int start_broker(struct bench *b)
 	argv[na++] = datadir;
 	argv[na++] = "--rsu-id";
 	argv[na++] = "bench";
+	if (o->cloud)
+		start_cloud(b);
+	if (b->mqtt_uri[0]) {
+		argv[na++] = "--mqtt";
+		argv[na++] = b->mqtt_uri;
+	}
 	if (o->relay_bsm)
 		argv[na++] = "--relay-bsm";
 	for (int i = 0; i < o->nextra_broker; i++)
@@ -1783,6 +1902,8 @@ out:
 			fprintf(stderr, "v2x-bench: broker exit status 0x%x (see %s/broker.log)\n",
 				st, b.dir);
 	}
+	if (b.mosq_pid > 0)
+		stop_child(b.mosq_pid, 2000);
 	if (b.sub)
 		zmq_close(b.sub);
 	if (b.zctx)
