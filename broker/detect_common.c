@@ -43,6 +43,8 @@ struct det_lanes {
 	uint64_t leader_age_ns;
 	uint64_t now;      /* tick clock */
 	uint64_t swept;    /* tick clock of the last maintenance sweep */
+	uint32_t sweep_left; /* entries a sweep that stopped at its maximum
+			      * removals left to look at */
 	/*
 	 * The last sample recorded and its entry: the detectors sharing the
 	 * table all pass the same sample, and recording it again would
@@ -338,6 +340,8 @@ struct det_entry *detect__lanes_get(struct det_lanes *dl, uint64_t track_id)
 /**
  * detect__lanes_update() - see detect_common.h.
  */
+static void lanes__sweep_more(struct det_lanes *dl);
+
 struct det_entry *detect__lanes_update(struct det_lanes *dl,
 				       const struct det_sample *s,
 				       int *created)
@@ -352,6 +356,10 @@ struct det_entry *detect__lanes_update(struct det_lanes *dl,
 	    memcmp(&dl->memo, s, sizeof(*s)) == 0)
 		return &dl->ent[dl->memo_idx];
 	dl->stats.updates++;
+	/* A sweep stopped at its maximum: a little more of it per sample
+	 * (before the lookup: no entry is held yet). */
+	if (dl->sweep_left)
+		lanes__sweep_more(dl);
 	while (dl->tslot[i] != DET_NONE) {
 		if (dl->ent[dl->tslot[i]].track_id == s->track_id)
 			break;
@@ -514,43 +522,40 @@ void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e)
 	dl->free_head = idx;
 }
 
-/**
- * detect__lanes_sweep() - see detect_common.h.  Looks at the dense copy of
- * the entries' clocks, so that a sweep touches 8 bytes per live entry and
- * the large entries only when they are removed.
+/*
+ * Look at up to @budget entries from where the last sweep stopped, removing
+ * the stale ones, at most @max of them.  Returns the number removed;
+ * *@left is the number of the @budget not looked at (> 0 only when it
+ * stopped at @max).  Looks at the dense copy of the entries' clocks, so
+ * that a sweep touches 8 bytes per live entry and the large entries only
+ * when they are removed.
  */
-/* Entries removed per sweep at most (~0.45 us each with their hooks). */
-#define DET_SWEEP_REMOVE_MAX 1000
-
-int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget)
+static int lanes__sweep(struct det_lanes *dl, uint32_t budget, int max,
+			uint32_t *left)
 {
+	uint32_t span = dl->high, n = 0, pos;
 	uint64_t limit;
-	uint32_t n, pos;
 	int removed = 0, h;
 
-	uint32_t span = dl->high;
-
+	*left = 0;
 	if (span == 0)
 		return 0;
 	if (budget > span)
 		budget = span;
 	pos = dl->sweep_pos < span ? dl->sweep_pos : 0;
-	dl->sweep_pos = (uint32_t)(((uint64_t)pos + budget) % span);
 	/* Stale: seen + stale_ns < now, i.e. seen < now - stale_ns. */
-	if (dl->now <= dl->stale_ns)
+	if (dl->now <= dl->stale_ns) {
+		dl->sweep_pos = (uint32_t)(((uint64_t)pos + budget) % span);
 		return 0;
+	}
 	limit = dl->now - dl->stale_ns;
-	for (n = 0; n < budget; n++, pos = pos + 1 < span ? pos + 1 : 0) {
+	for (; n < budget; n++, pos = pos + 1 < span ? pos + 1 : 0) {
 		struct det_entry *e;
 
 		if (dl->seen[pos] >= limit)
 			continue; /* fresh, or free (UINT64_MAX) */
-		if (removed == DET_SWEEP_REMOVE_MAX) {
-			/* Many went silent at once: the rest on the next
-			 * sweep, from here, rather than one long tick. */
-			dl->sweep_pos = pos;
+		if (removed == max)
 			break;
-		}
 		e = &dl->ent[pos];
 		for (h = 0; h < DET_HOOKS; h++)
 			if (dl->hooks[h].fn)
@@ -558,6 +563,42 @@ int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget)
 		detect__lanes_remove(dl, e);
 		removed++;
 	}
+	dl->sweep_pos = pos;
+	*left = budget - n;
+	return removed;
+}
+
+/*
+ * The rest of a sweep that stopped at DET_SWEEP_REMOVE_MAX, a little per
+ * recorded sample: many road users silent at once (a sensor or network
+ * outage, the end of a load test) cost each later sample a microsecond or
+ * two until they are gone, instead of one long tick.
+ */
+#define DET_SWEEP_MORE_REMOVE 2
+#define DET_SWEEP_MORE_SCAN 256
+
+static void lanes__sweep_more(struct det_lanes *dl)
+{
+	uint32_t budget = dl->sweep_left < DET_SWEEP_MORE_SCAN ?
+			  dl->sweep_left : DET_SWEEP_MORE_SCAN, left;
+
+	lanes__sweep(dl, budget, DET_SWEEP_MORE_REMOVE, &left);
+	dl->sweep_left -= budget - left;
+}
+
+/**
+ * detect__lanes_sweep() - see detect_common.h.
+ */
+int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget)
+{
+	uint32_t left;
+	int removed;
+
+	/* What a sweep stopped at its maximum left is looked at first. */
+	budget = budget > UINT32_MAX - dl->sweep_left ?
+		 UINT32_MAX : budget + dl->sweep_left;
+	removed = lanes__sweep(dl, budget, DET_SWEEP_REMOVE_MAX, &left);
+	dl->sweep_left = left;
 	return removed;
 }
 

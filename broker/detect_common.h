@@ -130,10 +130,15 @@ const struct det_entry *detect__lanes_leader(const struct det_lanes *dl,
 					     float min_dist_m, float max_gap_m);
 
 /*
- * Remove up to @budget stale entries (not updated for stale_ns of tick
- * clock), calling the removal hooks first.  Returns the number removed.
- * Scans round-robin, so repeated calls cover the table.
+ * Look at @budget entries and remove the stale ones (not updated for
+ * stale_ns of tick clock), calling the removal hooks first, at most
+ * DET_SWEEP_REMOVE_MAX (~0.1 ms of work): when more went silent at once,
+ * the sweep stops there, and the entries it did not look at are looked at
+ * a few per recorded sample (detect__lanes_update()) and first by the next
+ * sweep.  Returns the number removed.  Scans round-robin, so repeated
+ * calls cover the table.
  */
+#define DET_SWEEP_REMOVE_MAX 64
 int detect__lanes_sweep(struct det_lanes *dl, uint32_t budget);
 
 /*

@@ -24,7 +24,17 @@
 #define FUSION_SPAT_MAX 32
 #define FUSION_BATCH 64
 #define FUSION_PREFETCH_AHEAD 4 /* messages */
-#define FUSION_EXPIRE_MAX 2000    /* tracks expired per tick, ~0.6 ms */
+/*
+ * Expiry is spread out so that no tick holds up the messages behind it:
+ * each tick looks at 1/FUSION_EXPIRE_SWEEPS of the table (all of it once
+ * per FUSION_EXPIRE_SWEEPS-th of the silence) and removes at most
+ * FUSION_EXPIRE_TICK_MAX tracks (~50 us); when many went silent at once
+ * the rest go FUSION_EXPIRE_BATCH_MAX per message batch until done.
+ */
+#define FUSION_EXPIRE_SWEEPS 8
+#define FUSION_EXPIRE_TICK_MAX 128
+#define FUSION_EXPIRE_BATCH_MAX 4
+#define FUSION_EXPIRE_BATCH_SCAN 1024
 /* A sensor object under a new id takes over the sensor's lost track when it
  * is this close to where that track would be now (metres) ... */
 #define FUSION_REACQ_GATE_M 3.0
@@ -70,6 +80,7 @@ struct fusion {
 	uint64_t stale_seen; /* track_table_stats.stale already accounted for */
 
 	uint64_t next_tick; /* monotonic ns */
+	uint32_t expire_left; /* entries the last tick's scan left to look at */
 
 	pthread_t thread;
 	int started;
@@ -473,16 +484,43 @@ static int fusion__load_map(struct fusion *f)
 	return 0;
 }
 
+/* A tick's share of expiry: see FUSION_EXPIRE_SWEEPS. */
+static void fusion__expire_tick(struct fusion *f, uint64_t now_mono)
+{
+	uint64_t span = track_table_span(f->tt), scan;
+	uint32_t left;
+
+	if (!span || !f->expiry_ns)
+		return;
+	scan = span * f->tick_ns * FUSION_EXPIRE_SWEEPS / f->expiry_ns + 16;
+	/* What an earlier tick left is looked at first, and on top. */
+	scan += f->expire_left;
+	if (scan > span)
+		scan = span;
+	track_table_expire_scan(f->tt, now_mono, f->expiry_ns, (uint32_t)scan,
+				FUSION_EXPIRE_TICK_MAX, &left, fusion__on_expire, f);
+	f->expire_left = left;
+}
+
+/* After a batch, while a tick's scan stopped at its maximum: a little more. */
+static void fusion__expire_more(struct fusion *f, uint64_t now_mono)
+{
+	uint32_t scan = f->expire_left, left;
+
+	if (scan > FUSION_EXPIRE_BATCH_SCAN)
+		scan = FUSION_EXPIRE_BATCH_SCAN;
+	track_table_expire_scan(f->tt, now_mono, f->expiry_ns, scan,
+				FUSION_EXPIRE_BATCH_MAX, &left, fusion__on_expire, f);
+	f->expire_left -= scan - left;
+}
+
 static void fusion__tick(struct fusion *f, uint64_t now_mono, uint64_t now_real)
 {
 	struct track_table_stats st;
 
 	if (atomic_exchange(&f->reload, 0))
 		(void)fusion__load_map(f); /* a bad map keeps the old one */
-	/* At most FUSION_EXPIRE_MAX per tick: 10 ms of expiry in one tick
-	 * would be 10 ms of latency for the messages behind it. */
-	track_table_expire_some(f->tt, now_mono, f->expiry_ns, FUSION_EXPIRE_MAX,
-				fusion__on_expire, f);
+	fusion__expire_tick(f, now_mono);
 	f->env.now_ns = now_real;
 	f->env.spat = f->spat;
 	f->env.n_spat = f->n_spat;
@@ -536,6 +574,8 @@ static uint32_t fusion__batch(struct fusion *f, uint64_t *now)
 			fusion__message(f, ring_cons_slot(f->in, i), now_mono, now_real);
 		}
 		ring_cons_release(f->in, n);
+		if (f->expire_left)
+			fusion__expire_more(f, now_mono);
 	}
 	if (now_mono >= f->next_tick) {
 		fusion__tick(f, now_mono, fusion__real_ns());
@@ -570,8 +610,7 @@ uint64_t fusion_step(struct fusion *f)
 {
 	uint64_t now;
 
-	while (fusion__batch(f, &now) == FUSION_BATCH)
-		;
+	fusion__batch(f, &now);
 	return f->next_tick;
 }
 

@@ -149,9 +149,12 @@ int fusion_start(struct fusion *f);
 
 /*
  * fusion_step() - run the stage in the caller's thread instead of its own
- * (the single-thread pipeline): process every message waiting in the ingest
- * ring, tick when due, hand outputs on.  Returns the monotonic time (ns) of
- * the next tick, the latest the caller should call again.
+ * (the single-thread pipeline): process one batch (at most 64) of the
+ * messages waiting in the ingest ring, tick when due, hand outputs on.
+ * The caller publishes and calls again while the ingest ring is not empty:
+ * the first messages of a burst go out before the last ones are fused.
+ * Returns the monotonic time (ns) of the next tick, the latest the caller
+ * should call again.
  */
 uint64_t fusion_step(struct fusion *f);
 

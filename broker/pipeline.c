@@ -43,8 +43,12 @@ static void *pipeline__thread(void *arg)
 		if (wait > PIPELINE_WAIT_MAX_NS)
 			wait = PIPELINE_WAIT_MAX_NS;
 		ingest_poll(p->in, wait);
-		f_next = fusion_step(p->fu);
-		p_next = pub_zmq_step(p->pz);
+		/* Batch by batch: a burst's first messages are published
+		 * while its last ones wait, not after all are fused. */
+		do {
+			f_next = fusion_step(p->fu);
+			p_next = pub_zmq_step(p->pz);
+		} while (ring_count(p->ring_in));
 		next = f_next < p_next ? f_next : p_next;
 	}
 	/* Ingest has stopped: what is in the rings still goes out. */

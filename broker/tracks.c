@@ -44,6 +44,7 @@ struct track_table {
 	uint32_t grid_mask;     /* grid buckets - 1 */
 	uint32_t high;          /* pool entries [0, high) have ever been used */
 	uint32_t free_top;      /* entries in free_idx[] */
+	uint32_t exp_pos;       /* where track_table_expire_scan() goes on */
 	struct tt_slot *slots;
 	struct track *pool;     /* capacity entries */
 	struct tt_node *nodes;  /* capacity entries */
@@ -583,6 +584,45 @@ int track_table_expire_some(struct track_table *tt, uint64_t now_rx_ns,
 		n++;
 	}
 	return n;
+}
+
+int track_table_expire_scan(struct track_table *tt, uint64_t now_rx_ns,
+			    uint64_t silence_ns, uint32_t scan, uint32_t max,
+			    uint32_t *left,
+			    void (*on_expire)(void *ctx, const struct track *t),
+			    void *ctx)
+{
+	uint32_t pos = tt->exp_pos, seen = 0;
+	int n = 0;
+
+	if (scan > tt->high)
+		scan = tt->high;
+	for (; seen < scan; seen++, pos++) {
+		const struct tt_node *nd;
+
+		if (pos >= tt->high)
+			pos = 0;
+		nd = &tt->nodes[pos];
+		if (!nd->in_use || now_rx_ns < nd->last_rx ||
+		    now_rx_ns - nd->last_rx < silence_ns)
+			continue;
+		if ((uint32_t)n == max)
+			break;
+		if (on_expire)
+			on_expire(ctx, &tt->pool[pos]);
+		tt__remove(tt, pos);
+		tt->st.expired++;
+		n++;
+	}
+	tt->exp_pos = pos;
+	if (left)
+		*left = scan - seen;
+	return n;
+}
+
+uint32_t track_table_span(const struct track_table *tt)
+{
+	return tt->high;
 }
 
 int track_table_rekey(struct track_table *tt, struct track *t, uint64_t new_key,

@@ -224,6 +224,25 @@ int track_table_expire(struct track_table *tt, uint64_t now_rx_ns,
 		       void *ctx);
 
 /*
+ * track_table_expire_scan() - the same, incrementally: looks at up to @scan
+ * entries of the table, going on from where the previous call stopped
+ * (round the used part of the table), and removes at most @max of them.
+ * Returns the number removed; *@left (may be NULL) is the number of the
+ * @scan entries not looked at, more than 0 only when it stopped at @max.
+ * A caller that scans the whole table every silence / k spreads the work
+ * of expiry evenly, and one that stops at @max goes on later from there.
+ */
+int track_table_expire_scan(struct track_table *tt, uint64_t now_rx_ns,
+			    uint64_t silence_ns, uint32_t scan, uint32_t max,
+			    uint32_t *left,
+			    void (*on_expire)(void *ctx, const struct track *t),
+			    void *ctx);
+
+/* track_table_span() - the used part of the table: entries [0, span) have
+ * ever been used (what a whole scan looks at). */
+uint32_t track_table_span(const struct track_table *tt);
+
+/*
  * track_table_remove() - remove the track of @key now.  Returns 0, or
  * -ENOENT if there is none.
  */

@@ -255,14 +255,55 @@ static void test_mass_silence_spread(void **state)
 	}
 	detect__lanes_tick(dl, T0 + 10 * SEC);
 	while ((r = detect__lanes_sweep(dl, 100000)) > 0) {
-		assert_true(r <= 1000);
+		assert_true(r <= DET_SWEEP_REMOVE_MAX);
 		total += r;
 		sweeps++;
 	}
 	assert_int_equal(total, 2500);
-	assert_int_equal(sweeps, 3);
+	assert_int_equal(sweeps, (2500 + DET_SWEEP_REMOVE_MAX - 1) /
+			 DET_SWEEP_REMOVE_MAX);
 	for (i = 0; i < 2500; i++)
 		assert_null(detect__lanes_get(dl, 1 + (uint64_t)i));
+	detect__lanes_free(dl);
+}
+
+/* The rest of a sweep that stopped at its maximum goes a few entries per
+ * recorded sample, without another sweep, and only stale ones go. */
+static void test_sweep_rest_per_sample(void **state)
+{
+	struct det_lanes *dl = detect__lanes_new(10000, STALE_NS);
+	struct det_sample s;
+	int created, i, samples = 0;
+
+	(void)state;
+	assert_non_null(dl);
+	memset(&s, 0, sizeof(s));
+	s.match.lane = -1;
+	detect__lanes_tick(dl, T0);
+	for (i = 0; i < 1000; i++) {
+		s.track_id = 1 + (uint64_t)i;
+		assert_non_null(detect__lanes_update(dl, &s, &created));
+	}
+	detect__lanes_tick(dl, T0 + 10 * SEC);
+	/* One live road user, recorded before the sweep. */
+	s.track_id = 5000;
+	assert_non_null(detect__lanes_update(dl, &s, &created));
+	assert_int_equal(detect__lanes_sweep(dl, 100000), DET_SWEEP_REMOVE_MAX);
+	/* Its samples (each a new one) take the rest away. */
+	while (samples < 10000) {
+		s.t_ns += MS;
+		assert_non_null(detect__lanes_update(dl, &s, &created));
+		samples++;
+		for (i = 0; i < 1000; i++)
+			if (detect__lanes_get(dl, 1 + (uint64_t)i))
+				break;
+		if (i == 1000)
+			break;
+	}
+	/* At most 2 per sample, and all of them. */
+	assert_true(samples >= (1000 - DET_SWEEP_REMOVE_MAX) / 2);
+	assert_true(samples < 10000);
+	assert_non_null(detect__lanes_get(dl, 5000));
 	detect__lanes_free(dl);
 }
 
@@ -274,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_repeat_recorded_after_change),
 		cmocka_unit_test(test_full_table_and_sweep_budget),
 		cmocka_unit_test(test_mass_silence_spread),
+		cmocka_unit_test(test_sweep_rest_per_sample),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

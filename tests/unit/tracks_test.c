@@ -312,6 +312,60 @@ static void test_expire_some(void **state)
 	track_table_free(tt);
 }
 
+/*
+ * The incremental scan: a share of the table per call from where the last
+ * one stopped, at most max removals, the rest of a stopped scan reported
+ * in *left; repeated calls expire every silent track and no other.
+ */
+static void test_expire_scan(void **state)
+{
+	struct track_table *tt = track_table_new(64, NULL);
+	struct v2x_bsm b;
+	uint64_t expired = 0;
+	uint32_t left, span, total = 0;
+	int calls = 0;
+
+	(void)state;
+	assert_non_null(tt);
+	for (uint32_t i = 0; i < 20; i++) {
+		b = make_bsm(500 + i, i * 10.0, 0, T0);
+		/* Every third one keeps talking. */
+		assert_non_null(track_table_update_bsm(tt, &b,
+						       i % 3 ? SEC : 3 * SEC));
+	}
+	span = track_table_span(tt);
+	assert_int_equal(span, 20);
+	/* A scan of 5 entries looks at 5, not the table. */
+	assert_true(track_table_expire_scan(tt, 3 * SEC, SEC, 5, 100, &left,
+					    count_expired, &expired) <= 5);
+	assert_int_equal(left, 0);
+	total += (uint32_t)expired;
+	/* At most 2 removals: it stops there and says what it did not see. */
+	expired = 0;
+	assert_int_equal(track_table_expire_scan(tt, 3 * SEC, SEC, span, 2, &left,
+						 count_expired, &expired), 2);
+	assert_true(left > 0 && left < span);
+	total += (uint32_t)expired;
+	/* Going on covers the rest: 13 silent in all, 7 kept. */
+	while (total < 13 && calls++ < 100) {
+		expired = 0;
+		track_table_expire_scan(tt, 3 * SEC, SEC, 4, 3, &left,
+					count_expired, &expired);
+		assert_true(expired <= 3);
+		total += (uint32_t)expired;
+		check_consistent(tt);
+	}
+	assert_int_equal(total, 13);
+	assert_int_equal(track_table_count(tt), 7);
+	for (uint32_t i = 0; i < 20; i += 3)
+		assert_non_null(track_table_find(tt, track_key_v2x(500 + i)));
+	expired = 0;
+	assert_int_equal(track_table_expire_scan(tt, 3 * SEC, SEC, span, 100, &left,
+						 count_expired, &expired), 0);
+	assert_int_equal(left, 0);
+	track_table_free(tt);
+}
+
 static void test_capacity_full(void **state)
 {
 	struct track_table *tt;
@@ -626,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_stale_and_time),
 		cmocka_unit_test(test_capacity_full),
 		cmocka_unit_test(test_expire_some),
+		cmocka_unit_test(test_expire_scan),
 		cmocka_unit_test(test_sensor_objects),
 		cmocka_unit_test(test_history_order),
 		cmocka_unit_test(test_set_ref),
