@@ -24,6 +24,17 @@
  * at a green light gaps are a few metres, and sensor speed noise on both
  * vehicles then gives TTCs under the threshold that are no hazard (forward
  * collision warnings are commonly inhibited at such speeds).
+ *
+ * The leader must also be in the follower's path, not merely matched to
+ * the same lane: its heading within CROSS_DEG of the lane's direction
+ * (where lanes cross, in a junction box, a vehicle standing across the
+ * follower's way lies on its lane's line but is no vehicle ahead in the
+ * lane), and the lateral distance between the two centres (each track's
+ * offset from the lane's centre line, smoothed over its samples) under
+ * half the sum of their widths, i.e. the two bodies overlap sideways.
+ * A follower pulling out to pass a slow or stopped vehicle, or one in the
+ * next lane that map matching put in the leader's lane, closes on it
+ * with a short "TTC" and no risk of hitting it.
  */
 #include <math.h>
 #include <stddef.h>
@@ -36,13 +47,64 @@
 
 #define DUP_DIST_M 3.5f
 #define DEFAULT_LEN_M 4.5f
+#define DEFAULT_WIDTH_M 1.8f
 #define GRACE_NS 300000000ull
+#define CROSS_DEG 45.0f  /* heading off the lane's direction: crossing it */
+#define OFF_ALPHA 0.5f   /* smoothing of the lateral offset per sample */
+
+/* Where a track lies across its lane (parallel to the det_lanes entries). */
+struct col_lat {
+	uint64_t track_id; /* whose this is (entries are recycled) */
+	int32_t lane;      /* lane the offset is measured from */
+	float off;         /* smoothed lateral offset from the centre line, m */
+	float heading_err; /* latest heading minus the lane's direction, deg */
+	float width;       /* m */
+};
 
 struct collision {
 	struct det_lanes *dl;
+	struct col_lat *lat; /* one per table entry */
 	float ttc, min_closing, max_gap, min_speed;
 	uint64_t persist_ns;
 };
+
+/* Record the lateral position of sample @s of entry @e. */
+static struct col_lat *col__lat_update(struct collision *co,
+				       const struct det_entry *e,
+				       const struct det_sample *s)
+{
+	struct col_lat *l = &co->lat[detect__lanes_index(co->dl, e)];
+	float off = s->match.offset_m;
+
+	if (l->track_id != s->track_id || l->lane != s->match.lane ||
+	    !isfinite(l->off)) {
+		l->track_id = s->track_id;
+		l->lane = s->match.lane;
+		l->off = off;
+	} else {
+		l->off += OFF_ALPHA * (off - l->off);
+	}
+	l->heading_err = s->match.heading_err_deg;
+	l->width = s->width_m > 0 ? s->width_m : DEFAULT_WIDTH_M;
+	return l;
+}
+
+/*
+ * Is @lead in the path of the follower at @fl: heading along the lane and
+ * overlapping it sideways?  A leader with no lateral record of its own in
+ * this lane (none yet) is taken as in the path.
+ */
+static int col__in_path(const struct collision *co, const struct col_lat *fl,
+			const struct det_entry *lead)
+{
+	const struct col_lat *ll = &co->lat[detect__lanes_index(co->dl, lead)];
+
+	if (ll->track_id != lead->track_id || ll->lane != fl->lane)
+		return 1;
+	if (fabsf(ll->heading_err) > CROSS_DEG || fabsf(fl->heading_err) > CROSS_DEG)
+		return 0;
+	return fabsf(ll->off - fl->off) < (ll->width + fl->width) / 2;
+}
 
 static void col_on_sample(void *self, const struct det_sample *s,
 			  struct det_env *env)
@@ -51,6 +113,7 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	const struct det_entry *lead;
 	struct det_candidate c;
 	struct det_entry *e;
+	struct col_lat *fl;
 	float gap, closing, ttc = INFINITY, lf, ll;
 	int created;
 
@@ -59,10 +122,11 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	e = detect__lanes_update(co->dl, s, &created);
 	if (!e)
 		return;
+	fl = col__lat_update(co, e, s);
 	lead = detect__lanes_leader(co->dl, e, DUP_DIST_M, co->max_gap);
 	if (lead && s->speed_mps >= co->min_speed &&
 	    lead->cls != V2X_CLASS_PEDESTRIAN &&
-	    lead->cls != V2X_CLASS_CYCLIST) {
+	    lead->cls != V2X_CLASS_CYCLIST && col__in_path(co, fl, lead)) {
 		lf = e->length_m > 0 ? e->length_m : DEFAULT_LEN_M;
 		ll = lead->length_m > 0 ? lead->length_m : DEFAULT_LEN_M;
 		/* The leader where it is at the follower's time: samples of
@@ -101,14 +165,25 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	env->raise(env->owner, &c);
 }
 
-/* detect__lanes_only_tick() and _free() take the state as its table pointer. */
+static void col_free(void *self)
+{
+	struct collision *co = self;
+
+	if (!co)
+		return;
+	detect__lanes_free(co->dl);
+	free(co->lat);
+	free(co);
+}
+
+/* detect__lanes_only_tick() takes the state as its table pointer. */
 _Static_assert(offsetof(struct collision, dl) == 0, "dl must come first");
 
 static const struct detector_ops col_ops = {
 	.name = "collision_risk",
 	.on_sample = col_on_sample,
 	.tick = detect__lanes_only_tick,
-	.free = detect__lanes_only_free,
+	.free = col_free,
 };
 
 /**
@@ -125,6 +200,11 @@ struct detector detect__collision_new(const struct detect_config *cfg,
 	co->dl = detect__lanes_for(cfg, shared);
 	if (!co->dl) {
 		free(co);
+		return d;
+	}
+	co->lat = calloc(detect__lanes_capacity(co->dl), sizeof(*co->lat));
+	if (!co->lat) {
+		col_free(co);
 		return d;
 	}
 	co->ttc = cfg->collision.ttc_s;

@@ -7,8 +7,9 @@
  * - its reported longitudinal acceleration is below -decel_mps2 on two
  *   consecutive samples, or
  * - the least-squares slope of its speed over the last window_ms (at least
- *   4 samples spanning half the window) is below -decel_mps2; a regression
- *   rather than a difference of two samples, so that sensor speed noise
+ *   4 samples spanning half the window), less steep by one standard error,
+ *   is below -decel_mps2; a regression rather than a difference of two
+ *   samples, and its uncertainty taken off, so that sensor speed noise
  *   does not look like braking.
  * The vehicle must be faster than min_speed_mps at the start of the window
  * (or now, for the flag and the reported acceleration), and its track must
@@ -60,13 +61,18 @@ struct hard_braking {
 
 /*
  * Slope (m/s^2) of speed over the window, from samples not older than
- * t_min; 0 if too few samples.
+ * t_min, plus its standard error (from the residuals: the speed noise of
+ * the samples); 0 if too few samples.  The slope that is reported is the
+ * least-steep one within one standard error, so that the noise of a
+ * roadside sensor's speeds (0.3 m/s is typical: +-0.4 m/s^2 on a slope
+ * over one second) does not make moderate braking look hard; exact speeds
+ * (BSMs) have no residuals and lose nothing.
  */
 static float speed_slope(const struct hb_hist *h, uint64_t window_ns,
 			 uint64_t t_min, float *v_first)
 {
 	uint64_t t_new = h->t[h->head], t0;
-	double st = 0, sv = 0, stt = 0, stv = 0, x;
+	double st = 0, sv = 0, stt = 0, stv = 0, x, b, a, r, sse = 0, sxx;
 	int i, n = 0, idx;
 
 	for (i = 0; i < h->n; i++) {
@@ -92,7 +98,19 @@ static float speed_slope(const struct hb_hist *h, uint64_t window_ns,
 	x = n * stt - st * st;
 	if (x <= 0)
 		return 0.0f;
-	return (float)((n * stv - st * sv) / x);
+	b = (n * stv - st * sv) / x;
+	a = (sv - b * st) / n;
+	for (i = 0; i < n; i++) {
+		idx = (h->head + HB_HIST - i) % HB_HIST;
+		r = h->v[idx] - (a + b * (double)(h->t[idx] - t0) * 1e-9);
+		sse += r * r;
+	}
+	sxx = x / n;
+	/* Towards zero by one standard error of the slope. */
+	b += sqrt(sse / (n - 2) / sxx) * (b < 0 ? 1 : -1);
+	if ((b < 0) != (n * stv - st * sv < 0))
+		return 0.0f;
+	return (float)b;
 }
 
 /*

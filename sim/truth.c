@@ -17,6 +17,9 @@
 
 #include "sim.h"
 
+/* A BSM carries eventHardBraking beyond 0.4 g (sim.c, world__emit_bsm()). */
+#define BSM_HARD_BRAKE_MPS2 (0.4 * 9.80665)
+
 enum {
 	NAT_HB = 0,     /* hard braking */
 	NAT_CR = 1,     /* collision risk (follower's TTC to its leader) */
@@ -285,22 +288,47 @@ static void truth__cond(struct sim_world *w, struct sim_truth *t, int vi, int sl
 	truth__locate(w, &t->ep[*open].inc, v->x, v->y, v->lane);
 }
 
+/*
+ * Hard braking: a deceleration of at least A, or - for a connected
+ * vehicle - one its BSMs flag as eventHardBraking (J2735: beyond 0.4 g,
+ * 3.92 m/s^2, a little under the default A).  The issue defines hard
+ * braking as either, and a vehicle that declares it to everyone around
+ * is braking hard on the road: the truth must list it, not only the
+ * broker.
+ */
+static int truth__hard_braking(const struct sim_truth_config *c,
+			       const struct sim_vehicle *v)
+{
+	return v->a <= -c->hard_brake_mps2 ||
+	       (v->connected && v->a < -BSM_HARD_BRAKE_MPS2);
+}
+
+/* The time to collision of vehicle vi to its leader in its travel lane. */
+static int truth__ttc(struct sim_world *w, int vi, int *leader, double *gap)
+{
+	const struct sim_truth_config *c = &w->cfg.truth;
+	const struct sim_vehicle *v = &w->veh[vi];
+	double vl = 0, closing;
+
+	*leader = -1;
+	*gap = sim_world_leader(w, v->lane, v->s, vi, &vl, leader);
+	if (*leader < 0)
+		return 0;
+	closing = v->v - vl;
+	return closing > 0 && (*gap <= 0 || *gap / closing < c->ttc_s);
+}
+
 static void truth__vehicle(struct sim_world *w, struct sim_truth *t, int vi)
 {
 	const struct sim_truth_config *c = &w->cfg.truth;
 	const struct sim_vehicle *v = &w->veh[vi];
 	const struct sim_lane *l = &w->road.lane[v->lane];
-	double vl = 0, gap, limit = l->speed_limit;
-	int leader = -1, hb, cr = 0, stop = 0, speed;
+	double gap, limit = l->speed_limit;
+	int leader = -1, hb, cr, stop = 0, speed;
 
-	hb = v->a <= -c->hard_brake_mps2;
-	gap = sim_world_leader(w, v->lane, v->s, vi, &vl, &leader);
+	hb = truth__hard_braking(c, v);
 	/* The leader in the same travel lane (or its successor). */
-	if (leader >= 0) {
-		double closing = v->v - vl;
-
-		cr = closing > 0 && (gap <= 0 || gap / closing < c->ttc_s);
-	}
+	cr = truth__ttc(w, vi, &leader, &gap);
 	if (v->v < c->stop_mps && l->type == SIM_LANE_VEHICLE && !l->connector) {
 		/* Not waiting behind a vehicle, a stop line, a closure, a lane end. */
 		stop = gap > c->stop_clear_m &&
@@ -332,24 +360,49 @@ static void truth__cr_pair(struct sim_world *w, struct sim_truth *t, int vi)
 			*open = -1;
 		}
 	}
-	truth__cond(w, t, vi, NAT_HB, v->a <= -c->hard_brake_mps2, -1);
+	truth__cond(w, t, vi, NAT_HB, truth__hard_braking(c, v), -1);
 	/* Its time to collision to a leader other than its partner (the
 	 * leader braking towards a queue ahead). */
 	{
 		const struct sim_incident *inc = &w->inc[v->incident];
-		int leader = -1, cr = 0;
-		double vl = 0, gap = sim_world_leader(w, v->lane, v->s, vi, &vl, &leader);
+		int leader = -1, cr;
+		double gap;
 
-		if (leader >= 0 && leader != inc->veh[0] && leader != inc->veh[1]) {
-			double closing = v->v - vl;
-
-			cr = closing > 0 && (gap <= 0 || gap / closing < c->ttc_s);
-		}
+		cr = truth__ttc(w, vi, &leader, &gap);
+		if (leader == inc->veh[0] || leader == inc->veh[1])
+			cr = 0;
 		truth__cond(w, t, vi, NAT_CR, cr, leader);
 	}
 	truth__cond(w, t, vi, NAT_SPEED,
 		    v->v > limit + fmax(limit * c->speed_tol_pct / 100.0,
 				       c->speed_tol_kph / 3.6), -1);
+}
+
+/*
+ * An injected speeder: its speeding is the incident, but the hard braking
+ * it does when its free road ends (up to 9 m/s^2 from 1.6 x the limit,
+ * behind slower traffic or a stopped vehicle) and its time to collision
+ * to the vehicle ahead are those conditions all the same - a broker that
+ * reports them is right.
+ */
+static void truth__speeder(struct sim_world *w, struct sim_truth *t, int vi)
+{
+	const struct sim_truth_config *c = &w->cfg.truth;
+	const struct sim_vehicle *v = &w->veh[vi];
+	int leader = -1, cr;
+	double gap;
+
+	for (int k = NAT_STOP; k <= NAT_SPEED; k++) {
+		int *open = &t->open[vi * NAT_PER_VEH + k];
+
+		if (*open >= 0) {
+			truth__close(w, t, *open, truth__min_s(c, k));
+			*open = -1;
+		}
+	}
+	truth__cond(w, t, vi, NAT_HB, truth__hard_braking(c, v), -1);
+	cr = truth__ttc(w, vi, &leader, &gap);
+	truth__cond(w, t, vi, NAT_CR, cr, leader);
 }
 
 /* Segments that hold an injected congestion incident (its closure). */
@@ -481,11 +534,17 @@ void sim__truth_step(struct sim_world *w)
 		 * incident - except the hard braking and the speeding of the
 		 * two vehicles of an injected collision risk (the leader's
 		 * emergency stop, the follower closing up at 1.2 x the limit
-		 * and its reaction): conditions all the same.
+		 * and its reaction), and the hard braking and time to
+		 * collision of an injected speeder: conditions all the same.
 		 */
 		if (v->incident >= 0 && !v->wrong_way &&
 		    w->inc[v->incident].type == V2X_EVT_COLLISION_RISK) {
 			truth__cr_pair(w, t, i);
+			continue;
+		}
+		if (v->incident >= 0 && !v->wrong_way &&
+		    w->inc[v->incident].type == V2X_EVT_SPEEDING) {
+			truth__speeder(w, t, i);
 			continue;
 		}
 		if (v->incident >= 0 || v->wrong_way) {
