@@ -47,6 +47,11 @@ struct det_priv {
 /* One track's entry. */
 struct det_entry {
 	uint64_t track_id;
+	/* index bookkeeping: next to the id, in the cache line that every
+	 * update reads anyway */
+	uint32_t cell_slot;    /* DET_NONE if not on a lane list */
+	uint32_t next, prev;
+	uint8_t used;
 	uint64_t t_ns;         /* time of the latest sample (sender clock) */
 	uint64_t seen;         /* tick clock at the latest sample */
 	int32_t lane, segment; /* -1 when off the map */
@@ -61,10 +66,6 @@ struct det_entry {
 				* detection, not a road user */
 	uint32_t sensor_id;
 	struct det_priv p[DET_K_COUNT];
-	/* index bookkeeping */
-	uint32_t cell_slot;    /* DET_NONE if not on a lane list */
-	uint32_t next, prev;
-	uint8_t used;
 };
 
 struct det_lanes;
