@@ -142,7 +142,7 @@ static int set_realtime(int prio)
  */
 struct advisory_glue {
 	struct pub_zmq *pz;
-	struct closures *cl;
+	struct closures *cl;  /* NULL: the detectors do not use closures */
 	struct broker_counters *cnt;
 	uint8_t scratch[4096];
 };
@@ -165,14 +165,15 @@ static void advisory_hook(void *ctx, const char *topic, const void *payload,
 		return;
 	}
 	pub_zmq_on_advisory(g->pz, topic, payload, len);
-	if (r == 1 && closures_offer(g->cl, &m) < 0) {
+	if (r != 1 || !g->cl)
+		return;
+	if (closures_offer(g->cl, &m) < 0) {
 		counter_add(&g->cnt->stage_dropped[STAGE_ADVISORY], 1);
 		log_ratelimited(&rl, LOG_LVL_WARN, "lane closure %s on %s not applied: "
 				"closure queue full", m.id, topic);
-	} else if (r == 1) {
-		log_info("lane closure %s %s (%s)", m.id, m.cleared ? "cleared" : "announced",
-			 topic);
+		return;
 	}
+	log_info("lane closure %s %s (%s)", m.id, m.cleared ? "cleared" : "announced", topic);
 }
 
 static int map_load(const char *path, const struct enu_ref *ref, struct roadmap **out,
@@ -307,8 +308,10 @@ int main(int argc, char **argv)
 		/* Lane closures from the cloud reach the detectors too. */
 		adg.pz = pz;
 		adg.cnt = cnt;
-		adg.cl = closures_new();
-		if (!adg.cl) {
+		/* Only the stopped-vehicle detector uses them (and drains
+		 * their ring on its tick). */
+		adg.cl = dcfg.stopped.enabled ? closures_new() : NULL;
+		if (dcfg.stopped.enabled && !adg.cl) {
 			log_err("lane closures: out of memory");
 			goto out;
 		}
