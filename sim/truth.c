@@ -303,19 +303,67 @@ static int truth__hard_braking(const struct sim_truth_config *c,
 	       (v->connected && v->a < -BSM_HARD_BRAKE_MPS2);
 }
 
-/* The time to collision of vehicle vi to its leader in its travel lane. */
+/*
+ * Is the time to collision of vehicle vi to vehicle ld (closing speed
+ * v - vl, bumper gap @gap) under the threshold, their bodies overlapping
+ * sideways by @sep (the distance between their centres across the lane)?
+ */
+static int truth__ttc_to(const struct sim_truth_config *c, const struct sim_vehicle *v,
+			 const struct sim_vehicle *ld, double vl, double gap, double sep)
+{
+	double closing = v->v - vl;
+
+	if (fabs(sep) >= 0.5 * (v->width + ld->width))
+		return 0;
+	return closing > 0 && (gap <= 0 || gap / closing < c->ttc_s);
+}
+
+/*
+ * The time to collision of vehicle vi to the vehicle ahead of it: in its
+ * travel lane (or its successor), and - while it changes lanes and its
+ * body still straddles the lane it is leaving - in that lane, each only if
+ * the two bodies overlap sideways.  A lane change moves the vehicle to its
+ * new lane at once and its body across at 1 m/s: a follower that pulls out
+ * late to pass a stopped vehicle still runs up to it for a second or two,
+ * and a vehicle cutting in is not yet ahead of anyone in its new lane
+ * while it is still beside it.  *leader is the vehicle of a short TTC (or
+ * the one ahead in the travel lane), *gap its bumper gap.
+ */
 static int truth__ttc(struct sim_world *w, int vi, int *leader, double *gap)
 {
 	const struct sim_truth_config *c = &w->cfg.truth;
 	const struct sim_vehicle *v = &w->veh[vi];
-	double vl = 0, closing;
+	const struct sim_lane *l = &w->road.lane[v->lane];
+	double vl = 0;
+	int cr = 0;
 
 	*leader = -1;
 	*gap = sim_world_leader(w, v->lane, v->s, vi, &vl, leader);
-	if (*leader < 0)
-		return 0;
-	closing = v->v - vl;
-	return closing > 0 && (*gap <= 0 || *gap / closing < c->ttc_s);
+	if (*leader >= 0) {
+		const struct sim_vehicle *ld = &w->veh[*leader];
+
+		cr = truth__ttc_to(c, v, ld, vl, *gap, v->lat_off - ld->lat_off);
+	}
+	if (!cr && v->lat_off != 0) {
+		int side = v->lat_off > 0 ? 1 : -1, nb = side > 0 ? l->left : l->right, ln2 = -1;
+		double off = side > 0 ? l->left_off : l->right_off, vl2 = 0, gap2;
+
+		if (nb < 0)
+			return 0;
+		gap2 = sim_world_leader(w, nb, v->s + off, vi, &vl2, &ln2);
+		if (ln2 >= 0) {
+			const struct sim_vehicle *ld = &w->veh[ln2];
+			/* Its centre across the lane it is leaving. */
+			double d = v->lat_off - side * 0.5 * (l->width + w->road.lane[nb].width);
+
+			if (truth__ttc_to(c, v, ld, vl2, gap2, d - ld->lat_off)) {
+				*leader = ln2;
+				*gap = gap2;
+				cr = 1;
+			}
+		}
+	}
+	return cr;
 }
 
 static void truth__vehicle(struct sim_world *w, struct sim_truth *t, int vi)

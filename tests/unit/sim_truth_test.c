@@ -383,6 +383,84 @@ static void test_speeder_braking_is_hard_braking(void **state)
 	free(cfg);
 }
 
+/*
+ * Vehicle B has just begun a lane change from lane R (where A drives) to
+ * its left: moved to the new lane, its body @across_m across lane R's
+ * centre line, 8 m behind A and 8 m/s faster (TTC 1 s).  Judge 1.2 s of
+ * that state; return the natural collision-risk episodes of the pair.
+ */
+static int lane_change_cr(double across_m)
+{
+	struct sim_config *cfg = base_config(2, 200, 2);
+	struct sim_world *w;
+	char err[256] = "";
+	FILE *truth = tmpfile();
+	struct sim_vehicle *a, *b;
+	const struct sim_lane *r;
+	json_t *lines, *j;
+	size_t i;
+	int n = 0, side, nl;
+
+	assert_non_null(truth);
+	cfg->penetration = 0;
+	cfg->nsensors = 0;
+	if (sim_world_new(cfg, &w, err, sizeof(err)) < 0)
+		fail_msg("sim_world_new: %s", err);
+	w->truth = truth;
+	sim_world_truth_header(w);
+	/* A is the one ahead, so that moving both keeps each lane's order. */
+	a = &w->veh[0];
+	b = &w->veh[1];
+	assert_true(a->active && b->active);
+	if (a->lane == b->lane && a->s < b->s) {
+		struct sim_vehicle *t = a;
+
+		a = b;
+		b = t;
+	}
+	r = &w->road.lane[a->lane];
+	side = r->left >= 0 ? 1 : -1;
+	nl = side > 0 ? r->left : r->right;
+	assert_true(nl >= 0);
+	a->s = 500;
+	a->v = 10;
+	a->lat_off = 0;
+	b->lane = nl;
+	b->s = a->s - a->length - 8 + (side > 0 ? r->left_off : r->right_off);
+	b->v = 18;
+	/* Moved to lane nl, its body still beside lane R's centre. */
+	b->lat_off = -side * (0.5 * (r->width + w->road.lane[nl].width) - across_m);
+	for (int k = 0; k < 12; k++) {
+		sim__truth_step(w);
+		w->t += 0.1;
+	}
+	sim_world_finish(w);
+	lines = read_truth(truth);
+	json_array_foreach(lines, i, j)
+		n += is_kind(j, "incident", "collision_risk", "natural") &&
+		     has_vehicle(j, a->id) && has_vehicle(j, b->id);
+	json_decref(lines);
+	fclose(truth);
+	w->truth = NULL;
+	sim_world_free(w);
+	free(cfg);
+	return n;
+}
+
+/*
+ * A lane change puts a vehicle in its new lane at once and moves its body
+ * across at 1 m/s: pulling out late to pass, it still runs up to the
+ * vehicle ahead in the lane it leaves while their bodies overlap sideways
+ * - a collision risk on the road.  Once its body is clear of that
+ * vehicle's (2.6 m across), it is not.
+ */
+static void test_late_lane_change_is_collision_risk(void **state)
+{
+	(void)state;
+	assert_int_equal(lane_change_cr(0.5), 1);
+	assert_int_equal(lane_change_cr(2.6), 0);
+}
+
 /* One run of the mixed scenario; its truth text and BSM hash. */
 static char *mixed_run(int with_truth, uint64_t *hash, size_t *nbsm)
 {
@@ -481,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_free_flow_no_natural),
 		cmocka_unit_test(test_flagged_braking_is_hard_braking),
 		cmocka_unit_test(test_speeder_braking_is_hard_braking),
+		cmocka_unit_test(test_late_lane_change_is_collision_risk),
 		cmocka_unit_test(test_deterministic_and_closure),
 	};
 
