@@ -29,7 +29,8 @@
  * the same lane: its heading within CROSS_DEG of the lane's direction
  * (where lanes cross, in a junction box, a vehicle standing across the
  * follower's way lies on its lane's line but is no vehicle ahead in the
- * lane), and the lateral distance between the two centres (each track's
+ * lane; the heading of a standing leader counts only from its BSM), and
+ * the lateral distance between the two centres (each track's
  * offset from the lane's centre line, smoothed over its samples) under
  * half the sum of their widths, i.e. the two bodies overlap sideways.
  * A follower pulling out to pass a slow or stopped vehicle, or one in the
@@ -51,6 +52,7 @@
 #define GRACE_NS 300000000ull
 #define CROSS_DEG 45.0f  /* heading off the lane's direction: crossing it */
 #define OFF_ALPHA 0.5f   /* smoothing of the lateral offset per sample */
+#define HEADING_MIN_MPS 1.0f /* slower: a sensor's heading means nothing */
 
 /* Where a track lies across its lane (parallel to the det_lanes entries). */
 struct col_lat {
@@ -101,7 +103,13 @@ static int col__in_path(const struct collision *co, const struct col_lat *fl,
 
 	if (ll->track_id != lead->track_id || ll->lane != fl->lane)
 		return 1;
-	if (fabsf(ll->heading_err) > CROSS_DEG || fabsf(fl->heading_err) > CROSS_DEG)
+	if (fabsf(fl->heading_err) > CROSS_DEG)
+		return 0;
+	/* A standing object's heading is only known from its own BSM (a
+	 * radar's is that of noise): a standing sensor-only leader is
+	 * taken as in the lane whatever heading it reports. */
+	if ((lead->speed_mps >= HEADING_MIN_MPS || (lead->sources & V2X_SRC_V2X)) &&
+	    fabsf(ll->heading_err) > CROSS_DEG)
 		return 0;
 	return fabsf(ll->off - fl->off) < (ll->width + fl->width) / 2;
 }
