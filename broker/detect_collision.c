@@ -32,10 +32,13 @@
  * lane; the heading of a standing leader counts only from its BSM), and
  * the lateral distance between the two centres (each track's
  * offset from the lane's centre line, smoothed over its samples) under
- * half the sum of their widths, i.e. the two bodies overlap sideways.
- * A follower pulling out to pass a slow or stopped vehicle, or one in the
- * next lane that map matching put in the leader's lane, closes on it
- * with a short "TTC" and no risk of hitting it.
+ * half the sum of their widths, i.e. the two bodies overlap sideways -
+ * and still will when the follower gets there, if it is moving sideways
+ * away from the leader (its speed across the lane from its heading
+ * relative to the lane, smoothed).  A follower pulling out to pass a slow
+ * or stopped vehicle, or one in the next lane that map matching put in
+ * the leader's lane, closes on it with a short "TTC" and no risk of
+ * hitting it.
  */
 #include <math.h>
 #include <stddef.h>
@@ -60,6 +63,7 @@ struct col_lat {
 	int32_t lane;      /* lane the offset is measured from */
 	float off;         /* smoothed lateral offset from the centre line, m */
 	float heading_err; /* latest heading minus the lane's direction, deg */
+	float vlat;        /* across the lane, m/s, > 0 to the left (smoothed) */
 	float width;       /* m */
 };
 
@@ -77,14 +81,20 @@ static struct col_lat *col__lat_update(struct collision *co,
 {
 	struct col_lat *l = &co->lat[detect__lanes_index(co->dl, e)];
 	float off = s->match.offset_m;
+	/* Heading clockwise of the lane's direction: moving to the right. */
+	float vlat = -s->speed_mps * sinf(s->match.heading_err_deg * (float)M_PI / 180.0f);
 
+	if (!isfinite(vlat))
+		vlat = 0;
 	if (l->track_id != s->track_id || l->lane != s->match.lane ||
 	    !isfinite(l->off)) {
 		l->track_id = s->track_id;
 		l->lane = s->match.lane;
 		l->off = off;
+		l->vlat = vlat;
 	} else {
 		l->off += OFF_ALPHA * (off - l->off);
+		l->vlat += OFF_ALPHA * (vlat - l->vlat);
 	}
 	l->heading_err = s->match.heading_err_deg;
 	l->width = s->width_m > 0 ? s->width_m : DEFAULT_WIDTH_M;
@@ -92,14 +102,17 @@ static struct col_lat *col__lat_update(struct collision *co,
 }
 
 /*
- * Is @lead in the path of the follower at @fl: heading along the lane and
- * overlapping it sideways?  A leader with no lateral record of its own in
- * this lane (none yet) is taken as in the path.
+ * Is @lead in the path of the follower at @fl, @ttc seconds from its rear:
+ * heading along the lane and overlapping it sideways, now and - if the
+ * follower is moving sideways away from it - when it gets there?  A leader
+ * with no lateral record of its own in this lane (none yet) is taken as in
+ * the path.
  */
 static int col__in_path(const struct collision *co, const struct col_lat *fl,
-			const struct det_entry *lead)
+			const struct det_entry *lead, float ttc)
 {
 	const struct col_lat *ll = &co->lat[detect__lanes_index(co->dl, lead)];
+	float d, away;
 
 	if (ll->track_id != lead->track_id || ll->lane != fl->lane)
 		return 1;
@@ -111,7 +124,17 @@ static int col__in_path(const struct collision *co, const struct col_lat *fl,
 	if ((lead->speed_mps >= HEADING_MIN_MPS || (lead->sources & V2X_SRC_V2X)) &&
 	    fabsf(ll->heading_err) > CROSS_DEG)
 		return 0;
-	return fabsf(ll->off - fl->off) < (ll->width + fl->width) / 2;
+	/* d: where the leader is across the lane, seen from the follower. */
+	d = ll->off - fl->off;
+	if (fabsf(d) >= (ll->width + fl->width) / 2)
+		return 0;
+	/* A follower pulling out to pass: its body clear of the leader's by
+	 * the time it reaches it.  (Only away from the leader: a drift
+	 * towards it adds no risk that the gap and TTC do not show.) */
+	away = d >= 0 ? -fl->vlat : fl->vlat;
+	if (away > 0 && fabsf(d) + away * ttc >= (ll->width + fl->width) / 2)
+		return 0;
+	return 1;
 }
 
 static void col_on_sample(void *self, const struct det_sample *s,
@@ -134,7 +157,7 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	lead = detect__lanes_leader(co->dl, e, DUP_DIST_M, co->max_gap);
 	if (lead && s->speed_mps >= co->min_speed &&
 	    lead->cls != V2X_CLASS_PEDESTRIAN &&
-	    lead->cls != V2X_CLASS_CYCLIST && col__in_path(co, fl, lead)) {
+	    lead->cls != V2X_CLASS_CYCLIST) {
 		lf = e->length_m > 0 ? e->length_m : DEFAULT_LEN_M;
 		ll = lead->length_m > 0 ? lead->length_m : DEFAULT_LEN_M;
 		/* The leader where it is at the follower's time: samples of
@@ -150,6 +173,8 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		else if (gap <= 0 && closing > co->min_closing &&
 			 PRIV(e)->aux == lead->track_id)
 			ttc = 0;
+		if (ttc < co->ttc && !col__in_path(co, fl, lead, ttc))
+			ttc = INFINITY;
 	}
 	if (!(ttc < co->ttc)) {
 		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {

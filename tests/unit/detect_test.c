@@ -1203,6 +1203,43 @@ static void test_passing_standing_no_collision_risk(void **state)
 }
 
 /*
+ * A late pull-out: a follower at 15 m/s, 40 m behind a vehicle standing
+ * on lane 11's centre line, steers left at @vy m/s from there on.  At
+ * 0.9 m/s its body is 2.1 m across (clear of the standing vehicle's) when
+ * it gets there, though for more than the persistence it closes at a TTC
+ * under 1.5 s with the bodies still overlapping: no collision risk.  At
+ * 0.5 m/s it would hit it 1.2 m across: a collision risk.
+ */
+static int pull_out_collision(double vy)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xf = 660, yf = -43.5;
+	int i, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 30; i++) {
+		xf += 15.0 * 0.1;
+		yf += vy * 0.1;
+		fx_sample(f, 160, CAR, 700, -43.5, 0, 90, V2X_SRC_V2X);
+		fx_sample(f, 161, CAR, xf, yf, 15,
+			  (float)(90 - atan2(vy, 15.0) * 180 / M_PI), V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_COLLISION_RISK, -1);
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+static void test_late_pull_out_no_collision_risk(void **state)
+{
+	(void)state;
+	assert_int_equal(pull_out_collision(0.9), 0);
+	assert_true(pull_out_collision(0.5) > 0);
+}
+
+/*
  * In a junction box lanes cross: a vehicle standing across the follower's
  * lane (heading north, the lane runs east) lies on its line.  It is no
  * vehicle ahead in the lane (a forward collision warning is about the
@@ -1507,6 +1544,7 @@ int main(void)
 		cmocka_unit_test(test_lagging_leader_no_collision_risk),
 		cmocka_unit_test(test_passing_standing_no_collision_risk),
 		cmocka_unit_test(test_crossing_vehicle_no_collision_risk),
+		cmocka_unit_test(test_late_pull_out_no_collision_risk),
 		cmocka_unit_test(test_ghosts_no_congestion),
 		cmocka_unit_test(test_pedestrian_on_road),
 		cmocka_unit_test(test_pedestrian_on_crosswalk_or_sidewalk),
