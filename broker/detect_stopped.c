@@ -13,6 +13,9 @@
  *   broken-down vehicle is still reported while those stuck behind it are
  *   not.  A leader moving against the lane (a wrong-way driver the
  *   vehicle stopped for) suppresses it too.
+ * A queue does not end at a segment boundary: a vehicle less than
+ * jam_lookahead_m before the end of its lane with a slow vehicle at the
+ * start of the lane it continues into (map next_lane_id) is queued too.
  * A vehicle that was waiting behind a slow or wrong-way leader (judged on
  * every sample below jam_speed_mps) is still taken as waiting for
  * reason_hold_ms after the leader moved off or left the lane: drivers need
@@ -33,7 +36,10 @@
  * was reported) and open no new incident.
  * On a junction connector (a lane through the junction box, "connector" in
  * the map) a vehicle waits to turn or for its exit to clear: it must be
- * stopped for junction_wait_ms there.
+ * stopped for junction_wait_ms there.  So must one within jam_lookahead_m
+ * of the end of a lane that ends beside a lane that goes on (no
+ * next_lane_id of its own, a neighbour with one: an acceleration lane, a
+ * lane drop): it waits for a gap to merge.
  * A vehicle standing in a lane that the cloud announced closed (a
  * lane_closure advisory, closures.h), inside the closed stretch or at most
  * closure_upstream_m before it, waits at the closure (to merge into an
@@ -134,8 +140,22 @@ static int waiting_at_signal(struct stopped *st, const struct det_sample *s,
 			  detect__lanes_now(st->dl)) < st->grace_ns;
 }
 
-/* 0: not a vehicle lane; 1: a vehicle lane; 2: a junction connector. */
-static int on_vehicle_lane(const struct det_sample *s, const struct det_env *env)
+/* 1 if @lane_id is a lane of @map that continues into another. */
+static int lane_goes_on(const struct roadmap *map, int32_t lane_id)
+{
+	struct roadmap_lane_info li;
+
+	return lane_id >= 0 && roadmap_lane(map, lane_id, &li) == 0 &&
+	       li.next_lane_id >= 0;
+}
+
+/*
+ * 0: not a vehicle lane; 1: a vehicle lane; 2: a place where vehicles
+ * yield and wait - a junction connector, or the last zone_m of a lane
+ * that ends beside one that goes on (merging).
+ */
+static int on_vehicle_lane(const struct det_sample *s, const struct det_env *env,
+			   float zone_m)
 {
 	struct roadmap_lane_info li;
 
@@ -145,7 +165,34 @@ static int on_vehicle_lane(const struct det_sample *s, const struct det_env *env
 		return 1;
 	if (li.type != ROADMAP_LANE_VEHICLE)
 		return 0;
-	return li.connector ? 2 : 1;
+	if (li.connector)
+		return 2;
+	if (li.next_lane_id < 0 && li.length_m - s->match.along_m <= zone_m &&
+	    (lane_goes_on(env->map, li.left_lane_id) ||
+	     lane_goes_on(env->map, li.right_lane_id)))
+		return 2;
+	return 1;
+}
+
+/*
+ * A slow vehicle (below jam_speed_mps) at the start of the lane this one
+ * continues into, within jam_lookahead_m of the vehicle: its leader is
+ * across the segment boundary.
+ */
+static int slow_in_next_lane(struct stopped *st, const struct det_sample *s,
+			     const struct det_env *env)
+{
+	struct roadmap_lane_info li;
+	float left;
+
+	if (!env->map || roadmap_lane(env->map, s->match.lane, &li) < 0 ||
+	    li.next_lane_id < 0)
+		return 0;
+	left = fmaxf(li.length_m - s->match.along_m, 0.0f);
+	if (left >= st->lookahead)
+		return 0;
+	return detect__lanes_slow_in(st->dl, li.next_lane_id, 0.0f,
+				     st->lookahead - left, st->jam_speed) > 0;
 }
 
 /* A confirmed vehicle slower than jam_speed_mps within ALONGSIDE_M ahead
@@ -244,7 +291,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		return;
 	note_departure(st, e, s, env);
 	slow = s->speed_mps < (PRIV(e)->active ? st->resume : st->speed);
-	kind = on_vehicle_lane(s, env);
+	kind = on_vehicle_lane(s, env, st->lookahead);
 	/* Crawling (below jam_speed_mps, with 20 % hysteresis) since aux. */
 	if (s->speed_mps < st->jam_speed) {
 		if (!PRIV(e)->aux)
@@ -261,6 +308,8 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		 */
 		lead = detect__lanes_leader(st->dl, e, DUP_DIST_M, st->lookahead);
 		waiting = lead && (lead->speed_mps < st->jam_speed || lead->against);
+		if (!lead)
+			waiting = slow_in_next_lane(st, s, env);
 		if (waiting)
 			PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;
 		/* A lane the cloud announced closed: the vehicle waits to
