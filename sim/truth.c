@@ -19,6 +19,8 @@
 
 /* A BSM carries eventHardBraking beyond 0.4 g (sim.c, world__emit_bsm()). */
 #define BSM_HARD_BRAKE_MPS2 (0.4 * 9.80665)
+/* A lane-changing body moves across at this speed (sim.c, LAT_SPEED). */
+#define LANE_CHANGE_MPS 1.0
 
 enum {
 	NAT_HB = 0,     /* hard braking */
@@ -303,26 +305,42 @@ static int truth__hard_braking(const struct sim_truth_config *c,
 	       (v->connected && v->a < -BSM_HARD_BRAKE_MPS2);
 }
 
+/* How far a body at lateral offset @off moves across in @t (towards its
+ * lane's centre line, where a lane change ends), signed like the offset. */
+static double truth__drift(double off, double t)
+{
+	double d = fmin(fabs(off), LANE_CHANGE_MPS * t);
+
+	return off > 0 ? -d : off < 0 ? d : 0;
+}
+
 /*
  * Is the time to collision of vehicle vi to vehicle ld (closing speed
  * v - vl, bumper gap @gap) under the threshold, their bodies overlapping
- * sideways by @sep (the distance between their centres across the lane)?
+ * sideways - @sep is the distance between their centres across the lane
+ * (leader minus follower) - now and still when the follower gets there
+ * (a follower pulling out whose body will be clear of the leader's runs
+ * into nothing)?
  */
 static int truth__ttc_to(const struct sim_truth_config *c, const struct sim_vehicle *v,
 			 const struct sim_vehicle *ld, double vl, double gap, double sep)
 {
-	double closing = v->v - vl;
+	double closing = v->v - vl, half = 0.5 * (v->width + ld->width), ttc;
 
-	if (fabs(sep) >= 0.5 * (v->width + ld->width))
+	if (fabs(sep) >= half || closing <= 0)
 		return 0;
-	return closing > 0 && (gap <= 0 || gap / closing < c->ttc_s);
+	ttc = gap <= 0 ? 0 : gap / closing;
+	if (ttc >= c->ttc_s)
+		return 0;
+	sep += truth__drift(ld->lat_off, ttc) - truth__drift(v->lat_off, ttc);
+	return fabs(sep) < half;
 }
 
 /*
  * The time to collision of vehicle vi to the vehicle ahead of it: in its
  * travel lane (or its successor), and - while it changes lanes and its
  * body still straddles the lane it is leaving - in that lane, each only if
- * the two bodies overlap sideways.  A lane change moves the vehicle to its
+ * the two bodies overlap sideways, now and when it gets there.  A lane change moves the vehicle to its
  * new lane at once and its body across at 1 m/s: a follower that pulls out
  * late to pass a stopped vehicle still runs up to it for a second or two,
  * and a vehicle cutting in is not yet ahead of anyone in its new lane
@@ -342,7 +360,7 @@ static int truth__ttc(struct sim_world *w, int vi, int *leader, double *gap)
 	if (*leader >= 0) {
 		const struct sim_vehicle *ld = &w->veh[*leader];
 
-		cr = truth__ttc_to(c, v, ld, vl, *gap, v->lat_off - ld->lat_off);
+		cr = truth__ttc_to(c, v, ld, vl, *gap, ld->lat_off - v->lat_off);
 	}
 	if (!cr && v->lat_off != 0) {
 		int side = v->lat_off > 0 ? 1 : -1, nb = side > 0 ? l->left : l->right, ln2 = -1;
@@ -356,7 +374,7 @@ static int truth__ttc(struct sim_world *w, int vi, int *leader, double *gap)
 			/* Its centre across the lane it is leaving. */
 			double d = v->lat_off - side * 0.5 * (l->width + w->road.lane[nb].width);
 
-			if (truth__ttc_to(c, v, ld, vl2, gap2, d - ld->lat_off)) {
+			if (truth__ttc_to(c, v, ld, vl2, gap2, ld->lat_off - d)) {
 				*leader = ln2;
 				*gap = gap2;
 				cr = 1;

@@ -459,6 +459,9 @@ static void test_late_lane_change_is_collision_risk(void **state)
 	(void)state;
 	assert_int_equal(lane_change_cr(0.5), 1);
 	assert_int_equal(lane_change_cr(2.6), 0);
+	/* 1.2 m across now, 2.2 m when it gets there (1 s at 1 m/s): its
+	 * body will be clear of A's - no risk of hitting it. */
+	assert_int_equal(lane_change_cr(1.2), 0);
 }
 
 /* One run of the mixed scenario; its truth text and BSM hash. */
