@@ -2,7 +2,11 @@
 /* counters.c - labels and the latency histogram (see counters.h). */
 #include "counters.h"
 
+#include <time.h>
+
 #include "v2x/error.h"
+
+#define COUNTERS_THREAD_CPU_NS 100000000ull
 
 /* Fine where the targets are (sub-millisecond), coarse beyond. */
 const uint64_t latency_bounds_ns[LATENCY_BUCKETS] = {
@@ -44,6 +48,36 @@ const char *counters_reason_name(int index)
 const char *counters_stage_name(int stage)
 {
 	return stage >= 0 && stage < STAGE_COUNT ? stage_names[stage] : "?";
+}
+
+static const char *const thread_names[THREAD_COUNT] = {
+	[THREAD_INGEST] = "ingest",   [THREAD_FUSION] = "fusion",
+	[THREAD_PUBLISH] = "publish", [THREAD_PIPELINE] = "pipeline",
+};
+
+/* Label of a thread; "?" when out of range.  Any thread. */
+const char *counters_thread_name(int thread)
+{
+	return thread >= 0 && thread < THREAD_COUNT ? thread_names[thread] : "?";
+}
+
+/* See counters.h.  Thread @thread only. */
+void counters_thread_cpu(struct broker_counters *c, int thread,
+			 uint64_t *next_ns, int force)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (thread < 0 || thread >= THREAD_COUNT)
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (now < *next_ns && !force)
+		return;
+	*next_ns = now + COUNTERS_THREAD_CPU_NS;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		counter_set(&c->thread_cpu_ns[thread],
+			    (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
 }
 
 /* Label of a sink; "?" when out of range.  Any thread. */

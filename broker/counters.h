@@ -114,6 +114,19 @@ uint64_t latency_quantile(const struct latency_hist *h, double q);
 
 #define COUNTERS_LISTENERS_MAX (2 * CONFIG_LISTENERS_MAX)
 
+/* The broker's own threads whose CPU time is reported
+ * (v2x_thread_cpu_seconds_total): the three stage threads, or the one
+ * pipeline thread that runs them all. */
+enum broker_thread {
+	THREAD_INGEST = 0,
+	THREAD_FUSION,
+	THREAD_PUBLISH,
+	THREAD_PIPELINE,
+	THREAD_COUNT,
+};
+
+const char *counters_thread_name(int thread);
+
 struct broker_counters {
 	uint64_t start_realtime_ns;
 	int n_listeners;
@@ -130,7 +143,17 @@ struct broker_counters {
 	counter_t advisories;
 	counter_t fusion_samples;
 	counter_t sensor_reacquired; /* sensor objects back under a new id */
+	counter_t thread_cpu_ns[THREAD_COUNT]; /* CPU time of each thread */
 	struct latency_hist latency;
 };
+
+/*
+ * counters_thread_cpu() - called by thread @thread in its loop: every
+ * 100 ms or so (and always with @force, at its end) stores the thread's CPU
+ * time in thread_cpu_ns[@thread].  *@next_ns is the caller's, zero at first.
+ * Costs a coarse clock read per call, a system call per 100 ms.
+ */
+void counters_thread_cpu(struct broker_counters *c, int thread,
+			 uint64_t *next_ns, int force);
 
 #endif

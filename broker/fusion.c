@@ -589,11 +589,13 @@ static uint32_t fusion__batch(struct fusion *f, uint64_t *now)
 static void *fusion__thread(void *arg)
 {
 	struct fusion *f = arg;
+	uint64_t cpu_next = 0;
 
 	pthread_setname_np(pthread_self(), "v2x-fusion");
 	for (;;) {
 		uint64_t now;
 
+		counters_thread_cpu(f->cnt, THREAD_FUSION, &cpu_next, 0);
 		if (fusion__batch(f, &now))
 			continue;
 		/* The producer stops first, so an empty ring after the stop
@@ -602,6 +604,7 @@ static void *fusion__thread(void *arg)
 			break;
 		ring_wait(f->in, f->next_tick > now ? f->next_tick - now : 1000);
 	}
+	counters_thread_cpu(f->cnt, THREAD_FUSION, &cpu_next, 1);
 	return NULL;
 }
 

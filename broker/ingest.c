@@ -655,10 +655,14 @@ static unsigned ingest__mmsg_once(struct ingest *in, long long wait_ns)
 static void *ingest__thread(void *arg)
 {
 	struct ingest *in = arg;
+	uint64_t cpu_next = 0;
 
 	pthread_setname_np(pthread_self(), "v2x-ingest");
-	while (!atomic_load_explicit(&in->stop, memory_order_relaxed))
+	while (!atomic_load_explicit(&in->stop, memory_order_relaxed)) {
 		ingest_poll(in, INGEST_WAIT_NS);
+		counters_thread_cpu(in->cnt, THREAD_INGEST, &cpu_next, 0);
+	}
+	counters_thread_cpu(in->cnt, THREAD_INGEST, &cpu_next, 1);
 	return NULL;
 }
 

@@ -405,7 +405,7 @@ int main(int argc, char **argv)
 	if (cfg.rt_priority > 0)
 		set_realtime(cfg.rt_priority);
 	if (single) {
-		pl = pipeline_start(in, fu, pz, &ring_in, &ring_out);
+		pl = pipeline_start(in, fu, pz, &ring_in, &ring_out, cnt);
 		r = pl ? 0 : -errno;
 	} else {
 		r = pub_zmq_start(pz);

@@ -94,6 +94,17 @@ int metrics_render_prometheus(const struct broker_counters *c, char *buf, size_t
 		out_printf(&o, "v2x_stage_dropped_total{stage=\"%s\"} %llu\n",
 			   counters_stage_name(s), v);
 	}
+	out_printf(&o, "# HELP v2x_thread_cpu_seconds_total CPU time of the broker's stage "
+		       "threads (ingest, fusion, publish), or of the one pipeline thread "
+		       "that runs them all; updated every 100 ms.\n"
+		       "# TYPE v2x_thread_cpu_seconds_total counter\n");
+	for (int t = 0; t < THREAD_COUNT; t++) {
+		uint64_t ns = ld(&c->thread_cpu_ns[t]);
+
+		if (ns)
+			out_printf(&o, "v2x_thread_cpu_seconds_total{thread=\"%s\"} %.6f\n",
+				   counters_thread_name(t), (double)ns / 1e9);
+	}
 	out_printf(&o, "# HELP v2x_tracks_active Road users tracked now.\n"
 		       "# TYPE v2x_tracks_active gauge\n"
 		       "v2x_tracks_active %llu\n", ld(&c->tracks_active));
@@ -177,6 +188,16 @@ int metrics_render_json(const struct broker_counters *c, char *buf, size_t cap)
 	for (int s = 0; s < STAGE_COUNT; s++)
 		out_printf(&o, "%s\"%s\":%llu", s ? "," : "", counters_stage_name(s),
 			   ld(&c->stage_dropped[s]));
+	out_printf(&o, "},\"thread_cpu_s\":{");
+	for (int t = 0, first = 1; t < THREAD_COUNT; t++) {
+		uint64_t ns = ld(&c->thread_cpu_ns[t]);
+
+		if (!ns)
+			continue;
+		out_printf(&o, "%s\"%s\":%.6f", first ? "" : ",", counters_thread_name(t),
+			   (double)ns / 1e9);
+		first = 0;
+	}
 	out_printf(&o, "},\"tracks_active\":%llu,\"events\":{", ld(&c->tracks_active));
 	for (int t = 0; t < V2X_EVT_TYPE_COUNT; t++)
 		out_printf(&o, "%s\"%s\":%llu", t ? "," : "", v2x_event_type_name(t),

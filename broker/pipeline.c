@@ -18,6 +18,7 @@ struct pipeline {
 	struct fusion *fu;
 	struct pub_zmq *pz;
 	struct ring *ring_in, *ring_out;
+	struct broker_counters *cnt;
 	pthread_t thread;
 	_Atomic int stop;
 };
@@ -33,7 +34,7 @@ static uint64_t pipeline__mono_ns(void)
 static void *pipeline__thread(void *arg)
 {
 	struct pipeline *p = arg;
-	uint64_t next = 0;
+	uint64_t next = 0, cpu_next = 0;
 
 	pthread_setname_np(pthread_self(), "v2x-pipeline");
 	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
@@ -50,6 +51,7 @@ static void *pipeline__thread(void *arg)
 			p_next = pub_zmq_step(p->pz);
 		} while (ring_count(p->ring_in));
 		next = f_next < p_next ? f_next : p_next;
+		counters_thread_cpu(p->cnt, THREAD_PIPELINE, &cpu_next, 0);
 	}
 	/* Ingest has stopped: what is in the rings still goes out. */
 	do {
@@ -57,6 +59,7 @@ static void *pipeline__thread(void *arg)
 		pub_zmq_step(p->pz);
 	} while (ring_count(p->ring_in) || ring_count(p->ring_out));
 	pub_zmq_finish(p->pz);
+	counters_thread_cpu(p->cnt, THREAD_PIPELINE, &cpu_next, 1);
 	return NULL;
 }
 
@@ -68,7 +71,7 @@ static void pipeline__wake(void *ctx)
 /* See pipeline.h.  Main thread. */
 struct pipeline *pipeline_start(struct ingest *in, struct fusion *fu,
 				struct pub_zmq *pz, struct ring *ring_in,
-				struct ring *ring_out)
+				struct ring *ring_out, struct broker_counters *cnt)
 {
 	struct pipeline *p = calloc(1, sizeof(*p));
 	int r;
@@ -80,6 +83,7 @@ struct pipeline *pipeline_start(struct ingest *in, struct fusion *fu,
 	p->pz = pz;
 	p->ring_in = ring_in;
 	p->ring_out = ring_out;
+	p->cnt = cnt;
 	pub_zmq_set_waker(pz, pipeline__wake, in);
 	r = pthread_create(&p->thread, NULL, pipeline__thread, p);
 	if (r) {

@@ -15,6 +15,7 @@
 #ifndef V2X_BROKER_PIPELINE_H
 #define V2X_BROKER_PIPELINE_H
 
+#include "counters.h"
 #include "fusion.h"
 #include "ingest.h"
 #include "pub_zmq.h"
@@ -25,11 +26,12 @@ struct pipeline;
 /*
  * pipeline_start() - start the thread that runs @in, @fu and @pz; fusion
  * must have been prepared (fusion_prepare()), none of the three started.
- * Returns the pipeline, or NULL with errno set.
+ * The thread's CPU time goes to @cnt (THREAD_PIPELINE).  Returns the
+ * pipeline, or NULL with errno set.
  */
 struct pipeline *pipeline_start(struct ingest *in, struct fusion *fu,
 				struct pub_zmq *pz, struct ring *ring_in,
-				struct ring *ring_out);
+				struct ring *ring_out, struct broker_counters *cnt);
 
 /*
  * pipeline_stop() - stop ingest, let fusion and publish drain both rings,

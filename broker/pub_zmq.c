@@ -237,9 +237,11 @@ static uint32_t pz__batch(struct pub_zmq *pz)
 static void *pz__thread(void *arg)
 {
 	struct pub_zmq *pz = arg;
+	uint64_t cpu_next = 0;
 
 	pthread_setname_np(pthread_self(), "v2x-publish");
 	for (;;) {
+		counters_thread_cpu(pz->cnt, THREAD_PUBLISH, &cpu_next, 0);
 		if (pz__batch(pz))
 			continue;
 		if (atomic_load(&pz->stop) && ring_count(pz->in) == 0)
@@ -247,6 +249,7 @@ static void *pz__thread(void *arg)
 		ring_wait(pz->in, PUB_WAIT_NS);
 	}
 	pz__mqtt_status(pz);
+	counters_thread_cpu(pz->cnt, THREAD_PUBLISH, &cpu_next, 1);
 	return NULL;
 }
 

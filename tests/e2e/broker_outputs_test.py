@@ -97,6 +97,16 @@ def test():
         # Tracks expire after 3 s of silence, so count creations.
         t.check(m["v2x_tracks_created_total"] == 4,
                 "tracks created %r" % m["v2x_tracks_created_total"])
+        # CPU time per thread: the stage threads, or the one pipeline thread.
+        cpu = {k: v for k, v in m.items() if k.startswith("v2x_thread_cpu_seconds_total")}
+        single = t.os.environ.get("V2X_BROKER_PIPELINE") == "single"
+        want = (["pipeline"] if single else ["ingest", "fusion", "publish"])
+        t.check(sorted(cpu) == sorted('v2x_thread_cpu_seconds_total{thread="%s"}' % w
+                                      for w in want), "thread CPU series: %r" % cpu)
+        t.check(all(0 < v < 60 for v in cpu.values()), "thread CPU values: %r" % cpu)
+        st = br.stats()
+        t.check(sorted(st.get("thread_cpu_s", {})) == sorted(want),
+                "/api/stats thread_cpu_s: %r" % st.get("thread_cpu_s"))
         t.check(br.stop() == 0, "broker did not exit 0")
 
 
