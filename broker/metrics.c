@@ -137,6 +137,10 @@ int metrics_render_prometheus(const struct broker_counters *c, char *buf, size_t
 	out_printf(&o, "# HELP v2x_ingest_io_uring 1 when ingest uses io_uring, 0 recvmmsg.\n"
 		       "# TYPE v2x_ingest_io_uring gauge\n"
 		       "v2x_ingest_io_uring %llu\n", ld(&c->ingest_io_uring));
+	out_printf(&o, "# HELP v2x_ingest_batches_total Waits of the ingest stage that returned "
+		       "(datagrams per batch = v2x_rx_decoded_total / this).\n"
+		       "# TYPE v2x_ingest_batches_total counter\n"
+		       "v2x_ingest_batches_total %llu\n", ld(&c->ingest_batches));
 	out_printf(&o, "# HELP v2x_ingest_nobufs_total io_uring provided buffers ran out.\n"
 		       "# TYPE v2x_ingest_nobufs_total counter\n"
 		       "v2x_ingest_nobufs_total %llu\n", ld(&c->ingest_nobufs));
