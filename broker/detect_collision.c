@@ -12,7 +12,8 @@
  * centre to centre are taken as a second track of the same road user
  * (another sensor's, or its BSM's, before association) and looked past; a
  * leader overlapping the follower (g <= 0) is skipped - unless it is the
- * leader the follower was already closing on at risk: then the gap shrank
+ * leader the follower was already closing on at risk (also once closer
+ * than DUP_DIST_M, or with noisy positions crossed): then the gap shrank
  * to nothing (a near-collision; noisy positions of two vehicles a metre
  * apart overlap) and the TTC is 0.  Only a confirmed
  * leader counts (detect__lanes_leader(): seen in fusion.confirm_samples
@@ -56,6 +57,7 @@
 #define CROSS_DEG 45.0f  /* heading off the lane's direction: crossing it */
 #define OFF_ALPHA 0.5f   /* smoothing of the lateral offset per sample */
 #define HEADING_MIN_MPS 1.0f /* slower: a sensor's heading means nothing */
+#define AGE_NS 500000000ull  /* samples this far apart describe one moment */
 
 /* Where a track lies across its lane (parallel to the det_lanes entries). */
 struct col_lat {
@@ -155,6 +157,16 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		return;
 	fl = col__lat_update(co, e, s);
 	lead = detect__lanes_leader(co->dl, e, DUP_DIST_M, co->max_gap);
+	/* The leader it was closing on at risk, now closer than DUP_DIST_M:
+	 * the near-collision going on, not a second track of itself. */
+	if (PRIV(e)->since_ns && PRIV(e)->aux) {
+		const struct det_entry *was = detect__lanes_get(co->dl, PRIV(e)->aux);
+
+		if (was && was != e && was->lane == e->lane &&
+		    fabsf(was->along_m - e->along_m) < DUP_DIST_M &&
+		    (was->t_ns > s->t_ns ? was->t_ns - s->t_ns : s->t_ns - was->t_ns) <= AGE_NS)
+			lead = was;
+	}
 	if (lead && s->speed_mps >= co->min_speed &&
 	    lead->cls != V2X_CLASS_PEDESTRIAN &&
 	    lead->cls != V2X_CLASS_CYCLIST) {
@@ -163,6 +175,8 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		/* The leader where it is at the follower's time: samples of
 		 * different sources are up to leader_max_age_ms apart. */
 		gap = lead->along_m - e->along_m - (lf + ll) / 2;
+		if (lead->along_m - e->along_m < DUP_DIST_M)
+			gap = 0; /* the risk leader, closer than a duplicate */
 		if (s->t_ns > lead->t_ns)
 			gap += lead->speed_mps * (float)((double)(s->t_ns - lead->t_ns) * 1e-9);
 		closing = e->speed_mps - lead->speed_mps;

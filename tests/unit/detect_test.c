@@ -1131,6 +1131,42 @@ static void test_collision_risk_to_overlap(void **state)
 }
 
 /*
+ * A near-collision that closes faster than the persistence: a follower at
+ * 12 m/s 12 m (centre to centre) behind a vehicle crawling at 0.8 m/s, TTC
+ * 0.7 s, braking at 9 m/s^2 only after 0.5 s.  0.76 s later the centres
+ * are closer than 3.5 m, where two tracks are usually one road user seen
+ * twice - but this is the leader it was closing on at risk: the
+ * near-collision goes on and is raised.
+ */
+static void test_near_collision_inside_duplicate_distance(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xl = 700, xf = 688, vf = 12, t;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 5; i++) {
+		fx_sample(f, 170, CAR, xl - 0.8 * 0.1 * (5 - i), -43.5, 0.8f, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	for (i = 0; i < 25; i++) {
+		t = i * 0.1;
+		if (t >= 0.5)
+			vf = fmax(0.8, vf - 9.0 * 0.1);
+		xl += 0.8 * 0.1;
+		xf += vf * 0.1;
+		fx_sample(f, 170, CAR, xl, -43.5, 0.8f, 90, V2X_SRC_V2X);
+		fx_sample(f, 171, CAR, xf, -43.5, (float)vf, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_true(xl - xf < 3.5);
+	assert_int_equal(fx_count(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW), 1);
+	fx_fini(f);
+	free(f);
+}
+
+/*
  * Samples of different sources arrive with different ages: the leader's
  * (a sensor's, 400 ms old) says where it was, not where it is at the
  * follower's time.  Leader 15 m/s, follower 20 m/s, 12 m bumper gap: TTC
@@ -1545,6 +1581,7 @@ int main(void)
 		cmocka_unit_test(test_passing_standing_no_collision_risk),
 		cmocka_unit_test(test_crossing_vehicle_no_collision_risk),
 		cmocka_unit_test(test_late_pull_out_no_collision_risk),
+		cmocka_unit_test(test_near_collision_inside_duplicate_distance),
 		cmocka_unit_test(test_ghosts_no_congestion),
 		cmocka_unit_test(test_pedestrian_on_road),
 		cmocka_unit_test(test_pedestrian_on_crosswalk_or_sidewalk),
