@@ -19,6 +19,9 @@
 #define STICKY_FACTOR 0.25
 #define SWEEP_PER_FRAME 64u
 #define EMPTY UINT32_MAX
+/* Frames sensor-only in a row after which an object is established: it
+ * merges into a V2X track only after merge_frames matches in a row. */
+#define SOLO_ESTABLISHED 5
 
 struct obj_ent {
 	uint64_t key;          /* sensor id << 32 | object id */
@@ -26,6 +29,9 @@ struct obj_ent {
 	uint64_t bound_v2x;    /* V2X track matched on the last frame, 0 none */
 	uint64_t sensor_only;  /* its sensor-only id, 0 = not yet given */
 	uint64_t last_ns;
+	uint64_t pending_v2x;  /* V2X track it is matching, not yet merged */
+	uint16_t solo;         /* frames sensor-only in a row */
+	uint16_t pending;      /* frames in a row matching pending_v2x */
 	uint8_t used;
 };
 
@@ -33,6 +39,7 @@ struct assoc {
 	struct enu_ref ref;
 	int have_ref;
 	float gate_m, gate_v, gate_h, gate_lat;
+	uint32_t merge_frames;
 	uint32_t max_cands;
 	uint64_t ttl_ns;
 	uint64_t next_sensor_id;
@@ -197,6 +204,7 @@ struct assoc *assoc_new(const struct detect_config *cfg,
 	a->gate_lat = cfg->fusion.gate_lateral_m < cfg->fusion.gate_m ?
 		      cfg->fusion.gate_lateral_m : cfg->fusion.gate_m;
 	a->max_cands = mc = cfg->fusion.max_candidates ? cfg->fusion.max_candidates : 1;
+	a->merge_frames = cfg->fusion.merge_frames ? cfg->fusion.merge_frames : 1;
 	a->ttl_ns = (uint64_t)cfg->fusion.object_ttl_ms * 1000000u;
 	a->max_objs = cfg->fusion.max_objects ? cfg->fusion.max_objects : 16;
 	while (cap < a->max_objs * 2u)
@@ -500,7 +508,28 @@ int assoc_frame(struct assoc *a, const struct v2x_objects *frame,
 		struct assoc_match *mt = &out->m[i];
 		uint32_t e = a->ent_of_obj[i];
 		struct obj_ent *oe = e == EMPTY ? NULL : &a->objs[e];
+		int held = 0;
 
+		/* An established sensor-only road user merges only into a
+		 * V2X track it keeps matching: not on one frame's chance. */
+		if (mt->cand >= 0 && oe && oe->solo >= SOLO_ESTABLISHED) {
+			uint64_t tid = cands[mt->cand].track_id;
+
+			if (oe->pending_v2x != tid) {
+				oe->pending_v2x = tid;
+				oe->pending = 0;
+			}
+			if (++oe->pending < a->merge_frames) {
+				mt->cand = -1;
+				mt->cost = 0;
+				held = 1;
+				a->st.merge_held++;
+			}
+		}
+		if (oe && !held) {
+			oe->pending_v2x = 0;
+			oe->pending = 0;
+		}
 		if (mt->cand >= 0) {
 			mt->track_id = cands[mt->cand].track_id;
 			out->n_matched++;
@@ -514,6 +543,10 @@ int assoc_frame(struct assoc *a, const struct v2x_objects *frame,
 		}
 		if (!oe)
 			continue;
+		if (mt->cand >= 0)
+			oe->solo = 0;
+		else if (oe->solo < UINT16_MAX)
+			oe->solo++;
 		if (oe->fused_id && oe->fused_id != mt->track_id)
 			mt->prev_track_id = oe->fused_id;
 		oe->fused_id = mt->track_id;

@@ -20,7 +20,13 @@
  *    potentials, O(n^2 m)), with pairs outside the gate at a prohibitive
  *    cost, so the number of matches is maximal first and the total cost
  *    minimal second - not greedy per object.
- * 3. Identity: every (sensor id, object id) is remembered with the fused
+ * 3. Merge hysteresis: an object that has been sensor-only for 5 frames in
+ *    a row is an established road user of its own; it takes a V2X match
+ *    only when it matched the same V2X track merge_frames frames in a row
+ *    (reported sensor-only until then).  One frame's chance match - a
+ *    connected vehicle creeping past a standing unconnected one inside the
+ *    gate - no longer ends the sensor-only track.
+ * 4. Identity: every (sensor id, object id) is remembered with the fused
  *    track id it was given.  A matched object takes the V2X track's id; an
  *    unmatched one keeps a sensor-only id that is stable across frames (and
  *    comes back if the object later loses its V2X match).  Sensor-only ids
@@ -76,6 +82,8 @@ struct assoc_stats {
 	uint64_t frames, objects, matched, sensor_only;
 	uint64_t cands_dropped; /* candidates beyond max_candidates */
 	uint64_t map_full;      /* objects not remembered: map full */
+	uint64_t merge_held;    /* matches held back: an established
+				 * sensor-only object not yet merging */
 };
 
 struct assoc;

@@ -54,6 +54,7 @@ static const struct key_desc keys[] = {
 	F("fusion", "gate_speed_mps", fusion.gate_speed_mps, 0.1, 1000),
 	F("fusion", "gate_heading_deg", fusion.gate_heading_deg, 1, 180),
 	F("fusion", "gate_lateral_m", fusion.gate_lateral_m, 0.1, 1000),
+	U("fusion", "merge_frames", fusion.merge_frames, 1, 1000),
 	U("fusion", "max_candidates", fusion.max_candidates, 1, 4096),
 	U("fusion", "max_objects", fusion.max_objects, 16, 1u << 24),
 	U("fusion", "object_ttl_ms", fusion.object_ttl_ms, 1, 3600000),
@@ -147,6 +148,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->fusion.gate_speed_mps = 5.0f;
 	cfg->fusion.gate_heading_deg = 45.0f;
 	cfg->fusion.gate_lateral_m = 2.0f;
+	cfg->fusion.merge_frames = 3;
 	cfg->fusion.max_candidates = 512;
 	cfg->fusion.max_objects = 65536;
 	cfg->fusion.object_ttl_ms = 5000;

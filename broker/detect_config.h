@@ -56,6 +56,9 @@ struct detect_config {
 		float gate_speed_mps;     /* association gate on speed */
 		float gate_heading_deg;   /* association gate on heading */
 		float gate_lateral_m;     /* ... across a moving track's heading */
+		uint32_t merge_frames;    /* frames in a row an established
+					   * sensor-only object must match the
+					   * same V2X track before it merges */
 		uint32_t max_candidates;  /* tracks considered per frame */
 		uint32_t max_objects;     /* sensor objects remembered */
 		uint32_t object_ttl_ms;   /* forget an unseen sensor object */

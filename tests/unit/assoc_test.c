@@ -281,14 +281,18 @@ static void test_stable_ids_and_binding(void **state)
 	assoc_frame(a, &frame, NULL, 0, &res);
 	assert_true(res.m[0].track_id != sid);
 
-	/* Object 51 meets its V2X track: it takes the track's id. */
-	t += 100 * MS;
-	c[0] = ct(1000, 51, 0, 10, 90, V2X_CLASS_CAR, t);
-	frame_reset(9, t);
-	add_obj(51, V2X_CLASS_CAR, 51.5, 0, 10, 90);
-	assert_int_equal(assoc_frame(a, &frame, c, 1, &res), 1);
-	assert_int_equal(res.m[0].track_id, 1000);
-	assert_int_equal(res.m[0].prev_track_id, sid2);
+	/* Object 51 meets its V2X track: having been sensor-only for 9
+	 * frames, it takes the track's id once it matched it merge_frames (3)
+	 * frames in a row, and stays sensor-only until then. */
+	for (i = 0; i < 3; i++) {
+		t += 100 * MS;
+		c[0] = ct(1000, 51 + 0.1 * i, 0, 10, 90, V2X_CLASS_CAR, t);
+		frame_reset(9, t);
+		add_obj(51, V2X_CLASS_CAR, 51.5 + 0.1 * i, 0, 10, 90);
+		assert_int_equal(assoc_frame(a, &frame, c, 1, &res), i == 2);
+		assert_int_equal(res.m[0].track_id, i == 2 ? 1000 : sid2);
+		assert_int_equal(res.m[0].prev_track_id, i == 2 ? sid2 : 0);
+	}
 
 	/* A second V2X track slightly closer appears: the object stays with
 	 * the one it is bound to while the gate holds. */
@@ -308,6 +312,73 @@ static void test_stable_ids_and_binding(void **state)
 	assert_int_equal(assoc_frame(a, &frame, NULL, 0, &res), 0);
 	assert_int_equal(res.m[0].track_id, sid2);
 	assert_int_equal(res.m[0].prev_track_id, 1000);
+	assoc_free(a);
+}
+
+/*
+ * One frame's chance match does not end an established sensor-only road
+ * user: a standing unconnected car, and a connected one creeping past
+ * inside the gates for a frame.  A new object merges at once; the matches
+ * held back are counted.
+ */
+static void test_merge_hysteresis(void **state)
+{
+	struct assoc *a = mk();
+	struct candidate_track c[1];
+	struct assoc_stats st;
+	uint64_t sid, t = T0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 8; i++, t += 100 * MS) {
+		frame_reset(4, t);
+		add_obj(70, V2X_CLASS_CAR, 20, 0, 0, 90);
+		assoc_frame(a, &frame, NULL, 0, &res);
+	}
+	sid = res.m[0].track_id;
+	assert_true(sid & ASSOC_SENSOR_ONLY);
+	/* The connected car is within 3 m and 3 m/s of it for one frame. */
+	c[0] = ct(3000, 22.5, 0, 2.5, 90, V2X_CLASS_CAR, t);
+	frame_reset(4, t);
+	add_obj(70, V2X_CLASS_CAR, 20, 0, 0, 90);
+	assert_int_equal(assoc_frame(a, &frame, c, 1, &res), 0);
+	assert_int_equal(res.m[0].track_id, sid);
+	assert_int_equal(res.m[0].cand, -1);
+	assert_int_equal(res.m[0].prev_track_id, 0);
+	/* Then it has gone by: still the same road user. */
+	for (i = 0; i < 3; i++) {
+		t += 100 * MS;
+		frame_reset(4, t);
+		add_obj(70, V2X_CLASS_CAR, 20, 0, 0, 90);
+		assert_int_equal(assoc_frame(a, &frame, NULL, 0, &res), 0);
+		assert_int_equal(res.m[0].track_id, sid);
+		assert_int_equal(res.m[0].prev_track_id, 0);
+	}
+	/* Matches on two frames, a miss, two more: the run starts again. */
+	for (i = 0; i < 5; i++) {
+		t += 100 * MS;
+		frame_reset(4, t);
+		add_obj(70, V2X_CLASS_CAR, 20, 0, 0, 90);
+		c[0] = ct(3001, 21, 0, 0, 90, V2X_CLASS_CAR, t);
+		assert_int_equal(assoc_frame(a, &frame, c, i == 2 ? 0 : 1, &res), 0);
+		assert_int_equal(res.m[0].track_id, sid);
+	}
+	/* The third in a row merges. */
+	t += 100 * MS;
+	frame_reset(4, t);
+	add_obj(70, V2X_CLASS_CAR, 20, 0, 0, 90);
+	assert_int_equal(assoc_frame(a, &frame, c, 1, &res), 1);
+	assert_int_equal(res.m[0].track_id, 3001);
+	assert_int_equal(res.m[0].prev_track_id, sid);
+	/* A new object matches at once. */
+	t += 100 * MS;
+	c[0] = ct(3002, 60, 0, 10, 90, V2X_CLASS_CAR, t);
+	frame_reset(4, t);
+	add_obj(71, V2X_CLASS_CAR, 60.5, 0, 10, 90);
+	assert_int_equal(assoc_frame(a, &frame, c, 1, &res), 1);
+	assert_int_equal(res.m[0].track_id, 3002);
+	assoc_get_stats(a, &st);
+	assert_int_equal(st.merge_held, 5);
 	assoc_free(a);
 }
 
@@ -444,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_lateral_gate),
 		cmocka_unit_test(test_prediction),
 		cmocka_unit_test(test_stable_ids_and_binding),
+		cmocka_unit_test(test_merge_hysteresis),
 		cmocka_unit_test(test_expiry_and_errors),
 		cmocka_unit_test(test_full_frame),
 		cmocka_unit_test(test_candidates_from_track_table),
