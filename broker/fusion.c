@@ -403,11 +403,14 @@ static void fusion__message(struct fusion *f, struct ingest_slot *slot,
 		for (int i = 0; i < o->n && i < V2X_OBJECTS_MAX; i++) {
 			if (matched > 0 && f->assoc_out[i]) {
 				/* The sensor sees a vehicle that sends BSMs: one
-				 * road user, published once, under its V2X track. */
+				 * road user, published once, under its V2X track.
+				 * Its sensor-only track, if it had one, falls
+				 * silent: it expires like any other, or, if the
+				 * match ends first, the object goes on with it
+				 * (its id, history and detector state) instead of
+				 * starting a new road user. */
 				t = f->assoc_out[i];
 				t->sources |= V2X_SRC_SENSOR;
-				track_table_remove(f->tt, track_key_sensor(o->sensor_id,
-									   o->obj[i].id));
 				fusion__sample(f, t, o->sensor_id, now_real);
 				fusion__obj(f, t, now_mono);
 				continue;

@@ -77,6 +77,46 @@ def test():
         t.check(len(got) == 2 and all(b["id"] != ped_id for b in got),
                 "another sensor's or class's object took the track over: %r" % got)
         t.check(br.metrics()["v2x_sensor_reacquired_total"] == 1, "reacquired again")
+
+        # A standing car that only the sensor sees, and a connected car that
+        # stops 2 m from it: two frames of matching are not enough to merge
+        # an established sensor-only road user (merge_frames 3); the third
+        # merges; when the connected car moves on, the object goes on under
+        # its sensor-only id, not a new one.
+        slat = lat + 600 / 111_000
+        ft = ts + 2_000_000_000
+
+        def frame_out(k, extra_bsm=None):
+            # The frame first: a merged object's obj frame (src 3) goes out
+            # before the BSM's, which then falls within the obj period.
+            env.send_udp(br.msgpack_port, objects_frame(7, ft + k * 100_000_000, [
+                {"id": 30, "cls": "car", "lat": slat, "lon": lon, "speed": 0,
+                 "heading": 0, "len": 450, "wid": 180, "conf": 90}]))
+            if extra_bsm:
+                env.send_udp(br.msgpack_port, extra_bsm)
+            time.sleep(0.12)  # past the obj period
+            return [b for _, b in sub.drain(0.05)]
+
+        outs = [frame_out(k) for k in range(6)]
+        sid = outs[0][0]["id"]
+        t.check(all(len(o) == 1 and o[0]["id"] == sid and o[0]["src"] == 2 for o in outs),
+                "standing sensor-only car: %r" % outs)
+        # (Its first BSM arrives after the first of these frames: three
+        # frames match it after that.)
+        outs = [frame_out(k, t.bsm_frame(0x5151, slat - 2 / 111_000, lon, speed=0,
+                                          heading=0, ts=ft + k * 100_000_000))
+                for k in range(6, 10)]
+        held = [[b for b in o if b["src"] == 2] for o in outs]
+        t.check([len(h) for h in held] == [1, 1, 1, 0] and
+                all(h[0]["id"] == sid for h in held[:3]),
+                "merge before 3 frames in a row, or not after: %r" % outs)
+        t.check(any(b["src"] == 3 for b in outs[3]), "no fused obj after 3 frames: %r" % outs)
+        outs = [frame_out(k, t.bsm_frame(0x5151, slat + 80 / 111_000, lon, speed=1500,
+                                          heading=0, ts=ft + k * 100_000_000))
+                for k in range(10, 12)]
+        mine = [b for o in outs for b in o if b["src"] == 2]
+        t.check(mine and all(b["id"] == sid for b in mine),
+                "after the match ended the object is a new road user: %r (was %d)" % (outs, sid))
         t.check(br.stop() == 0, "broker did not exit 0")
 
 
