@@ -562,27 +562,18 @@ int track_table_expire_some(struct track_table *tt, uint64_t now_rx_ns,
 			    void (*on_expire)(void *ctx, const struct track *t),
 			    void *ctx)
 {
-	int n = 0;
-
 	/*
-	 * A sequential pass over the dense node array: about 0.1-0.3 ms for
-	 * 100,000 tracks, cheaper than keeping a receive-ordered list up to
-	 * date on every update.
+	 * One pass over the dense node array from its start: about 0.1-0.3 ms
+	 * for 100,000 tracks, cheaper than keeping a receive-ordered list up
+	 * to date on every update.  The incremental scan's place is kept.
 	 */
-	for (uint32_t i = 0; i < tt->high; i++) {
-		const struct tt_node *nd = &tt->nodes[i];
+	uint32_t pos = tt->exp_pos;
+	int n;
 
-		if (!nd->in_use || now_rx_ns < nd->last_rx ||
-		    now_rx_ns - nd->last_rx < silence_ns)
-			continue;
-		if ((uint32_t)n == max)
-			break;
-		if (on_expire)
-			on_expire(ctx, &tt->pool[i]);
-		tt__remove(tt, i);
-		tt->st.expired++;
-		n++;
-	}
+	tt->exp_pos = 0;
+	n = track_table_expire_scan(tt, now_rx_ns, silence_ns, tt->high, max, NULL,
+				    on_expire, ctx);
+	tt->exp_pos = pos;
 	return n;
 }
 
