@@ -453,6 +453,23 @@ static int adv__key_is(const uint8_t *k, uint64_t n, const char *name)
 	return n == strlen(name) && memcmp(k, name, (size_t)n) == 0;
 }
 
+/*
+ * The next key of the map being read at r: 1 with a string key in k/n (r
+ * at its value), 0 when the key is not a string (the pair is skipped), or
+ * V2X_E_SYNTAX.
+ */
+static int clo__key(struct adv_rd *r, const uint8_t **k, uint64_t *n)
+{
+	struct adv_rd save = *r;
+
+	if (adv__str(r, k, n) == 0)
+		return 1;
+	*r = save;
+	if (adv__skip(r, 1) < 0 || adv__skip(r, 1) < 0)
+		return V2X_E_SYNTAX;
+	return 0;
+}
+
 /* The map at r: "type" first pass (is it a lane closure at all?). */
 static int clo__is_closure(struct adv_rd r)
 {
@@ -463,16 +480,15 @@ static int clo__is_closure(struct adv_rd r)
 	if (adv__head(&r, &kind, &pairs, &num) < 0 || kind != 'm')
 		return 0;
 	for (uint64_t i = 0; i < pairs; i++) {
-		struct adv_rd save = r;
+		struct adv_rd save;
 		const uint8_t *k, *v;
 		uint64_t vn;
+		int kr = clo__key(&r, &k, &n);
 
-		if (adv__str(&r, &k, &n) < 0) {
-			r = save;
-			if (adv__skip(&r, 1) < 0 || adv__skip(&r, 1) < 0)
-				return 0;
+		if (kr < 0)
+			return 0;
+		if (kr == 0)
 			continue;
-		}
 		if (adv__key_is(k, n, "type")) {
 			save = r;
 			if (adv__str(&r, &v, &vn) == 0)
@@ -500,16 +516,15 @@ static int clo__read(struct adv_rd r, struct closure_msg *out, char *err,
 	if (ret < 0 || kind != 'm')
 		return clo__err(err, errlen, V2X_E_SYNTAX, "not a map");
 	for (uint64_t i = 0; i < pairs; i++) {
-		struct adv_rd save = r;
+		struct adv_rd save;
 		const uint8_t *k, *v;
 		uint64_t vn;
+		int kr = clo__key(&r, &k, &n);
 
-		if (adv__str(&r, &k, &n) < 0) {
-			r = save;
-			if (adv__skip(&r, 1) < 0 || adv__skip(&r, 1) < 0)
-				return clo__err(err, errlen, V2X_E_SYNTAX, "bad map");
+		if (kr < 0)
+			return clo__err(err, errlen, V2X_E_SYNTAX, "bad map");
+		if (kr == 0)
 			continue;
-		}
 		if (adv__key_is(k, n, "id")) {
 			save = r;
 			if (adv__str(&r, &v, &vn) == 0) {

@@ -16,7 +16,6 @@
 Exit 0 = pass, 77 = skip (binaries not built), 1 = fail.
 """
 import json
-import math
 import os
 import subprocess
 import sys
@@ -68,6 +67,26 @@ def event(eid, typ, status, t, lat, lon, seg):
     return {"t": "event", "ts": T0 + int(t * S), "id": eid, "type": typ,
             "status": status, "severity": 3, "lat": lat, "lon": lon,
             "lane": seg * 10, "segment": seg}
+
+
+def score(tmp, prefix, truth, events, extra=()):
+    """Writes truth and events (and the raw lines extra after the events) as
+    JSON lines and runs v2x-bench score on them; returns the completed
+    process and the paths of the truth, the events and the JSON report."""
+    tp = os.path.join(tmp, prefix + "truth.jsonl")
+    ep = os.path.join(tmp, prefix + "events.jsonl")
+    jp = os.path.join(tmp, prefix + "score.json")
+    with open(tp, "w") as f:
+        for line in truth:
+            f.write(json.dumps(line) + "\n")
+    with open(ep, "w") as f:
+        for line in events:
+            f.write(json.dumps(line) + "\n")
+        for line in extra:
+            f.write(line)
+    r = subprocess.run([BENCH, "score", "--truth", tp, "--events", ep, "--json", jp],
+                       capture_output=True, text=True, timeout=60)
+    return r, tp, ep, jp
 
 
 def score_case(tmp):
@@ -124,20 +143,10 @@ def score_case(tmp):
         # Incident 6 (never detectable) still explains this event.
         event(600, "collision_risk", "new", 61.0, north(lat0, 12005), lon0, 7),
     ]
-    tp = os.path.join(tmp, "truth.jsonl")
-    ep = os.path.join(tmp, "events.jsonl")
-    jp = os.path.join(tmp, "score.json")
-    with open(tp, "w") as f:
-        for line in truth:
-            f.write(json.dumps(line) + "\n")
-    with open(ep, "w") as f:
-        for line in events:
-            f.write(json.dumps(line) + "\n")
-        f.write("{not json\n")
-        f.write(json.dumps({"t": "event", "ts": 1, "id": 9, "type": "meteor",
-                            "status": "new", "lat": 0.0, "lon": 0.0}) + "\n")
-    r = subprocess.run([BENCH, "score", "--truth", tp, "--events", ep, "--json", jp],
-                       capture_output=True, text=True, timeout=60)
+    r, tp, ep, jp = score(tmp, "", truth, events, extra=[
+        "{not json\n",
+        json.dumps({"t": "event", "ts": 1, "id": 9, "type": "meteor",
+                    "status": "new", "lat": 0.0, "lon": 0.0}) + "\n"])
     check(r.returncode == 0, "score exit status %d: %s" % (r.returncode, r.stderr))
     check(not any(m in r.stderr for m in SANITIZER_MARKERS), "sanitizer report: " + r.stderr)
     check("events.jsonl:13" in r.stderr and "events.jsonl:14" in r.stderr,
@@ -298,17 +307,7 @@ def closure_case(tmp):
         e = event(eid, "stopped_vehicle", "new", t, north(lat0, metres), lon0, 5)
         e["lane"] = lane
         events.append(e)
-    tp = os.path.join(tmp, "closure-truth.jsonl")
-    ep = os.path.join(tmp, "closure-events.jsonl")
-    jp = os.path.join(tmp, "closure-score.json")
-    with open(tp, "w") as f:
-        for line in truth:
-            f.write(json.dumps(line) + "\n")
-    with open(ep, "w") as f:
-        for line in events:
-            f.write(json.dumps(line) + "\n")
-    r = subprocess.run([BENCH, "score", "--truth", tp, "--events", ep, "--json", jp],
-                       capture_output=True, text=True, timeout=60)
+    r, _, _, jp = score(tmp, "closure-", truth, events)
     check(r.returncode == 0, "closure score exit status %d: %s" % (r.returncode, r.stderr))
     with open(jp) as f:
         acc = json.load(f)["steps"][0]["accuracy"]
