@@ -14,7 +14,11 @@
  *     relays (--relay-bsm) to a ZeroMQ subscriber in this process;
  *  C. latency: msgpack BSM frames carrying the send time (CLOCK_REALTIME)
  *     paced at --rate msg/s to the broker; the subscriber computes
- *     receive-time minus ts of every bsm/ relay.
+ *     receive-time minus ts of every bsm/ relay;
+ *  D. the floor of C: the same paced frames through a bare relay thread
+ *     (recvmmsg, zmq_send of each frame as it is) on the broker's CPU to the
+ *     same kind of subscriber - what this machine's kernel, scheduler and
+ *     ZeroMQ cost any relay, side by side with the broker.
  * Reported: messages/s, loss, receiver CPU time per message (thread CPU
  * clock for the drain, /proc/<pid>/stat utime+stime for the broker), their
  * ratio, latency p50/p99/p99.9/max; medians over --runs.
@@ -346,6 +350,7 @@ struct sub {
 	struct v2x_msgpack_decoder *dec;
 	int cpu; /* -1: not pinned */
 	int rt_priority;
+	pthread_t thread;
 };
 
 static void *sub_main(void *arg)
@@ -385,6 +390,193 @@ static void *sub_main(void *arg)
 			s->lat[s->n_lat++] = t > m.u.bsm.ts_ns ? t - m.u.bsm.ts_ns : 0;
 	}
 	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t wait_stable(struct sub *s, double max_s)
+{
+	uint64_t last = atomic_load(&s->count), t0 = now_ns(CLOCK_MONOTONIC);
+
+	for (;;) {
+		usleep(300000);
+		uint64_t c = atomic_load(&s->count);
+
+		if (c == last || now_ns(CLOCK_MONOTONIC) - t0 > (uint64_t)(max_s * 1e9))
+			return c;
+		last = c;
+	}
+}
+
+/* Latency figures of a paced phase: the subscriber's samples, the sender's count. */
+struct lat_result {
+	double p50_us, p99_us, p999_us, max_us;
+	double rate, loss_pct;
+};
+
+/*
+ * A subscriber to bsm/ on ENDPOINT, with its ZeroMQ I/O thread on the
+ * sender's CPU (and SCHED_FIFO under --rt-priority), keeping the latency of
+ * up to rate * lat_seconds frames.  Runs until sub_close().
+ */
+static void sub_open(struct sub *s, const struct opts *o, const char *endpoint)
+{
+	int timeout = 200, hwm = 0;
+
+	s->ctx = zmq_ctx_new();
+	s->cpu = o->cpu_tx;
+	s->rt_priority = o->rt_priority;
+	if (o->cpu_tx >= 0)
+		zmq_ctx_set(s->ctx, ZMQ_THREAD_AFFINITY_CPU_ADD, o->cpu_tx);
+	if (o->rt_priority > 0) {
+		zmq_ctx_set(s->ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_FIFO);
+		zmq_ctx_set(s->ctx, ZMQ_THREAD_PRIORITY, o->rt_priority);
+	}
+	s->sock = zmq_socket(s->ctx, ZMQ_SUB);
+	zmq_setsockopt(s->sock, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
+	zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(s->sock, ZMQ_SUBSCRIBE, "bsm/", 4);
+	zmq_connect(s->sock, endpoint);
+	s->cap_lat = (size_t)(o->rate * o->lat_seconds) + 1000;
+	s->lat = calloc(s->cap_lat, sizeof(*s->lat));
+	s->dec = v2x_msgpack_decoder_new();
+	pthread_create(&s->thread, NULL, sub_main, s);
+}
+
+static void lat_summarise(struct sub *s, const struct sender *snd, struct lat_result *r)
+{
+	r->rate = (double)snd->sent / ((double)snd->elapsed_ns * 1e-9);
+	r->loss_pct = snd->sent ? 100.0 * (double)(snd->sent - s->n_lat) / (double)snd->sent : 0;
+	if (!s->n_lat)
+		return;
+	qsort(s->lat, s->n_lat, sizeof(*s->lat), cmp_u64);
+	r->p50_us = (double)s->lat[s->n_lat / 2] / 1e3;
+	r->p99_us = (double)s->lat[(size_t)((double)s->n_lat * 0.99)] / 1e3;
+	r->p999_us = (double)s->lat[(size_t)((double)s->n_lat * 0.999)] / 1e3;
+	r->max_us = (double)s->lat[s->n_lat - 1] / 1e3;
+}
+
+
+/* Stops the subscriber; its latency figures against what snd sent go to *r. */
+static void sub_close(struct sub *s, const struct sender *snd, struct lat_result *r)
+{
+	atomic_store(&s->stop, 1);
+	pthread_join(s->thread, NULL);
+	lat_summarise(s, snd, r);
+	zmq_close(s->sock);
+	zmq_ctx_term(s->ctx);
+	free(s->lat);
+	v2x_msgpack_decoder_free(s->dec);
+}
+
+/* A paced msgpack sender (the latency phases) to 127.0.0.1:port. */
+static void sender_paced(struct sender *snd, const struct opts *o, int port)
+{
+	memset(snd, 0, sizeof(*snd));
+	inet_pton(AF_INET, "127.0.0.1", &snd->dst.sin_addr);
+	snd->dst.sin_family = AF_INET;
+	snd->dst.sin_port = htons((uint16_t)port);
+	snd->seconds = o->lat_seconds;
+	snd->rate = o->rate;
+	snd->cpu = o->cpu_tx;
+}
+
+
+/* ---- D: the floor - a bare UDP -> ZeroMQ relay ------------------------------ */
+
+struct relay {
+	int fd, cpu, rt_priority;
+	void *pub;
+	_Atomic int stop;
+};
+
+/*
+ * What any relay on this machine pays: recvmmsg, wake on the first
+ * datagram, zmq_send of each as it is (topic bsm/ + the msgpack frame), no
+ * batching wait and no processing.  The same sender, subscriber and CPUs as
+ * the broker's latency phase, so that the two are side by side.
+ */
+static void *relay_main(void *arg)
+{
+	struct relay *rl = arg;
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
+	static uint8_t buf[BATCH][2048];
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	static const char topic[] = "bsm/floor00";
+
+	pin(rl->cpu);
+	if (rl->rt_priority > 0) {
+		struct sched_param sp = { .sched_priority = rl->rt_priority };
+
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
+	setsockopt(rl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(mm, 0, sizeof(mm));
+	for (int i = 0; i < BATCH; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = sizeof(buf[i]);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (!atomic_load(&rl->stop)) {
+		int r = recvmmsg(rl->fd, mm, BATCH, MSG_WAITFORONE, NULL);
+
+		for (int i = 0; i < r; i++) {
+			zmq_send(rl->pub, topic, sizeof(topic) - 1, ZMQ_SNDMORE);
+			zmq_send(rl->pub, buf[i], mm[i].msg_len, 0);
+		}
+	}
+	return NULL;
+}
+
+static void run_floor(const struct opts *o, struct lat_result *res)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int rcvbuf = 32 << 20, zp = free_port(SOCK_STREAM), hwm = 100000;
+	struct relay rl = { .cpu = o->cpu_rx, .rt_priority = o->rt_priority };
+	struct sub s = { 0 };
+	struct sender snd;
+	char ep[48];
+	void *ctx = zmq_ctx_new();
+	pthread_t tr, ts;
+
+	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", zp);
+	if (o->cpu_rx >= 0)
+		zmq_ctx_set(ctx, ZMQ_THREAD_AFFINITY_CPU_ADD, o->cpu_rx);
+	if (o->rt_priority > 0) {
+		zmq_ctx_set(ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_FIFO);
+		zmq_ctx_set(ctx, ZMQ_THREAD_PRIORITY, o->rt_priority);
+	}
+	rl.pub = zmq_socket(ctx, ZMQ_PUB);
+	zmq_setsockopt(rl.pub, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_bind(rl.pub, ep);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rl.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (setsockopt(rl.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(rl.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	bind(rl.fd, (struct sockaddr *)&a, sizeof(a));
+	getsockname(rl.fd, (struct sockaddr *)&a, &len);
+	pthread_create(&tr, NULL, relay_main, &rl);
+	sub_open(&s, o, ep);
+	usleep(500000);
+
+	sender_paced(&snd, o, ntohs(a.sin_port));
+	pthread_create(&ts, NULL, sender_main, &snd);
+	pthread_join(ts, NULL);
+	wait_stable(&s, 5);
+	sub_close(&s, &snd, res);
+	atomic_store(&rl.stop, 1);
+	pthread_join(tr, NULL);
+	close(rl.fd);
+	zmq_close(rl.pub);
+	zmq_ctx_term(ctx);
 }
 
 static double proc_cpu_s(pid_t pid)
@@ -497,33 +689,10 @@ static double hist_quantile_us(const struct hist *b, const struct hist *a, doubl
 struct broker_run {
 	double hist_p50_us, hist_p99_us;
 	struct result thr;
-	double lat_p50_us, lat_p99_us, lat_p999_us, lat_max_us;
-	double lat_rate;
+	struct lat_result lat;
 	double lat_cpu_ns_per_msg; /* broker CPU per message at the paced rate */
-	uint64_t lat_sent, lat_got;
 	double rx_by_broker, decoded;
 };
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t wait_stable(struct sub *s, double max_s)
-{
-	uint64_t last = atomic_load(&s->count), t0 = now_ns(CLOCK_MONOTONIC);
-
-	for (;;) {
-		usleep(300000);
-		uint64_t c = atomic_load(&s->count);
-
-		if (c == last || now_ns(CLOCK_MONOTONIC) - t0 > (uint64_t)(max_s * 1e9))
-			return c;
-		last = c;
-	}
-}
 
 static int run_broker(const struct opts *o, const struct stream *st, struct broker_run *res)
 {
@@ -532,10 +701,10 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 	char a_up[32], a_mp[32], a_z[48], a_h[32];
 	struct sub s = { 0 };
 	struct sender snd = { .st = st, .cpu = o->cpu_tx };
-	pthread_t ts, tsub;
+	pthread_t ts;
 	double c0, c1, rx0, dec0;
 	uint64_t n0, n1;
-	int timeout = 200, hwm = 0, status;
+	int status;
 	pid_t pid;
 
 	snprintf(a_up, sizeof(a_up), "127.0.0.1:%d", up);
@@ -574,24 +743,7 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 		return -1;
 	}
 
-	s.ctx = zmq_ctx_new();
-	s.cpu = o->cpu_tx;
-	s.rt_priority = o->rt_priority;
-	if (o->cpu_tx >= 0)
-		zmq_ctx_set(s.ctx, ZMQ_THREAD_AFFINITY_CPU_ADD, o->cpu_tx);
-	if (o->rt_priority > 0) {
-		zmq_ctx_set(s.ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_FIFO);
-		zmq_ctx_set(s.ctx, ZMQ_THREAD_PRIORITY, o->rt_priority);
-	}
-	s.sock = zmq_socket(s.ctx, ZMQ_SUB);
-	zmq_setsockopt(s.sock, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	zmq_setsockopt(s.sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(s.sock, ZMQ_SUBSCRIBE, "bsm/", 4);
-	zmq_connect(s.sock, a_z);
-	s.cap_lat = (size_t)(o->rate * o->lat_seconds) + 1000;
-	s.lat = calloc(s.cap_lat, sizeof(*s.lat));
-	s.dec = v2x_msgpack_decoder_new();
-	pthread_create(&tsub, NULL, sub_main, &s);
+	sub_open(&s, o, a_z);
 	usleep(500000);
 
 	/* B: throughput at the sender's full rate. */
@@ -622,13 +774,7 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 	struct hist h0, h1;
 
 	hist_read(hp, &h0);
-	memset(&snd, 0, sizeof(snd));
-	inet_pton(AF_INET, "127.0.0.1", &snd.dst.sin_addr);
-	snd.dst.sin_family = AF_INET;
-	snd.dst.sin_port = htons((uint16_t)mp);
-	snd.seconds = o->lat_seconds;
-	snd.rate = o->rate;
-	snd.cpu = o->cpu_tx;
+	sender_paced(&snd, o, mp);
 	c0 = proc_cpu_s(pid);
 	dec0 = metric_sum(hp, "v2x_rx_decoded_total");
 	pthread_create(&ts, NULL, sender_main, &snd);
@@ -643,24 +789,9 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 	hist_read(hp, &h1);
 	res->hist_p50_us = hist_quantile_us(&h0, &h1, 0.5);
 	res->hist_p99_us = hist_quantile_us(&h0, &h1, 0.99);
-	atomic_store(&s.stop, 1);
-	pthread_join(tsub, NULL);
-	res->lat_sent = snd.sent;
-	res->lat_got = s.n_lat;
-	res->lat_rate = (double)snd.sent / ((double)snd.elapsed_ns * 1e-9);
-	if (s.n_lat) {
-		qsort(s.lat, s.n_lat, sizeof(*s.lat), cmp_u64);
-		res->lat_p50_us = (double)s.lat[s.n_lat / 2] / 1e3;
-		res->lat_p99_us = (double)s.lat[(size_t)((double)s.n_lat * 0.99)] / 1e3;
-		res->lat_p999_us = (double)s.lat[(size_t)((double)s.n_lat * 0.999)] / 1e3;
-		res->lat_max_us = (double)s.lat[s.n_lat - 1] / 1e3;
-	}
+	sub_close(&s, &snd, &res->lat);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
-	zmq_close(s.sock);
-	zmq_ctx_term(s.ctx);
-	free(s.lat);
-	v2x_msgpack_decoder_free(s.dec);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -686,7 +817,8 @@ static void usage(FILE *f)
 	      "                        [--broker-arg ARG]...\n"
 	      "Throughput at the sender's full rate (UPER BSMs, sendmmsg) into a bare\n"
 	      "recvmmsg drain and into v2x-broker (--relay-bsm, ZeroMQ subscriber), then\n"
-	      "receive -> subscriber latency at a paced rate (msgpack frames with ts).\n"
+	      "receive -> subscriber latency at a paced rate (msgpack frames with ts),\n"
+	      "and the same through a bare recvmmsg -> ZeroMQ relay (the floor).\n"
 	      "Defaults: broker next to this program (../broker/v2x-broker), 3 s,\n"
 	      "10000 vehicles, 100000 msg/s for 3 s, 3 runs, sender on CPU 0,\n"
 	      "receivers on CPU 1 (-1: not pinned).  Prints medians over the runs.\n"
@@ -771,15 +903,22 @@ int main(int argc, char **argv)
 		double d_tx[50], d_rx[50], d_loss[50], d_cpu[50];
 		double b_tx[50], b_rx[50], b_loss[50], b_cpu[50], ratio[50];
 		double l50[50], l99[50], l999[50], lmax[50], lrate[50], lloss[50], lcpu[50];
-		double h50[50], h99[50];
+		double h50[50], h99[50], f50[50], f99[50], f999[50], fmax[50], floss[50];
 
 		for (int r = 0; r < o.runs; r++) {
 			struct result dr;
 			struct broker_run br = { 0 };
+			struct lat_result fl = { 0 };
 			int rc;
 
 			run_drain(&o, &st, &dr);
 			rc = run_broker(&o, &st, &br);
+			run_floor(&o, &fl);
+			f50[r] = fl.p50_us;
+			f99[r] = fl.p99_us;
+			f999[r] = fl.p999_us;
+			fmax[r] = fl.max_us;
+			floss[r] = fl.loss_pct;
 			d_tx[r] = dr.tx_rate;
 			d_rx[r] = dr.rx_rate;
 			d_loss[r] = dr.loss_pct;
@@ -789,25 +928,27 @@ int main(int argc, char **argv)
 			b_loss[r] = br.thr.loss_pct;
 			b_cpu[r] = br.thr.cpu_ns_per_msg;
 			ratio[r] = dr.cpu_ns_per_msg > 0 ? br.thr.cpu_ns_per_msg / dr.cpu_ns_per_msg : 0;
-			l50[r] = br.lat_p50_us;
-			l99[r] = br.lat_p99_us;
-			l999[r] = br.lat_p999_us;
-			lmax[r] = br.lat_max_us;
-			lrate[r] = br.lat_rate;
+			l50[r] = br.lat.p50_us;
+			l99[r] = br.lat.p99_us;
+			l999[r] = br.lat.p999_us;
+			lmax[r] = br.lat.max_us;
+			lrate[r] = br.lat.rate;
 			lcpu[r] = br.lat_cpu_ns_per_msg;
-			lloss[r] = br.lat_sent ? 100.0 * (double)(br.lat_sent - br.lat_got) /
-							 (double)br.lat_sent : 0;
+			lloss[r] = br.lat.loss_pct;
 			fprintf(stderr,
 				"run %d: drain %.0f/%.0f msg/s loss %.2f%% %.0f ns/msg | broker "
 				"%.0f/%.0f msg/s loss %.2f%% (kernel->broker %.0f of %llu, decoded %.0f) "
 				"%.0f ns/msg | ratio %.2f | latency @%.0f msg/s p50 %.0f us p99 %.0f "
 				"us p99.9 %.0f us max %.0f us, lost %.3f%%, broker CPU %.0f ns/msg; broker's own histogram "
-				"(kernel rx -> zmq_send) p50 <= %.0f us p99 <= %.0f us | broker exit %d\n",
+				"(kernel rx -> zmq_send) p50 <= %.0f us p99 <= %.0f us | broker exit %d | "
+				"floor (bare recvmmsg -> ZeroMQ relay) p50 %.0f us p99 %.0f us p99.9 %.0f us "
+				"max %.0f us, lost %.3f%%\n",
 				r + 1, dr.tx_rate, dr.rx_rate, dr.loss_pct, dr.cpu_ns_per_msg,
 				br.thr.tx_rate, br.thr.rx_rate, br.thr.loss_pct, br.rx_by_broker,
 				(unsigned long long)br.thr.sent, br.decoded, br.thr.cpu_ns_per_msg,
-				ratio[r], br.lat_rate, br.lat_p50_us, br.lat_p99_us, br.lat_p999_us,
-				br.lat_max_us, lloss[r], br.lat_cpu_ns_per_msg, br.hist_p50_us, br.hist_p99_us, rc);
+				ratio[r], br.lat.rate, br.lat.p50_us, br.lat.p99_us, br.lat.p999_us,
+				br.lat.max_us, lloss[r], br.lat_cpu_ns_per_msg, br.hist_p50_us,
+				br.hist_p99_us, rc, fl.p50_us, fl.p99_us, fl.p999_us, fl.max_us, fl.loss_pct);
 			h50[r] = br.hist_p50_us;
 			h99[r] = br.hist_p99_us;
 		}
@@ -820,14 +961,18 @@ int main(int argc, char **argv)
 			       "\"latency\":{\"rate_msg_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
 			       "\"p999_us\":%.0f,\"max_us\":%.0f,\"loss_pct\":%.3f,"
 			       "\"broker_cpu_ns_per_msg\":%.1f,"
-			       "\"broker_hist_p50_us\":%.0f,\"broker_hist_p99_us\":%.0f}}\n",
+			       "\"broker_hist_p50_us\":%.0f,\"broker_hist_p99_us\":%.0f},"
+			       "\"floor\":{\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f,"
+			       "\"max_us\":%.0f,\"loss_pct\":%.3f}}\n",
 			       o.runs, o.vehicles, o.seconds, median(d_tx, o.runs),
 			       median(d_rx, o.runs), median(d_loss, o.runs), median(d_cpu, o.runs),
 			       median(b_tx, o.runs), median(b_rx, o.runs), median(b_loss, o.runs),
 			       median(b_cpu, o.runs), median(ratio, o.runs), median(lrate, o.runs),
 			       median(l50, o.runs), median(l99, o.runs), median(l999, o.runs),
 			       median(lmax, o.runs), median(lloss, o.runs), median(lcpu, o.runs),
-			       median(h50, o.runs), median(h99, o.runs));
+			       median(h50, o.runs), median(h99, o.runs), median(f50, o.runs),
+			       median(f99, o.runs), median(f999, o.runs), median(fmax, o.runs),
+			       median(floss, o.runs));
 		} else {
 			if (o.uper_rate > 0)
 				printf("medians of %d runs, %d vehicles, %g s paced at %.0f msg/s:\n",
@@ -853,6 +998,10 @@ int main(int argc, char **argv)
 			printf("broker's own histogram, kernel receive -> zmq_send: p50 <= %.0f us, "
 			       "p99 <= %.0f us (bucket bounds)\n", median(h50, o.runs),
 			       median(h99, o.runs));
+			printf("floor, a bare recvmmsg -> ZeroMQ relay on the broker's CPU, same "
+			       "sender and subscriber: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, "
+			       "max %.0f us, lost %.3f%%\n", median(f50, o.runs), median(f99, o.runs),
+			       median(f999, o.runs), median(fmax, o.runs), median(floss, o.runs));
 		}
 	}
 	return 0;
