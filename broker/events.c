@@ -19,9 +19,10 @@
 
 #define EVT_KEYS 32
 #define NO_SLOT UINT32_MAX
-/* Tracks of recently cleared collision-risk events, remembered this long
- * (a vehicle that comes to a stop right after its near-collision). */
-#define RECENT_CR 32
+/* Tracks of recently cleared collision-risk and hard-braking events,
+ * remembered this long (a vehicle that comes to a stop right after its
+ * near-collision or its emergency braking). */
+#define RECENT_CR 64
 #define RECENT_CR_NS 10000000000ull
 
 struct evt_slot {
@@ -62,7 +63,9 @@ struct events {
 	struct events_stats st;
 	struct {
 		uint64_t track, tick;
-	} recent_cr[RECENT_CR];    /* ring of cleared collision-risk tracks */
+		uint8_t type;
+	} recent_cr[RECENT_CR];    /* ring of tracks of cleared collision-risk
+				    * and hard-braking events */
 	uint32_t recent_cr_next;
 };
 
@@ -302,9 +305,13 @@ static int in_jam(const struct events *ev, const struct det_candidate *c)
 }
 
 /*
- * Is one of the candidate's tracks in an active event of @type?  A vehicle
- * that stopped in a near-collision (the leader's emergency stop) is part
- * of that collision-risk incident.
+ * Is one of the candidate's tracks in an active event of @type, or (for
+ * collision risk and hard braking) in one that cleared less than
+ * RECENT_CR_NS ago?  A vehicle that stopped in a near-collision (the
+ * leader's emergency stop) is part of that collision-risk incident; one
+ * that braked hard to a standstill reacted to something ahead (the hard
+ * braking is the incident): a breakdown does not begin with an emergency
+ * stop, and a vehicle that stays stopped is reported once the hold is over.
  */
 static int involved_in(const struct events *ev, uint8_t type,
 		       const struct det_candidate *c)
@@ -316,13 +323,13 @@ static int involved_in(const struct events *ev, uint8_t type,
 		for (k = 0; k < c->n_tracks && k < V2X_EVENT_TRACKS_MAX; k++)
 			if (has_track(&ev->slots[i].e, c->tracks[k]))
 				return 1;
-	if (type != V2X_EVT_COLLISION_RISK)
+	if (type != V2X_EVT_COLLISION_RISK && type != V2X_EVT_HARD_BRAKING)
 		return 0;
-	/* A near-collision over a moment ago: its vehicles may only now
-	 * come to a stop. */
+	/* A near-collision or a hard braking over a moment ago: its vehicles
+	 * may only now come to a stop. */
 	for (i = 0; i < RECENT_CR; i++)
 		for (k = 0; k < c->n_tracks && k < V2X_EVENT_TRACKS_MAX; k++)
-			if (ev->recent_cr[i].tick &&
+			if (ev->recent_cr[i].tick && ev->recent_cr[i].type == type &&
 			    ev->recent_cr[i].track == c->tracks[k] &&
 			    ev->now - ev->recent_cr[i].tick < RECENT_CR_NS)
 				return 1;
@@ -480,6 +487,7 @@ void events_raise(void *owner, const struct det_candidate *c)
 	if (i == NO_SLOT && c->type == V2X_EVT_STOPPED_VEHICLE &&
 	    ((ev->jam_holds_stopped && in_jam(ev, c)) ||
 	     involved_in(ev, V2X_EVT_COLLISION_RISK, c) ||
+	     involved_in(ev, V2X_EVT_HARD_BRAKING, c) ||
 	     near_active(ev, V2X_EVT_WRONG_WAY, c, ev->reaction_radius_m) ||
 	     near_active(ev, V2X_EVT_VRU_ON_ROAD, c, ev->reaction_radius_m))) {
 		ev->st.held++;
@@ -517,13 +525,15 @@ void events_raise(void *owner, const struct det_candidate *c)
 		publish(ev, s, V2X_EVT_UPDATE);
 }
 
-/* Remember the tracks of a collision-risk event that clears. */
+/* Remember the tracks of a collision-risk or hard-braking event that
+ * clears. */
 static void remember_cr(struct events *ev, const struct v2x_event *e)
 {
 	int k;
 
 	for (k = 0; k < e->n_tracks && k < V2X_EVENT_TRACKS_MAX; k++) {
 		ev->recent_cr[ev->recent_cr_next].track = e->tracks[k];
+		ev->recent_cr[ev->recent_cr_next].type = e->type;
 		ev->recent_cr[ev->recent_cr_next].tick = ev->now ? ev->now : 1;
 		ev->recent_cr_next = (ev->recent_cr_next + 1) % RECENT_CR;
 	}
@@ -552,7 +562,8 @@ void events_tick(struct events *ev, uint64_t now_ns)
 				s->last_raise_tick = ev->now;
 			} else if (ev->now - s->last_raise_tick >= hold) {
 				publish(ev, s, V2X_EVT_CLEARED);
-				if (t == V2X_EVT_COLLISION_RISK)
+				if (t == V2X_EVT_COLLISION_RISK ||
+				    t == V2X_EVT_HARD_BRAKING)
 					remember_cr(ev, &s->e);
 				free_slot(ev, i);
 				continue;

@@ -12,9 +12,10 @@
  * within merge_side_m in another lane of the segment (side by side: one
  * obstruction).  Otherwise a new event starts (id = a 64-bit counter; see
  * detect_config.events.id_base).  A stopped vehicle that is a track of an
- * active collision-risk event, or of one cleared in the last 10 s (the
- * emergency stop of a near-collision) is part of that incident and opens
- * no event of its own; so is one within
+ * active collision-risk or hard-braking event, or of one cleared in the
+ * last 10 s (the emergency stop of a near-collision, a vehicle that braked
+ * hard to a standstill) is part of that incident and opens no event of its
+ * own; so is one within
  * reaction_radius_m of an active wrong-way or vru-on-road event on its
  * segment (it stopped for the wrong-way driver or the pedestrian).
  *

@@ -299,6 +299,58 @@ static void test_stop_in_collision_risk_held(void **state)
 	events_free(ev);
 }
 
+/*
+ * A vehicle that braked hard to a standstill (an emergency stop: it
+ * reacted to something ahead) and drives on a moment later is the hard
+ * braking incident, not a stopped vehicle - while the hard braking is
+ * active and for 10 s after it cleared.  Measured reason: intersection
+ * seeds 1 and 2 (300 s), two connected vehicles that braked at 6.5 and
+ * 8 m/s^2 to a stop, stood about a second and drove on.  Must still
+ * raise: the same vehicle still standing 10 s after the hard braking
+ * cleared, and another vehicle stopping beside it meanwhile.
+ */
+static void test_stop_after_hard_braking_held(void **state)
+{
+	struct rec r;
+	struct events *ev = mk(&r, NULL);
+	struct events_stats st;
+	struct det_candidate hb, sv, other;
+	uint64_t t;
+
+	(void)state;
+	hb = cand(V2X_EVT_HARD_BRAKING, 8, 8, 880, -1.75, V2X_SRC_V2X, 0, T0);
+	events_raise(ev, &hb);
+	sv = cand(V2X_EVT_STOPPED_VEHICLE, 8, 8, 900, -1.75, V2X_SRC_V2X, 0,
+		  T0 + SEC);
+	events_raise(ev, &sv);
+	/* Another vehicle (track 9) on the other side of the road: not
+	 * part of it. */
+	other = cand(V2X_EVT_STOPPED_VEHICLE, 9, 9, 400, 1.75, V2X_SRC_V2X, 0,
+		     T0 + SEC);
+	other.segment = 12;
+	events_raise(ev, &other);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
+	assert_int_equal(r.ev[1].type, V2X_EVT_STOPPED_VEHICLE);
+	assert_int_equal(r.ev[1].tracks[0], 9);
+	events_get_stats(ev, &st);
+	assert_int_equal(st.held, 1);
+	/* Both events clear; just after, the stop is still the braking's. */
+	for (t = T0 + SEC; t < T0 + 5 * SEC; t += STEP)
+		events_tick(ev, t);
+	assert_int_equal(rec_count(&r, V2X_EVT_CLEARED), 2);
+	sv.t_ns = T0 + 5 * SEC;
+	events_raise(ev, &sv);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
+	/* Still standing 10 s after the braking's event cleared: raised. */
+	for (; t < T0 + 16 * SEC; t += STEP)
+		events_tick(ev, t);
+	sv.t_ns = T0 + 16 * SEC;
+	events_raise(ev, &sv);
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 3);
+	assert_int_equal(r.ev[r.n - 1].type, V2X_EVT_STOPPED_VEHICLE);
+	events_free(ev);
+}
+
 /* Vehicles stopping for a wrong-way driver or a pedestrian on the road
  * react to that incident: no stopped-vehicle event near it on its
  * segment; farther away, or on another segment, one. */
@@ -569,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_stopped_queue_one_incident),
 		cmocka_unit_test(test_stopped_side_by_side_one_incident),
 		cmocka_unit_test(test_stop_in_collision_risk_held),
+		cmocka_unit_test(test_stop_after_hard_braking_held),
 		cmocka_unit_test(test_stop_near_wrong_way_or_vru_held),
 		cmocka_unit_test(test_stopped_in_jam_held),
 		cmocka_unit_test(test_update_rate_limited),
