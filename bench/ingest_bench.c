@@ -15,15 +15,17 @@
  *  C. latency: msgpack BSM frames carrying the send time (CLOCK_REALTIME)
  *     paced at --rate msg/s to the broker; the subscriber computes
  *     receive-time minus ts of every bsm/ relay;
- *  D. the floor of C: the same paced frames through a bare relay thread
- *     (recvmmsg, zmq_send of each frame as it is) on the broker's CPU to the
- *     same kind of subscriber - what this machine's kernel, scheduler and
- *     ZeroMQ cost any relay, side by side with the broker.
+ *  D. the floor: the stream of B, then the paced frames of C, through a
+ *     bare relay thread (recvmmsg, zmq_send of each frame as it is) on the
+ *     broker's CPU to the same kind of subscriber - what this machine's
+ *     kernel, scheduler and ZeroMQ cost any relay, side by side with the
+ *     broker.
  * Reported: messages/s, loss, receiver CPU time per message (thread CPU
  * clock for the drain, /proc/<pid>/stat utime+stime for the broker), their
  * ratio, latency p50/p99/p99.9/max; medians over --runs.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -535,17 +537,79 @@ static void *relay_main(void *arg)
 	return NULL;
 }
 
-static void run_floor(const struct opts *o, struct lat_result *res)
+/* utime + stime in seconds from a /proc .../stat file, 0 if unreadable. */
+static double stat_cpu_s(const char *path)
+{
+	char buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	/* Fields after the command: state is 3rd; utime 14th, stime 15th. */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double proc_cpu_s(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return stat_cpu_s(path);
+}
+
+/*
+ * CPU time of this process's threads pinned to CPU cpu alone: the relay
+ * thread and its ZeroMQ I/O thread (the sender and the subscriber are on
+ * the other CPU).
+ */
+static double pinned_threads_cpu_s(int cpu)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	double sum = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		cpu_set_t set;
+		char path[300];
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		if (tid <= 0 || sched_getaffinity(tid, sizeof(set), &set) < 0 ||
+		    CPU_COUNT(&set) != 1 || !CPU_ISSET(cpu, &set))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+		sum += stat_cpu_s(path);
+	}
+	closedir(d);
+	return sum;
+}
+
+static void run_floor(const struct opts *o, const struct stream *st, struct result *thr,
+		      struct lat_result *res)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
 	int rcvbuf = 32 << 20, zp = free_port(SOCK_STREAM), hwm = 100000;
 	struct relay rl = { .cpu = o->cpu_rx, .rt_priority = o->rt_priority };
 	struct sub s = { 0 };
-	struct sender snd;
+	struct sender snd = { .st = st, .cpu = o->cpu_tx, .seconds = o->seconds,
+			      .uper_rate = o->uper_rate };
 	char ep[48];
 	void *ctx = zmq_ctx_new();
 	pthread_t tr, ts;
+	uint64_t n0, n1;
+	double c0, c1;
 
 	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", zp);
 	if (o->cpu_rx >= 0)
@@ -567,6 +631,23 @@ static void run_floor(const struct opts *o, struct lat_result *res)
 	sub_open(&s, o, ep);
 	usleep(500000);
 
+	/* The UPER stream of phase B, at the same rate: what the bare relay
+	 * keeps, and its CPU (relay and ZeroMQ I/O threads) per message. */
+	snd.dst = a;
+	n0 = atomic_load(&s.count);
+	c0 = o->cpu_rx >= 0 ? pinned_threads_cpu_s(o->cpu_rx) : 0;
+	pthread_create(&ts, NULL, sender_main, &snd);
+	pthread_join(ts, NULL);
+	n1 = wait_stable(&s, 10);
+	c1 = o->cpu_rx >= 0 ? pinned_threads_cpu_s(o->cpu_rx) : 0;
+	thr->sent = snd.sent;
+	thr->received = n1 - n0;
+	thr->tx_rate = (double)snd.sent / ((double)snd.elapsed_ns * 1e-9);
+	thr->rx_rate = (double)(n1 - n0) / ((double)snd.elapsed_ns * 1e-9);
+	thr->loss_pct = snd.sent ? 100.0 * (double)(snd.sent - (n1 - n0)) / (double)snd.sent : 0;
+	thr->cpu_ns_per_msg = n1 > n0 ? (c1 - c0) * 1e9 / (double)(n1 - n0) : 0;
+
+	usleep(200000);
 	sender_paced(&snd, o, ntohs(a.sin_port));
 	pthread_create(&ts, NULL, sender_main, &snd);
 	pthread_join(ts, NULL);
@@ -577,29 +658,6 @@ static void run_floor(const struct opts *o, struct lat_result *res)
 	close(rl.fd);
 	zmq_close(rl.pub);
 	zmq_ctx_term(ctx);
-}
-
-static double proc_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
-	p = strrchr(buf, ')');
-	/* Fields after the command: state is 3rd; utime 14th, stime 15th. */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &ut, &st) != 2)
-		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* Sum of every sample of a metric family in /metrics, or -1. */
@@ -903,17 +961,23 @@ int main(int argc, char **argv)
 		double d_tx[50], d_rx[50], d_loss[50], d_cpu[50];
 		double b_tx[50], b_rx[50], b_loss[50], b_cpu[50], ratio[50];
 		double l50[50], l99[50], l999[50], lmax[50], lrate[50], lloss[50], lcpu[50];
+		double r_tx[50], r_rx[50], r_loss[50], r_cpu[50];
 		double h50[50], h99[50], f50[50], f99[50], f999[50], fmax[50], floss[50];
 
 		for (int r = 0; r < o.runs; r++) {
 			struct result dr;
 			struct broker_run br = { 0 };
 			struct lat_result fl = { 0 };
+			struct result ft = { 0 };
 			int rc;
 
 			run_drain(&o, &st, &dr);
 			rc = run_broker(&o, &st, &br);
-			run_floor(&o, &fl);
+			run_floor(&o, &st, &ft, &fl);
+			r_tx[r] = ft.tx_rate;
+			r_rx[r] = ft.rx_rate;
+			r_loss[r] = ft.loss_pct;
+			r_cpu[r] = ft.cpu_ns_per_msg;
 			f50[r] = fl.p50_us;
 			f99[r] = fl.p99_us;
 			f999[r] = fl.p999_us;
@@ -941,14 +1005,16 @@ int main(int argc, char **argv)
 				"%.0f ns/msg | ratio %.2f | latency @%.0f msg/s p50 %.0f us p99 %.0f "
 				"us p99.9 %.0f us max %.0f us, lost %.3f%%, broker CPU %.0f ns/msg; broker's own histogram "
 				"(kernel rx -> zmq_send) p50 <= %.0f us p99 <= %.0f us | broker exit %d | "
-				"floor (bare recvmmsg -> ZeroMQ relay) p50 %.0f us p99 %.0f us p99.9 %.0f us "
+				"floor (bare recvmmsg -> ZeroMQ relay) %.0f/%.0f msg/s loss %.2f%% %.0f ns/msg, "
+				"latency p50 %.0f us p99 %.0f us p99.9 %.0f us "
 				"max %.0f us, lost %.3f%%\n",
 				r + 1, dr.tx_rate, dr.rx_rate, dr.loss_pct, dr.cpu_ns_per_msg,
 				br.thr.tx_rate, br.thr.rx_rate, br.thr.loss_pct, br.rx_by_broker,
 				(unsigned long long)br.thr.sent, br.decoded, br.thr.cpu_ns_per_msg,
 				ratio[r], br.lat.rate, br.lat.p50_us, br.lat.p99_us, br.lat.p999_us,
 				br.lat.max_us, lloss[r], br.lat_cpu_ns_per_msg, br.hist_p50_us,
-				br.hist_p99_us, rc, fl.p50_us, fl.p99_us, fl.p999_us, fl.max_us, fl.loss_pct);
+				br.hist_p99_us, rc, ft.tx_rate, ft.rx_rate, ft.loss_pct,
+				ft.cpu_ns_per_msg, fl.p50_us, fl.p99_us, fl.p999_us, fl.max_us, fl.loss_pct);
 			h50[r] = br.hist_p50_us;
 			h99[r] = br.hist_p99_us;
 		}
@@ -962,7 +1028,8 @@ int main(int argc, char **argv)
 			       "\"p999_us\":%.0f,\"max_us\":%.0f,\"loss_pct\":%.3f,"
 			       "\"broker_cpu_ns_per_msg\":%.1f,"
 			       "\"broker_hist_p50_us\":%.0f,\"broker_hist_p99_us\":%.0f},"
-			       "\"floor\":{\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f,"
+			       "\"floor\":{\"tx_msg_s\":%.0f,\"rx_msg_s\":%.0f,\"loss_pct\":%.3f,"
+			       "\"cpu_ns_per_msg\":%.1f,\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f,"
 			       "\"max_us\":%.0f,\"loss_pct\":%.3f}}\n",
 			       o.runs, o.vehicles, o.seconds, median(d_tx, o.runs),
 			       median(d_rx, o.runs), median(d_loss, o.runs), median(d_cpu, o.runs),
@@ -970,7 +1037,9 @@ int main(int argc, char **argv)
 			       median(b_cpu, o.runs), median(ratio, o.runs), median(lrate, o.runs),
 			       median(l50, o.runs), median(l99, o.runs), median(l999, o.runs),
 			       median(lmax, o.runs), median(lloss, o.runs), median(lcpu, o.runs),
-			       median(h50, o.runs), median(h99, o.runs), median(f50, o.runs),
+			       median(h50, o.runs), median(h99, o.runs), median(r_tx, o.runs),
+			       median(r_rx, o.runs), median(r_loss, o.runs), median(r_cpu, o.runs),
+			       median(f50, o.runs),
 			       median(f99, o.runs), median(f999, o.runs), median(fmax, o.runs),
 			       median(floss, o.runs));
 		} else {
@@ -988,6 +1057,9 @@ int main(int argc, char **argv)
 			printf("  %-22s %12.0f %12.0f %8.3f %12.1f\n", "v2x-broker -> ZeroMQ",
 			       median(b_tx, o.runs), median(b_rx, o.runs), median(b_loss, o.runs),
 			       median(b_cpu, o.runs));
+			printf("  %-22s %12.0f %12.0f %8.3f %12.1f\n", "bare relay -> ZeroMQ",
+			       median(r_tx, o.runs), median(r_rx, o.runs), median(r_loss, o.runs),
+			       median(r_cpu, o.runs));
 			printf("  broker/drain CPU per message: %.2f\n", median(ratio, o.runs));
 			printf("latency receive -> ZeroMQ subscriber at %.0f msg/s: p50 %.0f us, "
 			       "p99 %.0f us, p99.9 %.0f us, max %.0f us, lost %.3f%%\n",
