@@ -77,6 +77,8 @@ static const struct key_desc keys[] = {
 	U("detect.stopped_vehicle", "crawl_persist_ms", stopped.crawl_persist_ms, 0, 3600000),
 	U("detect.stopped_vehicle", "obstruction_ms", stopped.obstruction_ms, 0, 3600000),
 	F("detect.stopped_vehicle", "closure_upstream_m", stopped.closure_upstream_m, 0, 5000),
+	U("detect.stopped_vehicle", "wrong_way_memory_ms", stopped.wrong_way_memory_ms, 0, 3600000),
+	F("detect.stopped_vehicle", "queue_lookahead_m", stopped.queue_lookahead_m, 0, 1000),
 
 	B("detect.hard_braking", "enabled", hard_braking.enabled),
 	F("detect.hard_braking", "decel_mps2", hard_braking.decel_mps2, 0.5, 20),
@@ -171,6 +173,8 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->stopped.crawl_persist_ms = 30000;
 	cfg->stopped.obstruction_ms = 120000;
 	cfg->stopped.closure_upstream_m = 200.0f;
+	cfg->stopped.wrong_way_memory_ms = 60000;
+	cfg->stopped.queue_lookahead_m = 120.0f;
 
 	cfg->hard_braking.enabled = 1;
 	cfg->hard_braking.decel_mps2 = 4.0f;

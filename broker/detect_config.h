@@ -98,6 +98,15 @@ struct detect_config {
 					   * this far before the closure (or
 					   * inside it), waits at the closure:
 					   * not a stopped vehicle */
+		uint32_t wrong_way_memory_ms; /* a vehicle stopping in the path
+					   * of a wrong-way driver seen less
+					   * than this long ago (within the
+					   * distance it can have covered)
+					   * faces it, even unseen */
+		float queue_lookahead_m;  /* a slow vehicle ahead in the lane
+					   * beyond jam_lookahead_m but within
+					   * this: maybe the queue's visible
+					   * head - crawl_persist_ms */
 	} stopped;
 	struct {
 		int enabled;

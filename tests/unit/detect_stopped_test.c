@@ -67,17 +67,22 @@ static struct roadmap *ends_map(void)
 	return m;
 }
 
-static struct fx *ends_fx(void)
+static struct fx *ends_fx_cfg(const struct detect_config *cfg)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(fx_init(f, NULL), 0);
+	assert_int_equal(fx_init(f, cfg), 0);
 	roadmap_free(f->map);
 	f->map = ends_map();
 	assert_non_null(f->map);
 	f->env.map = f->map;
 	return f;
+}
+
+static struct fx *ends_fx(void)
+{
+	return ends_fx_cfg(NULL);
 }
 
 static void ends_free(struct fx *f)
@@ -149,7 +154,12 @@ static double stand_at(double y, double x0, double stop_x, double stand_s)
 	int steps = (int)((stop_x - x0) / 1.5) + (int)(stand_s * 10) + 5;
 
 	for (int i = 0; i < steps; i++) {
-		float v = x < stop_x ? 15.0f : 0.0f;
+		/* 15 m/s, braking at 3 m/s^2 to a stop at stop_x (an
+		 * emergency stop would be hard braking). */
+		float v = (float)fmin(15.0, sqrt(6.0 * fmax(stop_x - x, 0.0)));
+
+		if (stop_x - x < 0.05)
+			v = 0.0f;
 
 		x = fmin(x + v * 0.1, stop_x);
 		if (v == 0 && t_stop < 0)
@@ -188,11 +198,187 @@ static void test_end_of_acceleration_lane(void **state)
 	assert_true(at >= 0 && at <= cfg.stopped.persist_ms / 1000.0 + 1.0);
 }
 
+/*
+ * A wrong-way driver (track 5, seen by a radar) comes west down lane 23 at
+ * 12 m/s from x 700 and goes out of sight at x 560 (t 11.7 s).  Car 2
+ * drives east at 15 m/s in lane @lane (y) and brakes at 3 m/s^2 to a stop
+ * at @stop_x (about 24 s), stands 20 s.  Returns the new stopped-vehicle
+ * events in any lane.  @memory_ms sets wrong_way_memory_ms (< 0: default);
+ * @ww 0 leaves the wrong-way driver out.
+ */
+static int stop_in_ww_path(int ww, double y, double stop_x, long memory_ms)
+{
+	struct detect_config cfg;
+	struct fx *f;
+	double x = stop_x - 340, xw = 700;
+	int n = 0;
+
+	detect_config_defaults(&cfg);
+	if (memory_ms >= 0)
+		cfg.stopped.wrong_way_memory_ms = (uint32_t)memory_ms;
+	f = ends_fx_cfg(&cfg);
+	for (int i = 0; i < 450; i++) {
+		float v = (float)fmin(15.0, sqrt(6.0 * fmax(stop_x - x, 0.0)));
+
+		if (stop_x - x < 0.05)
+			v = 0.0f;
+		x += v * 0.1;
+		if (ww && xw > 560) {
+			xw -= 1.2;
+			fx_sample(f, 5, CAR, xw, -1.75, 12.0f, 270, V2X_SRC_SENSOR);
+		}
+		fx_sample(f, 2, CAR, x, y, v, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	for (int i = 0; i < f->n_out; i++)
+		n += f->out[i].type == V2X_EVT_STOPPED_VEHICLE &&
+		     f->out[i].status == V2X_EVT_NEW;
+	if (ww)
+		assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
+	ends_free(f);
+	return n;
+}
+
+/*
+ * Measured reason (highway seed 1, 300 s): a wrong-way driver seen by a
+ * radar for a moment drove on out of its view, into the previous segment,
+ * and stopped there facing the traffic; 25 s later a connected truck
+ * stopped behind the unconnected cars queued in front of the driver, 85 m
+ * from where it was last seen, and was reported.
+ */
+static void test_stop_in_path_of_unseen_wrong_way_driver(void **state)
+{
+	(void)state;
+	/* 110 m before where the driver was last seen, in the lane before
+	 * its lane: facing it. */
+	assert_int_equal(stop_in_ww_path(1, -1.75, 450, -1), 0);
+	/* In the driver's lane, 40 m on in its direction. */
+	assert_int_equal(stop_in_ww_path(1, -1.75, 520, -1), 0);
+	/* Must still raise: without the wrong-way driver; */
+	assert_int_equal(stop_in_ww_path(0, -1.75, 450, -1), 1);
+	/* on another road; */
+	assert_int_equal(stop_in_ww_path(1, -30, 250, -1), 1);
+	/* behind the driver's back (downstream of where it was seen); */
+	assert_int_equal(stop_in_ww_path(1, -1.75, 800, -1), 1);
+	/* the driver seen longer ago than wrong_way_memory_ms. */
+	assert_int_equal(stop_in_ww_path(1, -1.75, 450, 5000), 1);
+}
+
+/*
+ * A wrong-way driver (track 5, its BSM) stops in lane 23 facing the
+ * traffic; standing, it changes its TemporaryID (a new track 6, standing
+ * from its first sample): it is the wrong-way driver standing, not a
+ * stopped vehicle (measured: highway seeds 1 and 2, 300 s, two such
+ * events, 8 and 17 s long).  Must still raise: a vehicle standing there
+ * facing the lane's direction with no wrong-way driver ever seen.
+ */
+static void test_wrong_way_driver_new_track_standing(void **state)
+{
+	struct fx *f = ends_fx();
+	double xw = 700;
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		double t = i * 0.1;
+		float vw = t < 8 ? 12.0f : 0.0f;
+
+		xw -= vw * 0.1;
+		if (t < 12)
+			fx_sample(f, 5, CAR, xw, -1.75, vw, 270, V2X_SRC_V2X);
+		else
+			fx_sample(f, 6, CAR, xw, -1.75, 0.0f, 270, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, -1), 0);
+	ends_free(f);
+
+	f = ends_fx();
+	for (int i = 0; i < 300; i++) {
+		fx_sample(f, 6, CAR, 604, -1.75, 0.0f, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW), 1);
+	ends_free(f);
+}
+
+/*
+ * Car 1 (a radar's) stands in lane 23 at @lead_x all along; car 2 drives
+ * east in lane 23 at 15 m/s, brakes at 3 m/s^2 to a stop at 800, stands
+ * @stand_s.  Returns the time of its stopped-vehicle event after it came
+ * below speed_mps, or -1.
+ */
+static double behind_far_queue(double lead_x, double stand_s)
+{
+	struct fx *f = ends_fx();
+	const struct v2x_event *e;
+	double x = 600, t_slow = -1, at;
+	int steps = 240 + (int)(stand_s * 10);
+
+	for (int i = 0; i < steps; i++) {
+		float v = (float)fmin(15.0, sqrt(6.0 * fmax(800 - x, 0.0)));
+
+		if (800 - x < 0.05)
+			v = 0.0f;
+		x += v * 0.1;
+		if (v < f->cfg.stopped.speed_mps && t_slow < 0)
+			t_slow = (double)(f->now - T0) / 1e9;
+		if (lead_x > 0)
+			fx_sample(f, 1, CAR, lead_x, -1.75, 0, 90, V2X_SRC_SENSOR);
+		fx_sample(f, 2, CAR, x, -1.75, v, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	e = NULL;
+	for (int i = 0; i < f->n_out; i++)
+		if (f->out[i].type == V2X_EVT_STOPPED_VEHICLE &&
+		    f->out[i].status == V2X_EVT_NEW && f->out[i].lane == 23 &&
+		    f->out[i].tracks[0] == 2) {
+			e = &f->out[i];
+			break;
+		}
+	at = e ? (double)(e->ts_ns - T0) / 1e9 - t_slow : -1;
+	ends_free(f);
+	return at;
+}
+
+/*
+ * A vehicle standing beyond jam_lookahead_m but within queue_lookahead_m
+ * ahead in the lane may be the visible head of a queue whose vehicles in
+ * between are unseen (measured: intersection seed 1, 300 s, a connected
+ * car 175 m back in a signal queue, the nearest vehicle the broker saw
+ * standing 61 m ahead of it): the stop must last crawl_persist_ms.
+ * Must still raise: after crawl_persist_ms; with the vehicle ahead
+ * farther than queue_lookahead_m, or none, after persist_ms.
+ */
+static void test_stop_behind_far_queue_head(void **state)
+{
+	struct detect_config cfg;
+	double at, persist, crawl;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	persist = cfg.stopped.persist_ms / 1000.0;
+	crawl = cfg.stopped.crawl_persist_ms / 1000.0;
+	/* 90 m behind a standing vehicle: not within 20 s... */
+	assert_true(behind_far_queue(890, 20) < 0);
+	/* ...reported once it stood crawl_persist_ms. */
+	at = behind_far_queue(890, crawl + 5);
+	assert_true(at >= crawl && at <= crawl + 1.0);
+	/* 140 m behind it, or alone: a breakdown. */
+	at = behind_far_queue(940, 10);
+	assert_true(at >= persist && at <= persist + 1.0);
+	at = behind_far_queue(-1, 10);
+	assert_true(at >= persist && at <= persist + 1.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_queue_across_segment_boundary),
 		cmocka_unit_test(test_end_of_acceleration_lane),
+		cmocka_unit_test(test_stop_in_path_of_unseen_wrong_way_driver),
+		cmocka_unit_test(test_wrong_way_driver_new_track_standing),
+		cmocka_unit_test(test_stop_behind_far_queue_head),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
