@@ -350,6 +350,91 @@ def wait_until(fn, timeout=10.0, step=0.05):
     return fn()
 
 
+class PersistentMosquitto:
+    """Mosquitto on a fixed port that keeps its sessions across restarts
+    (in the env's temp dir), so that a cloud-side subscriber with a
+    persistent session misses nothing while either side reconnects."""
+
+    def __init__(self, env):
+        self.env = env
+        self.port = free_port()
+        self.dir = os.path.join(env.tmp, "mosquitto-db")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o777)  # run as root, Mosquitto drops to its user
+        self.proc = None
+        self.starts = 0
+
+    def start(self):
+        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not os.path.exists(exe):
+            skip("mosquitto not installed")
+        conf = os.path.join(self.env.tmp, "mosquitto-persistent.conf")
+        with open(conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\n"
+                    "persistence true\npersistence_location %s/\n"
+                    "autosave_interval 0\n" % (self.port, self.dir))
+        self.starts += 1
+        self.proc = self.env.spawn("mosquitto-%d" % self.starts, [exe, "-c", conf])
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise TestFailure("mosquitto did not start:\n" + self.proc.stderr_text())
+
+    def stop(self):
+        self.proc.signal(signal.SIGTERM)
+        check(self.proc.wait(10) is not None, "mosquitto did not stop")
+
+    @property
+    def uri(self):
+        return "tcp://127.0.0.1:%d" % self.port
+
+
+class CloudSubscriber:
+    """A persistent-session subscriber that reconnects by itself."""
+
+    def __init__(self, mosq, topic, client_id=None):
+        import msgpack
+        import paho.mqtt.client as mqtt
+        self.ids = {}
+        self.transitions = set()  # (id, status, ts): one per published change
+        self.connected = False
+        self.c = mqtt.Client(client_id=client_id or "cloud-%d" % os.getpid(),
+                             clean_session=False)
+        self.c.reconnect_delay_set(min_delay=1, max_delay=1)
+
+        def on_connect(c, u, flags, rc):
+            if rc == 0:
+                c.subscribe(topic, qos=1)
+                self.connected = True
+
+        def on_disconnect(c, u, rc):
+            self.connected = False
+
+        def on_message(c, u, msg):
+            body = msgpack.unpackb(msg.payload)
+            self.ids[body["id"]] = self.ids.get(body["id"], 0) + 1
+            self.transitions.add((body["id"], body.get("status"), body.get("ts")))
+
+        self.c.on_connect = on_connect
+        self.c.on_disconnect = on_disconnect
+        self.c.on_message = on_message
+        self.c.connect("127.0.0.1", mosq.port)
+        self.c.loop_start()
+        check(wait_until(lambda: self.connected, 10), "cloud subscriber not connected")
+        time.sleep(0.3)  # let the subscription settle
+
+    def missing(self, ids):
+        return sorted(set(ids) - set(self.ids))
+
+    def close(self):
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
 class Env:
     """A test's processes, sockets and temp dir; everything ends with it."""
 
