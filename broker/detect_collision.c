@@ -54,18 +54,21 @@
 #define DEFAULT_LEN_M 4.5f
 #define DEFAULT_WIDTH_M 1.8f
 #define GRACE_NS 300000000ull
-#define CROSS_DEG 45.0f  /* heading off the lane's direction: crossing it */
-#define OFF_ALPHA 0.5f   /* smoothing of the lateral offset per sample */
-#define HEADING_MIN_MPS 1.0f /* slower: a sensor's heading means nothing */
 #define AGE_NS 500000000ull  /* samples this far apart describe one moment */
+#define LAT_RESTART_S 1.0    /* lateral record older than this: start over */
+#define LAT_MIN_STEP_S 0.05f /* correction weight of a sample no newer
+			      * than the record (another source's) */
 
 /* Where a track lies across its lane (parallel to the det_lanes entries). */
 struct col_lat {
 	uint64_t track_id; /* whose this is (entries are recycled) */
+	uint64_t t_ns;     /* time the offset is estimated for */
 	int32_t lane;      /* lane the offset is measured from */
-	float off;         /* smoothed lateral offset from the centre line, m */
+	float off;         /* lateral offset from the centre line, m: moved
+			    * along the heading, pulled towards the
+			    * measured offsets */
 	float heading_err; /* latest heading minus the lane's direction, deg */
-	float vlat;        /* across the lane, m/s, > 0 to the left (smoothed) */
+	float vlat;        /* across the lane, m/s, > 0 to the left */
 	float width;       /* m */
 };
 
@@ -73,31 +76,49 @@ struct collision {
 	struct det_lanes *dl;
 	struct col_lat *lat; /* one per table entry */
 	float ttc, min_closing, max_gap, min_speed;
-	uint64_t persist_ns;
+	float path_deg, heading_min, lat_tau, steer_away, lat_margin;
+	uint32_t persist_ms;
 };
 
-/* Record the lateral position of sample @s of entry @e. */
+/*
+ * Record the lateral position of sample @s of entry @e.  The offset is
+ * dead-reckoned along the heading (a vehicle's heading relative to its
+ * lane says how fast it moves across it, far more precisely than GNSS or
+ * radar positions, whose errors of half a metre and more drift slowly)
+ * and pulled towards each measured offset with the time constant
+ * lat_tau: the noise of the positions averages out, the sideways motion
+ * of a lane change does not lag.
+ */
 static struct col_lat *col__lat_update(struct collision *co,
 				       const struct det_entry *e,
 				       const struct det_sample *s)
 {
 	struct col_lat *l = &co->lat[detect__lanes_index(co->dl, e)];
-	float off = s->match.offset_m;
-	/* Heading clockwise of the lane's direction: moving to the right. */
-	float vlat = -s->speed_mps * sinf(s->match.heading_err_deg * (float)M_PI / 180.0f);
+	float off = s->match.offset_m, vlat = 0, step, k;
+	double dt;
 
+	/* Heading clockwise of the lane's direction: moving to the right.
+	 * A slow road user's heading means nothing. */
+	if (s->speed_mps >= co->heading_min)
+		vlat = -s->speed_mps * sinf(s->match.heading_err_deg * (float)M_PI / 180.0f);
 	if (!isfinite(vlat))
 		vlat = 0;
+	dt = s->t_ns > l->t_ns ? (double)(s->t_ns - l->t_ns) * 1e-9 : 0;
 	if (l->track_id != s->track_id || l->lane != s->match.lane ||
-	    !isfinite(l->off)) {
+	    !isfinite(l->off) || dt > LAT_RESTART_S) {
 		l->track_id = s->track_id;
 		l->lane = s->match.lane;
 		l->off = off;
-		l->vlat = vlat;
+		l->t_ns = s->t_ns;
 	} else {
-		l->off += OFF_ALPHA * (off - l->off);
-		l->vlat += OFF_ALPHA * (vlat - l->vlat);
+		l->off += 0.5f * (l->vlat + vlat) * (float)dt;
+		step = dt > LAT_MIN_STEP_S ? (float)dt : LAT_MIN_STEP_S;
+		k = co->lat_tau > 0 ? step / (co->lat_tau + step) : 1.0f;
+		l->off += k * (off - l->off);
+		if (s->t_ns > l->t_ns)
+			l->t_ns = s->t_ns;
 	}
+	l->vlat = vlat;
 	l->heading_err = s->match.heading_err_deg;
 	l->width = s->width_m > 0 ? s->width_m : DEFAULT_WIDTH_M;
 	return l;
@@ -105,38 +126,45 @@ static struct col_lat *col__lat_update(struct collision *co,
 
 /*
  * Is @lead in the path of the follower at @fl, @ttc seconds from its rear:
- * heading along the lane and overlapping it sideways, now and - if the
- * follower is moving sideways away from it - when it gets there?  A leader
- * with no lateral record of its own in this lane (none yet) is taken as in
- * the path.
+ * heading along the lane and overlapping it sideways, now and when the
+ * follower gets there?  A leader with no lateral record of its own in
+ * this lane (none yet) is taken as in the path.
  */
 static int col__in_path(const struct collision *co, const struct col_lat *fl,
 			const struct det_entry *lead, float ttc)
 {
 	const struct col_lat *ll = &co->lat[detect__lanes_index(co->dl, lead)];
-	float d, away;
+	float d, away, half, reach;
 
 	if (ll->track_id != lead->track_id || ll->lane != fl->lane)
 		return 1;
-	if (fabsf(fl->heading_err) > CROSS_DEG)
+	if (fabsf(fl->heading_err) > co->path_deg)
 		return 0;
 	/* A standing object's heading is only known from its own BSM (a
 	 * radar's is that of noise): a standing sensor-only leader is
 	 * taken as in the lane whatever heading it reports. */
-	if ((lead->speed_mps >= HEADING_MIN_MPS || (lead->sources & V2X_SRC_V2X)) &&
-	    fabsf(ll->heading_err) > CROSS_DEG)
+	if ((lead->speed_mps >= co->heading_min || (lead->sources & V2X_SRC_V2X)) &&
+	    fabsf(ll->heading_err) > co->path_deg)
 		return 0;
 	/* d: where the leader is across the lane, seen from the follower. */
 	d = ll->off - fl->off;
-	if (fabsf(d) >= (ll->width + fl->width) / 2)
+	half = (ll->width + fl->width) / 2;
+	if (fabsf(d) >= half)
 		return 0;
-	/* A follower pulling out to pass: its body clear of the leader's by
-	 * the time it reaches it.  (Only away from the leader: a drift
-	 * towards it adds no risk that the gap and TTC do not show.) */
-	away = d >= 0 ? -fl->vlat : fl->vlat;
-	if (away > 0 && fabsf(d) + away * ttc >= (ll->width + fl->width) / 2)
-		return 0;
-	return 1;
+	/* How fast the two move apart sideways (a follower pulling out, a
+	 * leader pulling away); only a separation counts: a drift towards
+	 * each other adds no risk that the gap and TTC do not show, and
+	 * heading noise must not hide a vehicle straight ahead. */
+	away = d >= 0 ? ll->vlat - fl->vlat : fl->vlat - ll->vlat;
+	if (away <= 0)
+		return 1;
+	reach = fabsf(d) + away * ttc;
+	/* Steering out to pass: a risk only if the bodies are still
+	 * predicted to overlap by more than the positions' uncertainty
+	 * when it gets there. */
+	if (away >= co->steer_away)
+		return reach < half - co->lat_margin;
+	return reach < half;
 }
 
 static void col_on_sample(void *self, const struct det_sample *s,
@@ -172,13 +200,16 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	    lead->cls != V2X_CLASS_CYCLIST) {
 		lf = e->length_m > 0 ? e->length_m : DEFAULT_LEN_M;
 		ll = lead->length_m > 0 ? lead->length_m : DEFAULT_LEN_M;
-		/* The leader where it is at the follower's time: samples of
-		 * different sources are up to leader_max_age_ms apart. */
+		/* The leader where it is (was) at the follower's sample time:
+		 * samples of different sources are up to leader_max_age_ms
+		 * apart, either way. */
 		gap = lead->along_m - e->along_m - (lf + ll) / 2;
 		if (lead->along_m - e->along_m < DUP_DIST_M)
 			gap = 0; /* the risk leader, closer than a duplicate */
 		if (s->t_ns > lead->t_ns)
 			gap += lead->speed_mps * (float)((double)(s->t_ns - lead->t_ns) * 1e-9);
+		else /* a sample older than the leader's (another source's) */
+			gap -= lead->speed_mps * (float)((double)(lead->t_ns - s->t_ns) * 1e-9);
 		closing = e->speed_mps - lead->speed_mps;
 		if (gap > 0 && closing > co->min_closing)
 			ttc = gap / closing;
@@ -191,17 +222,30 @@ static void col_on_sample(void *self, const struct det_sample *s,
 			ttc = INFINITY;
 	}
 	if (!(ttc < co->ttc)) {
-		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {
+		/* Samples of the track's other source may be older than the
+		 * latest one at risk: within the grace all the same. */
+		if (PRIV(e)->active ||
+		    (s->t_ns > PRIV(e)->ref_ns && s->t_ns - PRIV(e)->ref_ns > GRACE_NS)) {
 			PRIV(e)->since_ns = 0;
 			PRIV(e)->active = 0;
 		}
 		return;
 	}
-	PRIV(e)->ref_ns = s->t_ns;
 	PRIV(e)->aux = lead->track_id;
-	if (!PRIV(e)->since_ns)
+	if (!PRIV(e)->since_ns) {
 		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
-	if (s->t_ns - PRIV(e)->since_ns < co->persist_ns)
+		PRIV(e)->ref_ns = s->t_ns;
+		PRIV(e)->score = 0;
+	} else if (s->t_ns > PRIV(e)->ref_ns) {
+		/* Evidence: the time at risk, weighted by how deep the TTC
+		 * is - at the threshold persist_ms of it, under half the
+		 * threshold (no time to wait for) half as long. */
+		float w = co->ttc / fmaxf(ttc, co->ttc / 2);
+
+		PRIV(e)->score += w * (float)((double)(s->t_ns - PRIV(e)->ref_ns) * 1e-6);
+		PRIV(e)->ref_ns = s->t_ns;
+	}
+	if (PRIV(e)->score < (float)co->persist_ms)
 		return;
 	PRIV(e)->active = 1;
 	detect__cand_from_sample(&c, V2X_EVT_COLLISION_RISK, s);
@@ -258,7 +302,12 @@ struct detector detect__collision_new(const struct detect_config *cfg,
 	co->min_closing = cfg->collision.min_closing_mps;
 	co->max_gap = cfg->collision.max_gap_m;
 	co->min_speed = cfg->collision.min_speed_mps;
-	co->persist_ns = (uint64_t)cfg->collision.persist_ms * 1000000u;
+	co->persist_ms = cfg->collision.persist_ms;
+	co->path_deg = cfg->collision.path_heading_deg;
+	co->heading_min = cfg->collision.heading_min_mps;
+	co->lat_tau = cfg->collision.lateral_filter_s;
+	co->steer_away = cfg->collision.steer_away_mps;
+	co->lat_margin = cfg->collision.lateral_margin_m;
 	d.ops = &col_ops;
 	d.self = co;
 	return d;

@@ -120,6 +120,11 @@ static const struct key_desc keys[] = {
 	F("detect.collision_risk", "max_gap_m", collision.max_gap_m, 1, 500),
 	U("detect.collision_risk", "persist_ms", collision.persist_ms, 0, 3600000),
 	F("detect.collision_risk", "min_speed_mps", collision.min_speed_mps, 0, 50),
+	F("detect.collision_risk", "path_heading_deg", collision.path_heading_deg, 1, 90),
+	F("detect.collision_risk", "heading_min_mps", collision.heading_min_mps, 0, 50),
+	F("detect.collision_risk", "lateral_filter_s", collision.lateral_filter_s, 0, 60),
+	F("detect.collision_risk", "steer_away_mps", collision.steer_away_mps, 0, 10),
+	F("detect.collision_risk", "lateral_margin_m", collision.lateral_margin_m, 0, 5),
 
 	B("detect.vru_on_road", "enabled", vru.enabled),
 	U("detect.vru_on_road", "persist_ms", vru.persist_ms, 0, 3600000),
@@ -215,6 +220,11 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->collision.max_gap_m = 60.0f;
 	cfg->collision.persist_ms = 800;
 	cfg->collision.min_speed_mps = 2.5f;
+	cfg->collision.path_heading_deg = 45.0f;
+	cfg->collision.heading_min_mps = 1.0f;
+	cfg->collision.lateral_filter_s = 2.0f;
+	cfg->collision.steer_away_mps = 0.3f;
+	cfg->collision.lateral_margin_m = 0.5f;
 
 	cfg->vru.enabled = 1;
 	cfg->vru.persist_ms = 500;

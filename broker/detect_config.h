@@ -155,6 +155,19 @@ struct detect_config {
 		uint32_t persist_ms;      /* sustained this long */
 		float min_speed_mps;      /* follower slower than this: not
 					   * judged (queues creeping along) */
+		float path_heading_deg;   /* leader or follower heading off the
+					   * lane by more: not in the path */
+		float heading_min_mps;    /* slower: a sensor's heading (and
+					   * a sideways speed) means nothing */
+		float lateral_filter_s;   /* time constant pulling the offset
+					   * dead-reckoned along the heading
+					   * towards the measured one */
+		float steer_away_mps;     /* follower moving sideways away from
+					   * the leader at least this fast:
+					   * steering out to pass */
+		float lateral_margin_m;   /* ... still a risk only if its body
+					   * is predicted to overlap the
+					   * leader's by more (position noise) */
 	} collision;
 	struct {
 		int enabled;
