@@ -7,8 +7,13 @@
  * most max_gap_m away.  With the bumper gap g = centre distance minus half
  * of both lengths (4.5 m each when unknown) and the closing speed
  * v = v_follower - v_leader, the time to collision is g / v.  A TTC under
- * ttc_s with v > min_closing_mps, sustained persist_ms, makes the follower
- * a candidate (both tracks involved).  Vehicles closer than DUP_DIST_M
+ * ttc_s with v > min_closing_mps, held for persist_ms, makes the follower
+ * a candidate (both tracks involved); the time at risk counts
+ * ttc_s / TTC times over (at most twice: under half the threshold half
+ * as long), since a near-collision closing fast leaves no time to wait,
+ * and dips shorter than GRACE_NS do not restart it.  Samples of a fused
+ * track come from several sources, not in time order: an older one
+ * neither adds time nor ends a grace.  Vehicles closer than DUP_DIST_M
  * centre to centre are taken as a second track of the same road user
  * (another sensor's, or its BSM's, before association) and looked past; a
  * leader overlapping the follower (g <= 0) is skipped - unless it is the
@@ -18,7 +23,7 @@
  * apart overlap) and the TTC is 0.  Only a confirmed
  * leader counts (detect__lanes_leader(): seen in fusion.confirm_samples
  * samples, the latest within fusion.leader_max_age_ms of the follower's,
- * its position carried forward to the follower's time): a roadside
+ * its position carried to the follower's sample time): a roadside
  * sensor's one-frame false detection in a lane is no vehicle to run
  * into.  A follower slower
  * than min_speed_mps is not judged: in a queue creeping along or starting
@@ -27,19 +32,24 @@
  * collision warnings are commonly inhibited at such speeds).
  *
  * The leader must also be in the follower's path, not merely matched to
- * the same lane: its heading within CROSS_DEG of the lane's direction
+ * the same lane: its heading within path_heading_deg of the lane's direction
  * (where lanes cross, in a junction box, a vehicle standing across the
  * follower's way lies on its lane's line but is no vehicle ahead in the
  * lane; the heading of a standing leader counts only from its BSM), and
  * the lateral distance between the two centres (each track's
- * offset from the lane's centre line, smoothed over its samples) under
- * half the sum of their widths, i.e. the two bodies overlap sideways -
- * and still will when the follower gets there, if it is moving sideways
- * away from the leader (its speed across the lane from its heading
- * relative to the lane, smoothed).  A follower pulling out to pass a slow
- * or stopped vehicle, or one in the next lane that map matching put in
- * the leader's lane, closes on it with a short "TTC" and no risk of
- * hitting it.
+ * offset from the lane's centre line, dead-reckoned along its heading
+ * and pulled towards the measured offsets with the time constant
+ * lateral_filter_s) under half the sum of their widths, i.e. the two
+ * bodies overlap sideways - and still will when the follower gets there,
+ * if the two move apart sideways (speeds across the lane from headings
+ * relative to the lane).  A follower pulling out to pass a slow or
+ * stopped vehicle, or one in the next lane that map matching put in the
+ * leader's lane, closes on it with a short "TTC" and no risk of hitting
+ * it.  One steering away from its leader (at steer_away_mps or more) is
+ * a risk only if its body is predicted to overlap the leader's by more
+ * than lateral_margin_m when it gets there: positions from GNSS and
+ * radar are uncertain by about that much, and a driver steering round
+ * the vehicle ahead is seen to avoid it.
  */
 #include <math.h>
 #include <stddef.h>
