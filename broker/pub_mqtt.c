@@ -534,14 +534,19 @@ static int pm__on_message(void *context, char *topic, int topic_len,
 	char name[PM_TOPIC_MAX];
 	size_t n = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 
-	/* Hand the callback a NUL-terminated topic even when Paho gave a length. */
-	if (n < sizeof(name)) {
+	/*
+	 * Hand the callback a NUL-terminated topic even when Paho gave a
+	 * length.  An empty message is how MQTT deletes a retained one (a
+	 * traffic centre that keeps its closures retained, so that an RSU
+	 * starting up learns them, deletes one this way when it ends): no
+	 * advisory, nothing to relay.
+	 */
+	if (n < sizeof(name) && msg->payloadlen > 0) {
 		memcpy(name, topic, n);
 		name[n] = '\0';
 		atomic_fetch_add(&pm->advisories, 1);
 		if (pm->on_advisory)
-			pm->on_advisory(pm->ctx, name, msg->payload,
-					(size_t)(msg->payloadlen > 0 ? msg->payloadlen : 0));
+			pm->on_advisory(pm->ctx, name, msg->payload, (size_t)msg->payloadlen);
 	}
 	MQTTAsync_freeMessage(&msg);
 	MQTTAsync_free(topic);

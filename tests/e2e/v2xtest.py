@@ -325,8 +325,8 @@ class MqttClient:
         check(self.connected, "test MQTT client could not connect")
         time.sleep(0.2)  # let the subscription settle
 
-    def publish(self, topic, payload, qos=1):
-        info = self.c.publish(topic, payload, qos=qos)
+    def publish(self, topic, payload, qos=1, retain=False):
+        info = self.c.publish(topic, payload, qos=qos, retain=retain)
         info.wait_for_publish()
 
     def wait_for(self, n, timeout=10.0):
