@@ -23,8 +23,12 @@ struct sim_cloud {
 	int warned;
 };
 
-/* Connect, publish one QoS 1 message, disconnect.  0 or a Paho code. */
-static int cloud__publish(struct sim_cloud *c, const char *topic, const char *payload)
+/*
+ * Connect, publish one QoS 1 message (retained if @retain; an empty
+ * retained one deletes what the topic kept), disconnect.  0 or a Paho code.
+ */
+static int cloud__publish(struct sim_cloud *c, const char *topic, const char *payload,
+			  int retain)
 {
 	MQTTClient_connectOptions co = MQTTClient_connectOptions_initializer;
 	MQTTClient_deliveryToken tok;
@@ -41,7 +45,8 @@ static int cloud__publish(struct sim_cloud *c, const char *topic, const char *pa
 	if (rc != MQTTCLIENT_SUCCESS)
 		goto out;
 	if (payload) {
-		rc = MQTTClient_publish(cl, topic, (int)strlen(payload), payload, 1, 0, &tok);
+		rc = MQTTClient_publish(cl, topic, (int)strlen(payload), payload, 1, retain,
+					&tok);
 		if (rc == MQTTCLIENT_SUCCESS)
 			rc = MQTTClient_waitForCompletion(cl, tok, CLOUD_TIMEOUT_MS);
 	}
@@ -69,7 +74,7 @@ struct sim_cloud *sim_cloud_new(const char *uri, const char *prefix, char *err,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	rc = cloud__publish(c, NULL, NULL);
+	rc = cloud__publish(c, NULL, NULL, 0);
 	if (rc != MQTTCLIENT_SUCCESS) {
 		snprintf(err, errlen, "mqtt %s: %s", uri, MQTTClient_strerror(rc));
 		goto fail;
@@ -131,7 +136,15 @@ static void cloud__send(struct sim_cloud *c, const struct sim_world *w,
 		c->failed++;
 		return;
 	}
-	rc = cloud__publish(c, topic, payload);
+	/*
+	 * A closure stays retained while it lasts, as a traffic centre keeps
+	 * it: an RSU that starts (or restarts) meanwhile learns it when it
+	 * subscribes.  Its end goes to the subscribers, then the retained
+	 * closure is deleted.
+	 */
+	rc = cloud__publish(c, topic, payload, !cleared);
+	if (rc == MQTTCLIENT_SUCCESS && cleared)
+		rc = cloud__publish(c, topic, "", 1);
 	if (rc == MQTTCLIENT_SUCCESS) {
 		c->published++;
 		return;
