@@ -266,6 +266,63 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
+/* ---- receivers ------------------------------------------------------------ */
+
+/* recvmmsg vectors over BATCH buffers of their own. */
+struct rx_batch {
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
+	uint8_t buf[BATCH][2048];
+};
+
+/*
+ * The receiving thread's part: pinned (and SCHED_FIFO at rt_priority > 0),
+ * a 200 ms receive timeout on fd so that a stop flag is seen, and the
+ * vectors.  NULL if out of memory.
+ */
+static struct rx_batch *rx_batch_new(int fd, int cpu, int rt_priority)
+{
+	struct rx_batch *b = calloc(1, sizeof(*b));
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+
+	pin(cpu);
+	if (rt_priority > 0) {
+		struct sched_param sp = { .sched_priority = rt_priority };
+
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (!b)
+		return NULL;
+	for (int i = 0; i < BATCH; i++) {
+		b->iov[i].iov_base = b->buf[i];
+		b->iov[i].iov_len = sizeof(b->buf[i]);
+		b->mm[i].msg_hdr.msg_iov = &b->iov[i];
+		b->mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	return b;
+}
+
+/* A UDP socket on 127.0.0.1 (port chosen by the kernel, in *a) with a 32 MB
+ * receive buffer, as the broker's. */
+static int rx_socket(struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int rcvbuf = 32 << 20, fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (bind(fd, (struct sockaddr *)a, sizeof(*a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)a, &len) < 0) {
+		perror("receiver socket");
+		exit(1);
+	}
+	return fd;
+}
+
 /* ---- A: bare recvmmsg drain ----------------------------------------------- */
 
 struct drain {
@@ -277,29 +334,20 @@ struct drain {
 static void *drain_main(void *arg)
 {
 	struct drain *d = arg;
-	struct mmsghdr mm[BATCH];
-	struct iovec iov[BATCH];
-	static uint8_t buf[BATCH][2048];
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	struct rx_batch *b = rx_batch_new(d->fd, d->cpu, 0);
 	uint64_t c0;
 
-	pin(d->cpu);
-	setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(mm, 0, sizeof(mm));
-	for (int i = 0; i < BATCH; i++) {
-		iov[i].iov_base = buf[i];
-		iov[i].iov_len = sizeof(buf[i]);
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
+	if (!b)
+		return NULL;
 	c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 	while (!atomic_load(&d->stop)) {
-		int r = recvmmsg(d->fd, mm, BATCH, MSG_WAITFORONE, NULL);
+		int r = recvmmsg(d->fd, b->mm, BATCH, MSG_WAITFORONE, NULL);
 
 		if (r > 0)
 			d->received += (uint64_t)r;
 	}
 	d->cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	free(b);
 	return NULL;
 }
 
@@ -313,18 +361,9 @@ static void run_drain(const struct opts *o, const struct stream *st, struct resu
 	struct drain d = { .cpu = o->cpu_rx };
 	struct sender s = { .st = st, .seconds = o->seconds, .cpu = o->cpu_tx,
 			    .uper_rate = o->uper_rate };
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int rcvbuf = 32 << 20;
 	pthread_t td, ts;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	d.fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (setsockopt(d.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		setsockopt(d.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	bind(d.fd, (struct sockaddr *)&a, sizeof(a));
-	getsockname(d.fd, (struct sockaddr *)&a, &len);
-	s.dst = a;
+	d.fd = rx_socket(&s.dst);
 	pthread_create(&td, NULL, drain_main, &d);
 	usleep(100000);
 	pthread_create(&ts, NULL, sender_main, &s);
@@ -506,34 +545,20 @@ struct relay {
 static void *relay_main(void *arg)
 {
 	struct relay *rl = arg;
-	struct mmsghdr mm[BATCH];
-	struct iovec iov[BATCH];
-	static uint8_t buf[BATCH][2048];
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	struct rx_batch *b = rx_batch_new(rl->fd, rl->cpu, rl->rt_priority);
 	static const char topic[] = "bsm/floor00";
 
-	pin(rl->cpu);
-	if (rl->rt_priority > 0) {
-		struct sched_param sp = { .sched_priority = rl->rt_priority };
-
-		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-	}
-	setsockopt(rl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(mm, 0, sizeof(mm));
-	for (int i = 0; i < BATCH; i++) {
-		iov[i].iov_base = buf[i];
-		iov[i].iov_len = sizeof(buf[i]);
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
+	if (!b)
+		return NULL;
 	while (!atomic_load(&rl->stop)) {
-		int r = recvmmsg(rl->fd, mm, BATCH, MSG_WAITFORONE, NULL);
+		int r = recvmmsg(rl->fd, b->mm, BATCH, MSG_WAITFORONE, NULL);
 
 		for (int i = 0; i < r; i++) {
 			zmq_send(rl->pub, topic, sizeof(topic) - 1, ZMQ_SNDMORE);
-			zmq_send(rl->pub, buf[i], mm[i].msg_len, 0);
+			zmq_send(rl->pub, b->buf[i], b->mm[i].msg_len, 0);
 		}
 	}
+	free(b);
 	return NULL;
 }
 
@@ -598,9 +623,8 @@ static double pinned_threads_cpu_s(int cpu)
 static void run_floor(const struct opts *o, const struct stream *st, struct result *thr,
 		      struct lat_result *res)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int rcvbuf = 32 << 20, zp = free_port(SOCK_STREAM), hwm = 100000;
+	struct sockaddr_in a;
+	int zp = free_port(SOCK_STREAM), hwm = 100000;
 	struct relay rl = { .cpu = o->cpu_rx, .rt_priority = o->rt_priority };
 	struct sub s = { 0 };
 	struct sender snd = { .st = st, .cpu = o->cpu_tx, .seconds = o->seconds,
@@ -621,12 +645,7 @@ static void run_floor(const struct opts *o, const struct stream *st, struct resu
 	rl.pub = zmq_socket(ctx, ZMQ_PUB);
 	zmq_setsockopt(rl.pub, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_bind(rl.pub, ep);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	rl.fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (setsockopt(rl.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		setsockopt(rl.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	bind(rl.fd, (struct sockaddr *)&a, sizeof(a));
-	getsockname(rl.fd, (struct sockaddr *)&a, &len);
+	rl.fd = rx_socket(&a);
 	pthread_create(&tr, NULL, relay_main, &rl);
 	sub_open(&s, o, ep);
 	usleep(500000);

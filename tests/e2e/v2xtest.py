@@ -146,6 +146,10 @@ class Mosquitto:
         self.env = env
         self.port = port or free_port()
         self.proc = None
+        self.starts = 0
+
+    def conf_lines(self):
+        return "persistence false\n"
 
     def start(self):
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -153,9 +157,13 @@ class Mosquitto:
             skip("mosquitto not installed")
         conf = os.path.join(self.env.tmp, "mosquitto-%d.conf" % self.port)
         with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\n"
-                    "persistence false\n" % self.port)
-        self.proc = self.env.spawn("mosquitto-%d" % self.port, [exe, "-c", conf])
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port +
+                    self.conf_lines())
+        self.starts += 1
+        name = "mosquitto-%d" % self.port
+        if self.starts > 1:
+            name += "-%d" % self.starts
+        self.proc = self.env.spawn(name, [exe, "-c", conf])
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -350,47 +358,26 @@ def wait_until(fn, timeout=10.0, step=0.05):
     return fn()
 
 
-class PersistentMosquitto:
-    """Mosquitto on a fixed port that keeps its sessions across restarts
-    (in the env's temp dir), so that a cloud-side subscriber with a
-    persistent session misses nothing while either side reconnects."""
+class PersistentMosquitto(Mosquitto):
+    """Mosquitto on a fixed port that keeps its sessions and retained
+    messages across restarts (in the env's temp dir), so that a cloud-side
+    subscriber with a persistent session misses nothing while either side
+    reconnects."""
 
     def __init__(self, env):
-        self.env = env
-        self.port = free_port()
+        super().__init__(env)
         self.dir = os.path.join(env.tmp, "mosquitto-db")
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o777)  # run as root, Mosquitto drops to its user
-        self.proc = None
-        self.starts = 0
 
-    def start(self):
-        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not os.path.exists(exe):
-            skip("mosquitto not installed")
-        conf = os.path.join(self.env.tmp, "mosquitto-persistent.conf")
-        with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\n"
-                    "persistence true\npersistence_location %s/\n"
-                    "autosave_interval 0\n" % (self.port, self.dir))
-        self.starts += 1
-        self.proc = self.env.spawn("mosquitto-%d" % self.starts, [exe, "-c", conf])
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise TestFailure("mosquitto did not start:\n" + self.proc.stderr_text())
+    def conf_lines(self):
+        return ("persistence true\npersistence_location %s/\n"
+                "autosave_interval 0\n" % self.dir)
 
     def stop(self):
+        # It writes its database on SIGTERM: let it finish.
         self.proc.signal(signal.SIGTERM)
         check(self.proc.wait(10) is not None, "mosquitto did not stop")
-
-    @property
-    def uri(self):
-        return "tcp://127.0.0.1:%d" % self.port
 
 
 class CloudSubscriber:
