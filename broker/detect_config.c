@@ -175,7 +175,7 @@ void detect_config_defaults(struct detect_config *cfg)
 	cfg->stopped.junction_wait_ms = 60000;
 	cfg->stopped.reason_hold_ms = 3000;
 	cfg->stopped.crawl_ms = 10000;
-	cfg->stopped.crawl_persist_ms = 30000;
+	cfg->stopped.crawl_persist_ms = 60000;
 	cfg->stopped.obstruction_ms = 120000;
 	cfg->stopped.closure_upstream_m = 200.0f;
 	cfg->stopped.wrong_way_memory_ms = 60000;

@@ -383,7 +383,8 @@ static double stop_with_traffic_beside(int beside)
 
 	assert_non_null(f);
 	assert_int_equal(fx_init(f, NULL), 0);
-	for (i = 0; i < 450; i++) {
+	/* Long enough to see the crawl_persist_ms stop reported. */
+	for (i = 0; i < 150 + (int)(f->cfg.stopped.crawl_persist_ms / 100); i++) {
 		v = fmax(0.0, v - 0.3); /* -3 m/s^2 */
 		if (v == 0 && t_stop < 0)
 			t_stop = i * 0.1;
