@@ -8,10 +8,10 @@
  * of both lengths (4.5 m each when unknown) and the closing speed
  * v = v_follower - v_leader, the time to collision is g / v.  A TTC under
  * ttc_s with v > min_closing_mps, held for persist_ms, makes the follower
- * a candidate (both tracks involved); the time at risk counts
- * ttc_s / TTC times over (at most twice: under half the threshold half
- * as long), since a near-collision closing fast leaves no time to wait,
- * and dips shorter than GRACE_NS do not restart it.  Samples of a fused
+ * a candidate (both tracks involved): the time between samples in a row
+ * at risk counts, twice over under half the threshold (a near-collision
+ * closing fast leaves no time to wait); dips shorter than GRACE_NS do
+ * not restart the count but add nothing to it.  Samples of a fused
  * track come from several sources, not in time order: an older one
  * neither adds time nor ends a grace.  Vehicles closer than DUP_DIST_M
  * centre to centre are taken as a second track of the same road user
@@ -233,9 +233,11 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	}
 	if (!(ttc < co->ttc)) {
 		/* Samples of the track's other source may be older than the
-		 * latest one at risk: within the grace all the same. */
-		if (PRIV(e)->active ||
-		    (s->t_ns > PRIV(e)->ref_ns && s->t_ns - PRIV(e)->ref_ns > GRACE_NS)) {
+		 * latest one at risk: they change nothing. */
+		if (s->t_ns <= PRIV(e)->ref_ns)
+			return;
+		PRIV(e)->counted = 0; /* the latest sample is not at risk */
+		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {
 			PRIV(e)->since_ns = 0;
 			PRIV(e)->active = 0;
 		}
@@ -246,14 +248,20 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
 		PRIV(e)->ref_ns = s->t_ns;
 		PRIV(e)->score = 0;
+		PRIV(e)->counted = 1;
 	} else if (s->t_ns > PRIV(e)->ref_ns) {
-		/* Evidence: the time at risk, weighted by how deep the TTC
-		 * is - at the threshold persist_ms of it, under half the
-		 * threshold (no time to wait for) half as long. */
-		float w = co->ttc / fmaxf(ttc, co->ttc / 2);
+		/* Evidence: the time between two samples in a row at risk
+		 * (a dip shorter than the grace does not restart the count,
+		 * but is no time at risk: a TTC hovering about the threshold
+		 * is not one under it), twice over while the TTC is under
+		 * half the threshold - a near-collision closing that fast
+		 * leaves no time to wait. */
+		float w = ttc < co->ttc / 2 ? 2.0f : 1.0f;
 
-		PRIV(e)->score += w * (float)((double)(s->t_ns - PRIV(e)->ref_ns) * 1e-6);
+		if (PRIV(e)->counted)
+			PRIV(e)->score += w * (float)((double)(s->t_ns - PRIV(e)->ref_ns) * 1e-6);
 		PRIV(e)->ref_ns = s->t_ns;
+		PRIV(e)->counted = 1;
 	}
 	if (PRIV(e)->score < (float)co->persist_ms)
 		return;

@@ -204,6 +204,43 @@ static void test_older_sample_no_instant_collision_risk(void **state)
 	free(f);
 }
 
+/*
+ * Slow traffic closing up on a queue: a follower at 6 m/s, 4.5 m (bumper)
+ * behind a leader at 3 m/s, both kept at that distance; the measured
+ * gap alternates between 4.2 m and 4.8 m (TTC 1.4 s and 1.6 s) sample by
+ * sample for 2 s.  A TTC hovering about the threshold is not one held
+ * under it: no collision risk.  Returns the collision-risk transitions;
+ * @under_every: the gap is the short one on every sample (TTC 1.4 s
+ * held) - a collision risk.
+ */
+static int hovering(int under_every)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xl = 700, gap;
+	int i, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 30; i++) {
+		xl += 3.0 * 0.1;
+		gap = under_every || i % 2 ? 4.2 : 4.8;
+		fx_sample(f, 210, CAR, xl, LANE_Y, 3, 90, V2X_SRC_V2X);
+		fx_sample(f, 211, CAR, xl - 4.5 - gap, LANE_Y, 6, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_COLLISION_RISK, -1);
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+static void test_hovering_ttc_no_collision_risk(void **state)
+{
+	(void)state;
+	assert_int_equal(hovering(0), 0);
+	assert_true(hovering(1) > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_straight_or_small_swerve_collision_risk),
 		cmocka_unit_test(test_deep_ttc_raised_sooner),
 		cmocka_unit_test(test_older_sample_no_instant_collision_risk),
+		cmocka_unit_test(test_hovering_ttc_no_collision_risk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
