@@ -8,200 +8,6 @@
 #include "v2x/error.h"
 #include "v2x/msg.h"
 
-/* Initialises b to write into buf[0..cap). */
-void mp_init(struct mp_buf *b, uint8_t *buf, size_t cap)
-{
-	b->p = buf;
-	b->len = 0;
-	b->cap = cap;
-	b->overflow = 0;
-}
-
-static uint8_t *mp__room(struct mp_buf *b, size_t n)
-{
-	uint8_t *at;
-
-	if (b->overflow || b->cap - b->len < n) {
-		b->overflow = 1;
-		return NULL;
-	}
-	at = b->p + b->len;
-	b->len += n;
-	return at;
-}
-
-static void mp__be(uint8_t *at, uint64_t v, int bytes)
-{
-	for (int i = bytes - 1; i >= 0; i--) {
-		at[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static void mp__tagged(struct mp_buf *b, uint8_t tag, uint64_t v, int bytes)
-{
-	uint8_t *at = mp__room(b, 1 + (size_t)bytes);
-
-	if (!at)
-		return;
-	at[0] = tag;
-	mp__be(at + 1, v, bytes);
-}
-
-static void mp__header(struct mp_buf *b, uint32_t n, uint8_t fix, uint32_t fixmax,
-		       uint8_t t8, uint8_t t16, uint8_t t32)
-{
-	if (n <= fixmax) {
-		uint8_t *at = mp__room(b, 1);
-
-		if (at)
-			at[0] = (uint8_t)(fix | n);
-	} else if (t8 && n <= 0xff) {
-		mp__tagged(b, t8, n, 1);
-	} else if (n <= 0xffff) {
-		mp__tagged(b, t16, n, 2);
-	} else {
-		mp__tagged(b, t32, n, 4);
-	}
-}
-
-/* Map header of n pairs. */
-void mp_map(struct mp_buf *b, uint32_t n)
-{
-	mp__header(b, n, 0x80, 15, 0, 0xde, 0xdf);
-}
-
-/* Array header of n elements. */
-void mp_array(struct mp_buf *b, uint32_t n)
-{
-	mp__header(b, n, 0x90, 15, 0, 0xdc, 0xdd);
-}
-
-/* String of n bytes (UTF-8 is the caller's business). */
-void mp_strn(struct mp_buf *b, const char *s, size_t n)
-{
-	uint8_t *at;
-
-	if (n > UINT32_MAX) {
-		b->overflow = 1;
-		return;
-	}
-	mp__header(b, (uint32_t)n, 0xa0, 31, 0xd9, 0xda, 0xdb);
-	at = mp__room(b, n);
-	if (at && n)
-		memcpy(at, s, n);
-}
-
-/* NUL-terminated string. */
-void mp_str(struct mp_buf *b, const char *s)
-{
-	mp_strn(b, s, strlen(s));
-}
-
-/* Binary of n bytes. */
-void mp_bin(struct mp_buf *b, const void *p, size_t n)
-{
-	uint8_t *at;
-
-	if (n > UINT32_MAX) {
-		b->overflow = 1;
-		return;
-	}
-	if (n <= 0xff)
-		mp__tagged(b, 0xc4, n, 1);
-	else if (n <= 0xffff)
-		mp__tagged(b, 0xc5, n, 2);
-	else
-		mp__tagged(b, 0xc6, n, 4);
-	at = mp__room(b, n);
-	if (at && n)
-		memcpy(at, p, n);
-}
-
-/* Unsigned integer in its shortest form. */
-void mp_uint(struct mp_buf *b, uint64_t v)
-{
-	if (v <= 0x7f) {
-		uint8_t *at = mp__room(b, 1);
-
-		if (at)
-			at[0] = (uint8_t)v;
-	} else if (v <= 0xff) {
-		mp__tagged(b, 0xcc, v, 1);
-	} else if (v <= 0xffff) {
-		mp__tagged(b, 0xcd, v, 2);
-	} else if (v <= 0xffffffffu) {
-		mp__tagged(b, 0xce, v, 4);
-	} else {
-		mp__tagged(b, 0xcf, v, 8);
-	}
-}
-
-/* Signed integer in its shortest form. */
-void mp_int(struct mp_buf *b, int64_t v)
-{
-	if (v >= 0) {
-		mp_uint(b, (uint64_t)v);
-	} else if (v >= -32) {
-		uint8_t *at = mp__room(b, 1);
-
-		if (at)
-			at[0] = (uint8_t)(int8_t)v;
-	} else if (v >= INT8_MIN) {
-		mp__tagged(b, 0xd0, (uint64_t)v & 0xff, 1);
-	} else if (v >= INT16_MIN) {
-		mp__tagged(b, 0xd1, (uint64_t)v & 0xffff, 2);
-	} else if (v >= INT32_MIN) {
-		mp__tagged(b, 0xd2, (uint64_t)v & 0xffffffffu, 4);
-	} else {
-		mp__tagged(b, 0xd3, (uint64_t)v, 8);
-	}
-}
-
-/* 32-bit float. */
-void mp_f32(struct mp_buf *b, float v)
-{
-	uint32_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	mp__tagged(b, 0xca, u, 4);
-}
-
-/* 64-bit float. */
-void mp_f64(struct mp_buf *b, double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	mp__tagged(b, 0xcb, u, 8);
-}
-
-/* Boolean. */
-void mp_bool(struct mp_buf *b, int v)
-{
-	uint8_t *at = mp__room(b, 1);
-
-	if (at)
-		at[0] = v ? 0xc3 : 0xc2;
-}
-
-/* Nil. */
-void mp_nil(struct mp_buf *b)
-{
-	uint8_t *at = mp__room(b, 1);
-
-	if (at)
-		at[0] = 0xc0;
-}
-
-/* See wire.h. */
-int mp_finish(const struct mp_buf *b)
-{
-	if (b->overflow || b->len > INT32_MAX)
-		return V2X_E_NOSPACE;
-	return (int)b->len;
-}
-
 /* See wire.h.  Any thread. */
 int wire_encode_obj(const struct track *t, uint8_t *buf, size_t cap)
 {
@@ -211,30 +17,30 @@ int wire_encode_obj(const struct track *t, uint8_t *buf, size_t cap)
 
 	mp_init(&b, buf, cap);
 	mp_map(&b, sensor ? 12 : 11);
-	mp_str(&b, "t");
-	mp_str(&b, "obj");
-	mp_str(&b, "ts");
+	MP_KEY(&b, "t");
+	MP_KEY(&b, "obj");
+	MP_KEY(&b, "ts");
 	mp_uint(&b, t->cur.t_ns);
-	mp_str(&b, "id");
+	MP_KEY(&b, "id");
 	mp_uint(&b, t->id);
-	mp_str(&b, "cls");
+	MP_KEY(&b, "cls");
 	mp_str(&b, cls ? cls : "unknown");
-	mp_str(&b, "lat");
+	MP_KEY(&b, "lat");
 	mp_f64(&b, t->cur.lat * 1e-7);
-	mp_str(&b, "lon");
+	MP_KEY(&b, "lon");
 	mp_f64(&b, t->cur.lon * 1e-7);
-	mp_str(&b, "speed");
+	MP_KEY(&b, "speed");
 	mp_f32(&b, t->cur.speed_mps);
-	mp_str(&b, "heading");
+	MP_KEY(&b, "heading");
 	mp_f32(&b, t->cur.heading_deg);
-	mp_str(&b, "src");
+	MP_KEY(&b, "src");
 	mp_uint(&b, t->sources);
-	mp_str(&b, "len");
+	MP_KEY(&b, "len");
 	mp_f32(&b, t->length_m);
-	mp_str(&b, "wid");
+	MP_KEY(&b, "wid");
 	mp_f32(&b, t->width_m);
 	if (sensor) {
-		mp_str(&b, "sensor");
+		MP_KEY(&b, "sensor");
 		mp_uint(&b, t->sensor_id);
 	}
 	return mp_finish(&b);

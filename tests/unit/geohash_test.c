@@ -58,6 +58,81 @@ static void test_encode_known(void **state)
 	}
 }
 
+/* The definition: bisection, longitude first, midpoints to the upper half. */
+static void bisect(double lat, double lon, int precision, char *out)
+{
+	static const char b32[] = "0123456789bcdefghjkmnpqrstuvwxyz";
+	double lat_lo = -90, lat_hi = 90, lon_lo = -180, lon_hi = 180;
+	int even = 1;
+
+	if (lon == 180.0)
+		lon = -180.0;
+	for (int i = 0; i < precision; i++) {
+		int v = 0;
+
+		for (int b = 0; b < 5; b++, even = !even) {
+			double *lo = even ? &lon_lo : &lat_lo, *hi = even ? &lon_hi : &lat_hi;
+			double x = even ? lon : lat, mid = (*lo + *hi) / 2;
+
+			v = v << 1 | (x >= mid);
+			if (x >= mid)
+				*lo = mid;
+			else
+				*hi = mid;
+		}
+		out[i] = b32[v];
+	}
+	out[precision] = '\0';
+}
+
+static void check_bisect(double lat, double lon)
+{
+	char got[13], want[13];
+
+	for (int p = 1; p <= 12; p++) {
+		assert_int_equal(geohash_encode(lat, lon, p, got), p);
+		bisect(lat, lon, p, want);
+		if (strcmp(got, want))
+			fail_msg("(%.17g, %.17g) p %d: %s, bisection %s", lat, lon, p, got,
+				 want);
+	}
+}
+
+/*
+ * The direct encoding agrees with bisection everywhere, cell edges most of
+ * all: random points, every edge of the cells of precision 1..12 around
+ * them, and the doubles next to each edge.
+ */
+static void test_encode_bisection(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (int n = 0; n < 3000; n++) {
+		double lat, lon;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		lat = -90.0 + 180.0 * (double)(x >> 11) / 9007199254740992.0;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		lon = -180.0 + 360.0 * (double)(x >> 11) / 9007199254740992.0;
+		check_bisect(lat, lon);
+		for (int bits = 1; bits <= 30; bits++) {
+			double slat = ldexp(180.0, -bits), slon = ldexp(360.0, -bits);
+			double elat = -90.0 + floor((lat + 90.0) / slat) * slat;
+			double elon = -180.0 + floor((lon + 180.0) / slon) * slon;
+
+			check_bisect(elat, elon);
+			if (elat > -90.0 && elon > -180.0)
+				check_bisect(nextafter(elat, -INFINITY),
+					     nextafter(elon, -INFINITY));
+			if (elat < 90.0 && elon < 180.0)
+				check_bisect(nextafter(elat, INFINITY), nextafter(elon, INFINITY));
+		}
+	}
+	check_bisect(90.0, 180.0);
+	check_bisect(-90.0, -180.0);
+	check_bisect(nextafter(90.0, 0), nextafter(180.0, 0));
+}
+
 static void test_encode_range(void **state)
 {
 	char out[16];
@@ -182,6 +257,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_known),
+		cmocka_unit_test(test_encode_bisection),
 		cmocka_unit_test(test_encode_range),
 		cmocka_unit_test(test_decode_known),
 		cmocka_unit_test(test_decode_errors),
