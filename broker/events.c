@@ -22,8 +22,8 @@
 /* Tracks of recently cleared collision-risk and hard-braking events,
  * remembered this long (a vehicle that comes to a stop right after its
  * near-collision or its emergency braking). */
-#define RECENT_CR 64
-#define RECENT_CR_NS 10000000000ull
+#define RECENT_MAX 64
+#define RECENT_NS 10000000000ull
 
 struct evt_slot {
 	struct v2x_event e;          /* current state (status = last published) */
@@ -64,9 +64,9 @@ struct events {
 	struct {
 		uint64_t track, tick;
 		uint8_t type;
-	} recent_cr[RECENT_CR];    /* ring of tracks of cleared collision-risk
+	} recent[RECENT_MAX];    /* ring of tracks of cleared collision-risk
 				    * and hard-braking events */
-	uint32_t recent_cr_next;
+	uint32_t recent_next;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -307,7 +307,7 @@ static int in_jam(const struct events *ev, const struct det_candidate *c)
 /*
  * Is one of the candidate's tracks in an active event of @type, or (for
  * collision risk and hard braking) in one that cleared less than
- * RECENT_CR_NS ago?  A vehicle that stopped in a near-collision (the
+ * RECENT_NS ago?  A vehicle that stopped in a near-collision (the
  * leader's emergency stop) is part of that collision-risk incident; one
  * that braked hard to a standstill reacted to something ahead (the hard
  * braking is the incident): a breakdown does not begin with an emergency
@@ -327,11 +327,11 @@ static int involved_in(const struct events *ev, uint8_t type,
 		return 0;
 	/* A near-collision or a hard braking over a moment ago: its vehicles
 	 * may only now come to a stop. */
-	for (i = 0; i < RECENT_CR; i++)
+	for (i = 0; i < RECENT_MAX; i++)
 		for (k = 0; k < c->n_tracks && k < V2X_EVENT_TRACKS_MAX; k++)
-			if (ev->recent_cr[i].tick && ev->recent_cr[i].type == type &&
-			    ev->recent_cr[i].track == c->tracks[k] &&
-			    ev->now - ev->recent_cr[i].tick < RECENT_CR_NS)
+			if (ev->recent[i].tick && ev->recent[i].type == type &&
+			    ev->recent[i].track == c->tracks[k] &&
+			    ev->now - ev->recent[i].tick < RECENT_NS)
 				return 1;
 	return 0;
 }
@@ -527,15 +527,15 @@ void events_raise(void *owner, const struct det_candidate *c)
 
 /* Remember the tracks of a collision-risk or hard-braking event that
  * clears. */
-static void remember_cr(struct events *ev, const struct v2x_event *e)
+static void remember_recent(struct events *ev, const struct v2x_event *e)
 {
 	int k;
 
 	for (k = 0; k < e->n_tracks && k < V2X_EVENT_TRACKS_MAX; k++) {
-		ev->recent_cr[ev->recent_cr_next].track = e->tracks[k];
-		ev->recent_cr[ev->recent_cr_next].type = e->type;
-		ev->recent_cr[ev->recent_cr_next].tick = ev->now ? ev->now : 1;
-		ev->recent_cr_next = (ev->recent_cr_next + 1) % RECENT_CR;
+		ev->recent[ev->recent_next].track = e->tracks[k];
+		ev->recent[ev->recent_next].type = e->type;
+		ev->recent[ev->recent_next].tick = ev->now ? ev->now : 1;
+		ev->recent_next = (ev->recent_next + 1) % RECENT_MAX;
 	}
 }
 
@@ -564,7 +564,7 @@ void events_tick(struct events *ev, uint64_t now_ns)
 				publish(ev, s, V2X_EVT_CLEARED);
 				if (t == V2X_EVT_COLLISION_RISK ||
 				    t == V2X_EVT_HARD_BRAKING)
-					remember_cr(ev, &s->e);
+					remember_recent(ev, &s->e);
 				free_slot(ev, i);
 				continue;
 			}

@@ -550,19 +550,18 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * ttc_min_s (dips under gap_s do not break it), as a natural
 		 * episode must: a pair whose leader leaves the last sensor's
 		 * view 0.1 s after the onset could be seen by nobody.
-		 * save[0]: onset of the current run, save[1]: its last step.
 		 */
 		if (inc->phase >= 1 && tc < TTC_S && seen) {
-			if (inc->save[0] <= 0)
-				inc->save[0] = w->t;
-			inc->save[1] = w->t;
+			if (inc->run_t0 <= 0)
+				inc->run_t0 = w->t;
+			inc->run_last = w->t;
 			if (inc->detect_t < 0 &&
-			    w->t - inc->save[0] >= w->cfg.truth.ttc_min_s - 1e-9) {
+			    w->t - inc->run_t0 >= w->cfg.truth.ttc_min_s - 1e-9) {
 				inc__detect(w, inc, f->x, f->y, f->lane);
-				inc->detect_t = inc->save[0];
+				inc->detect_t = inc->run_t0;
 			}
-		} else if (inc->save[0] > 0 && w->t - inc->save[1] > w->cfg.truth.gap_s + 1e-9) {
-			inc->save[0] = 0;
+		} else if (inc->run_t0 > 0 && w->t - inc->run_last > w->cfg.truth.gap_s + 1e-9) {
+			inc->run_t0 = 0;
 		}
 		if (inc->phase == 2 && (tc >= TTC_S || (f->v < STOP_MPS && v->v < STOP_MPS)) &&
 		    w->t - inc->timer > 1.0)

@@ -183,6 +183,8 @@ struct sim_incident {
 	int obstacle;         /* obstacle index or -1 */
 	double timer;
 	double save[3];       /* driver parameters to restore at the end */
+	double run_t0, run_last; /* collision risk: onset and latest step of the
+				  * current run under the TTC threshold (0: none) */
 	int ntemp;
 	uint32_t temp_ids[SIM_INC_IDS_MAX];
 	int nsobj;
