@@ -502,8 +502,29 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			inc__end(w, inc);
 			break;
 		}
-		if (v->v > 2.0 && inc__observable(w, inc->veh[0]))
-			inc__detect(w, inc, v->x, v->y, v->lane);
+		/*
+		 * Wrong way is heading against the lane, sustained, above
+		 * walking speed: detectable from the onset of driving
+		 * against the lane faster than truth ww_mps (the broker's
+		 * min_speed_mps) once that has lasted, while observable,
+		 * truth ww_min_s in all (its persistence; standing in
+		 * between keeps what was driven, as the broker's evidence
+		 * does).  A driver that turns and stops at once - faster
+		 * than walking pace for 0.6 s, then standing in the lane
+		 * for a minute (intersection seed 6, incident 10) - shows no wrong-way
+		 * motion: its heading alone, standing, is no evidence (a
+		 * standing vehicle's GNSS heading is unreliable).
+		 */
+		if (v->v > w->cfg.truth.ww_mps && inc__observable(w, inc->veh[0])) {
+			if (inc->ww_t0 <= 0)
+				inc->ww_t0 = w->t;
+			inc->ww_held += SIM_DT;
+			if (inc->detect_t < 0 &&
+			    inc->ww_held >= w->cfg.truth.ww_min_s - 1e-9) {
+				inc__detect(w, inc, v->x, v->y, v->lane);
+				inc->detect_t = inc->ww_t0;
+			}
+		}
 		if (elapsed >= inc->duration) {
 			/* It leaves the road (turns off or is stopped by police). */
 			sim__vehicle_remove(w, inc->veh[0]); /* ends inc */

@@ -99,7 +99,8 @@ static void usage(FILE *f)
 "  --sensor k=v,...       a roadside sensor (repeatable): x=,y= (m) or lat=,lon=,\n"
 "                         heading=,fov=,range=,rate=,pos_sigma=,speed_sigma=,\n"
 "                         miss=,false=\n"
-"  --no-sensors           no roadside sensors\n"
+"  --no-sensors           no roadside sensors\n", f);
+	fputs(
 "ground truth of natural episodes (defaults = the broker's detector defaults):\n"
 "  --truth-hard-brake-mps2 A  hard braking: deceleration >= A (4.0)\n"
 "  --truth-brake-merge-s S    re-triggered within S: one episode (2.0)\n"
@@ -111,6 +112,8 @@ static void usage(FILE *f)
 "  --truth-speed-tol-pct P    speeding: above limit + max(P %, K km/h) (10)\n"
 "  --truth-speed-tol-kph K    (5)\n"
 "  --truth-speed-min-s S      ... sustained S (0.8)\n"
+"  --truth-ww-mps V           wrong way (injected): against its lane faster than V (2.5)\n"
+"  --truth-ww-min-s S         ... for S in all (1.0; standing keeps it)\n"
 "  --truth-jam-ratio R        congestion: space-mean speed < R x limit (0.5)\n"
 "  --truth-jam-min-vehicles N ... of at least N vehicles in a bin (4)\n"
 "  --truth-jam-bin-m M        bins of M along the segment (200)\n"
@@ -319,6 +322,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			NUM(cfg->truth.speed_tol_kph, 0, 500);
 		} else if (!strcmp(a, "--truth-speed-min-s")) {
 			NUM(cfg->truth.speed_min_s, 0, 600);
+		} else if (!strcmp(a, "--truth-ww-mps")) {
+			NUM(cfg->truth.ww_mps, 0, 50);
+		} else if (!strcmp(a, "--truth-ww-min-s")) {
+			NUM(cfg->truth.ww_min_s, 0, 600);
 		} else if (!strcmp(a, "--truth-jam-ratio")) {
 			NUM(cfg->truth.jam_ratio, 0.01, 1);
 		} else if (!strcmp(a, "--truth-jam-min-vehicles")) {

@@ -68,6 +68,8 @@ struct sim_truth_config {
 	double speed_tol_pct;     /* speeding: above limit + max(pct, kph) */
 	double speed_tol_kph;
 	double speed_min_s;       /* ... sustained this long */
+	double ww_mps;            /* wrong way: against the lane faster than this */
+	double ww_min_s;          /* ... for this long in all (standing keeps it) */
 	double jam_ratio;         /* congestion: space-mean speed / limit below */
 	int jam_min_vehicles;     /* ... with at least this many in a bin */
 	double jam_bin_m;         /* bin length along the segment */
@@ -185,6 +187,9 @@ struct sim_incident {
 	double save[3];       /* driver parameters to restore at the end */
 	double run_t0, run_last; /* collision risk: onset and latest step of the
 				  * current run under the TTC threshold (0: none) */
+	double ww_t0, ww_held;   /* wrong way: onset (0: none) and time in all
+				  * driven against the lane faster than truth
+				  * ww_mps while observable */
 	int ntemp;
 	uint32_t temp_ids[SIM_INC_IDS_MAX];
 	int nsobj;

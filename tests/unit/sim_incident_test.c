@@ -500,12 +500,118 @@ static void test_all_types_one_run(void **state)
 	free(cfg);
 }
 
+/*
+ * The detectable_ts of injected incident @id (1-based) of a run like the
+ * accuracy runs (scripts/accuracy: 300 vehicles, 30 % penetration, 21
+ * incidents spread over 300 s) of @scenario and @seed, simulated for
+ * @secs, with the truth's wrong-way floor @ww_mps held for @ww_min_s in
+ * all.  0: never detectable.
+ */
+static uint64_t accuracy_run_detectable(int scenario, uint64_t seed, int id,
+					double secs, double ww_mps, double ww_min_s)
+{
+	struct sim_config *cfg = calloc(1, sizeof(*cfg));
+	struct sim_world *w = NULL;
+	struct sim_sink sink;
+	char err[256] = "", line[8192];
+	FILE *truth = tmpfile();
+	uint64_t det = 0;
+	int found = 0;
+
+	assert_non_null(cfg);
+	assert_non_null(truth);
+	sim_config_default(cfg);
+	cfg->scenario = scenario;
+	cfg->vehicles = 300;
+	cfg->penetration = 0.3;
+	cfg->seed = seed;
+	cfg->duration = 300;
+	/* --incidents 21: every type in turn, evenly over the run (main.c). */
+	cfg->nincidents = 21;
+	for (int k = 0; k < cfg->nincidents; k++) {
+		cfg->incident[k].type = k % V2X_EVT_TYPE_COUNT;
+		cfg->incident[k].at = (k + 1) * cfg->duration / (cfg->nincidents + 1);
+	}
+	cfg->truth.ww_mps = ww_mps;
+	cfg->truth.ww_min_s = ww_min_s;
+	if (sim_world_new(cfg, &w, err, sizeof(err)) < 0)
+		fail_msg("sim_world_new: %s", err);
+	w->truth = truth;
+	sim_world_truth_header(w);
+	memset(&sink, 0, sizeof(sink));
+	for (int i = 0; i < (int)(secs * SIM_STEPS_PER_S); i++)
+		sim_world_step(w, &sink);
+	sim_world_finish(w);
+	rewind(truth);
+	while (fgets(line, sizeof(line), truth)) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *kind;
+
+		assert_non_null(j);
+		kind = json_string_value(json_object_get(j, "kind"));
+		if (kind && !strcmp(kind, "incident") && is_injected(j) &&
+		    json_integer_value(json_object_get(j, "id")) == id) {
+			det = (uint64_t)json_integer_value(json_object_get(j, "detectable_ts"));
+			found++;
+		}
+		json_decref(j);
+	}
+	fclose(truth);
+	w->truth = NULL;
+	sim_world_free(w);
+	free(cfg);
+	assert_int_equal(found, 1);
+	return det;
+}
+
+/*
+ * Wrong way is heading against the lane, sustained, above walking speed:
+ * an injected wrong-way driver is detectable from its onset once it has
+ * driven against its lane faster than --truth-ww-mps for --truth-ww-min-s
+ * in all.  The driver of highway seed 1's incident 10 drives on at 0.6 x
+ * the limit: detectable from the same onset with a persistence of 1 s as
+ * with none, never if the floor is above its speed or the persistence
+ * longer than the incident.
+ */
+static void test_wrong_way_truth_sustained(void **state)
+{
+	uint64_t det;
+
+	(void)state;
+	det = accuracy_run_detectable(SIM_SCN_HIGHWAY, 1, 10, 200, 2.5, 1.0);
+	assert_true(det > 0);
+	assert_int_equal(det, accuracy_run_detectable(SIM_SCN_HIGHWAY, 1, 10, 200, 2.5, 0));
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 1, 10, 200, 40.0, 1.0), 0);
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 1, 10, 200, 2.5, 120.0), 0);
+}
+
+/*
+ * Regression (intersection seed 6, incident 10): a connected driver that
+ * turned at 4 m/s, braked for the traffic it met, was faster than
+ * walking pace (2.5 m/s, the broker's min_speed_mps) for 0.6 s and then
+ * stood in the lane for a minute was called detectable at the turn; the
+ * broker, which does not take a standing vehicle's heading as evidence,
+ * could never report it.  Not detectable now; under the old rule (faster
+ * than 2 m/s once) it is, and the run's other wrong-way drivers (3, 17)
+ * still are.
+ */
+static void test_wrong_way_turn_and_stand(void **state)
+{
+	(void)state;
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_INTERSECTION, 6, 10, 200, 2.5, 1.0), 0);
+	assert_true(accuracy_run_detectable(SIM_SCN_INTERSECTION, 6, 10, 200, 2.0, 0) > 0);
+	assert_true(accuracy_run_detectable(SIM_SCN_INTERSECTION, 6, 3, 100, 2.5, 1.0) > 0);
+	assert_true(accuracy_run_detectable(SIM_SCN_INTERSECTION, 6, 17, 300, 2.5, 1.0) > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stopped_vehicle),
 		cmocka_unit_test(test_hard_braking),
 		cmocka_unit_test(test_wrong_way),
+		cmocka_unit_test(test_wrong_way_truth_sustained),
+		cmocka_unit_test(test_wrong_way_turn_and_stand),
 		cmocka_unit_test(test_speeding),
 		cmocka_unit_test(test_collision_risk),
 		cmocka_unit_test(test_unobservable_not_detectable),
