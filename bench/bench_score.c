@@ -451,6 +451,35 @@ static int score__pos_matches(const struct bench_score *sc, const struct bench_i
 	return d <= radius;
 }
 
+/*
+ * A congestion event covers every congestion incident of its segment that
+ * it stood through, not only those with one of its transitions inside
+ * their window: the event says "segment S is congested" from its `new`
+ * to its `cleared` (or its last transition, when the run ended first),
+ * and between those it sends updates only on a material change, of which
+ * the score keeps the first BENCH_EVT_POS_MAX.  Two closures on one
+ * segment at once are one congestion on the road, and the one event that
+ * reports it detects both (highway seed 5: incident 19 was injected onto
+ * incident 5's closed lanes 191 s after the event for incident 5 opened,
+ * whose 69 transitions the score cut at its 32nd, 6 s before incident 19's
+ * window).  The segment is the event's key, so every transition has it.
+ * Precision is untouched: an event is one event however many incidents it
+ * covers.  Returns the time from which the event covered the incident (its
+ * first transition or the window's start, whichever is later), or 0.
+ */
+static uint64_t score__stood_on(const struct bench_score *sc, const struct bench_incident *in,
+				const struct bench_event *e)
+{
+	uint64_t tol = (uint64_t)(sc->cfg.tolerance_s * 1e9);
+	uint64_t w0 = in->start_ts > tol ? in->start_ts - tol : 0;
+	uint64_t w1 = in->end_ts + (uint64_t)(sc->cfg.grace_s * 1e9);
+
+	if (in->segment < 0 || e->npos == 0 || e->pos[0].segment != in->segment ||
+	    e->first_ts > w1 || e->last_ts < w0)
+		return 0;
+	return e->first_ts > w0 ? e->first_ts : (w0 ? w0 : 1);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -511,6 +540,8 @@ void bench_score_run(struct bench_score *sc)
 			for (int k = 0; k < npos && !hit_ts; k++)
 				if (score__pos_matches(sc, in, &e->pos[k]))
 					hit_ts = e->pos[k].ts ? e->pos[k].ts : 1;
+			if (!hit_ts && in->type == V2X_EVT_CONGESTION)
+				hit_ts = score__stood_on(sc, in, e);
 			if (!hit_ts)
 				continue;
 			in->n_matched++;

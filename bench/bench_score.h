@@ -181,8 +181,10 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  * start without tolerance; the truth gives the position at detectable_ts);
  * for congestion the radius is congestion_radius_m, a transition on the
  * incident's segment also counts, and any transition within the window
- * counts (a long incident); for the other types only the first transition
- * (the `new`) counts.  Injected incidents and natural episodes (real
+ * counts (a long incident), and so does an event of the incident's segment
+ * that stood (from its first to its last transition) at any time in the
+ * window, with or without a transition inside it; for the other types only
+ * the first transition (the `new`) counts.  Injected incidents and natural episodes (real
  * conditions of the simulated traffic) are matched alike.
  * Precision = events matching an injected incident or a natural episode /
  * distinct events; recall = detected detectable injected incidents /
@@ -192,7 +194,8 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  * that were observed and held for >= natural_min_s after detectable_ts
  * (shorter ones cannot outlast the detector's persistence); delay = the
  * earliest matching transition (the `new`, but for congestion possibly an
- * update of an event already active) - detectable_ts; negative when the
+ * update of an event already active, or the window's start for one that
+ * stood through it) - detectable_ts; negative when the
  * broker reported before the truth's own threshold.
  */
 void bench_score_run(struct bench_score *sc);
