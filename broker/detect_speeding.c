@@ -7,6 +7,21 @@
  * persist_ms (dips under the threshold shorter than GRACE_NS do not restart
  * the clock), it is a candidate, and stays one until its speed falls below
  * the threshold minus resume_kph (hysteresis).
+ *
+ * Only a vehicle lane's limit applies: a vehicle map-matched to a
+ * sidewalk or bike lane is beside its own lane by position noise, and
+ * that lane's walking or cycling pace says nothing of it (intersection
+ * seed 4: a car at 13 m/s in the rightmost lane, its GNSS error drifted
+ * 1.4-2.0 m to the right for a second, matched the 5.4 km/h sidewalk in
+ * five samples of ten - its own lane's in between, dips shorter than
+ * the grace - and was raised 1.9 s into the run).  Such a sample
+ * is no evidence either way: it neither starts, extends nor ends the
+ * persistence.  Samples of a fused track come from several sources, not
+ * in time order: one older than the track's latest changes nothing
+ * either (in unsigned arithmetic its age since the onset read as
+ * enormous and raised it at once), and evidence resumed after more than
+ * GRACE_NS without any (the track unseen, or off its lane) before the
+ * persistence is reached starts it over.
  */
 #include <math.h>
 #include <stddef.h>
@@ -14,6 +29,7 @@
 
 #include "v2x/msg.h"
 #include "detect_common.h"
+#include "roadmap.h"
 
 #define PRIV(e) (&(e)->p[DET_K_SPEEDING])
 
@@ -25,6 +41,22 @@ struct speeding {
 	uint64_t persist_ns;
 };
 
+/* Is @lane a vehicle lane (a sample's match, without a map: taken as one)? */
+static int sp__vehicle_lane(const struct det_env *env, int32_t lane)
+{
+	struct roadmap_lane_info li;
+
+	if (!env->map)
+		return 1;
+	return roadmap_lane(env->map, lane, &li) == 0 &&
+	       li.type == ROADMAP_LANE_VEHICLE;
+}
+
+/*
+ * Private state: since_ns - onset of the current run over the threshold
+ * (0: none), ref_ns - the latest sample over it, aux - the latest sample
+ * of the track that counted (newer samples only).
+ */
 static void sp_on_sample(void *self, const struct det_sample *s,
 			 struct det_env *env)
 {
@@ -39,25 +71,36 @@ static void sp_on_sample(void *self, const struct det_sample *s,
 	e = detect__lanes_update(sp->dl, s, &created);
 	if (!e)
 		return;
+	if (s->t_ns < PRIV(e)->aux)
+		return; /* older than one already judged: another source's */
 	if (s->match.lane < 0 || !(limit > 0)) {
 		PRIV(e)->since_ns = 0;
 		PRIV(e)->active = 0;
+		PRIV(e)->aux = s->t_ns;
 		return;
 	}
+	if (!sp__vehicle_lane(env, s->match.lane))
+		return;
+	PRIV(e)->aux = s->t_ns;
 	thr = limit + fmaxf(limit * sp->pct / 100.0f, sp->tol_mps);
 	over = s->speed_mps > (PRIV(e)->active ? thr - sp->resume_mps : thr);
 	if (over) {
+		/* No evidence for longer than the grace before the
+		 * persistence was reached: start over. */
+		if (!PRIV(e)->active && PRIV(e)->since_ns &&
+		    s->t_ns > PRIV(e)->ref_ns + GRACE_NS)
+			PRIV(e)->since_ns = 0;
 		PRIV(e)->ref_ns = s->t_ns; /* last time over */
 		if (!PRIV(e)->since_ns)
 			PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
 	} else {
-		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {
+		if (PRIV(e)->active || s->t_ns > PRIV(e)->ref_ns + GRACE_NS) {
 			PRIV(e)->since_ns = 0;
 			PRIV(e)->active = 0;
 		}
 		return;
 	}
-	if (s->t_ns - PRIV(e)->since_ns < sp->persist_ns)
+	if (s->t_ns < PRIV(e)->since_ns + sp->persist_ns)
 		return;
 	PRIV(e)->active = 1;
 	detect__cand_from_sample(&c, V2X_EVT_SPEEDING, s);
