@@ -49,7 +49,21 @@
  * a risk only if its body is predicted to overlap the leader's by more
  * than lateral_margin_m when it gets there: positions from GNSS and
  * radar are uncertain by about that much, and a driver steering round
- * the vehicle ahead is seen to avoid it.
+ * the vehicle ahead is seen to avoid it.  Once its front is level with
+ * the leader's rear (gap <= 0), one steering away is beside it, passing
+ * it: had the bodies overlapped sideways there it would have run into
+ * it, and the overlap the positions still show is their error (relative
+ * GNSS errors of two vehicles reach a metre).  The TTC of 0 a gap
+ * shrunk to nothing gives holds only for a follower closing on its
+ * leader without steering away from it.  (Intersection seed 4: a car
+ * queued 3.3 m behind a stopped one pulled out round it at 1 m/s
+ * across, accelerating from walking pace, and passed its corner within
+ * centimetres; GNSS errors of about 0.7 m towards each other put the
+ * bodies 0.65-1.3 m across instead of 1.2-1.7 m.  Its first two samples
+ * judged (faster than min_speed_mps only 0.5 m behind it) and three
+ * level with it at TTC 0, each counted twice over, made a collision
+ * risk that the truth does not have: the TTC was under the threshold,
+ * the bodies predicted to overlap, for 0.5 s.)
  */
 #include <math.h>
 #include <stddef.h>
@@ -135,13 +149,14 @@ static struct col_lat *col__lat_update(struct collision *co,
 }
 
 /*
- * Is @lead in the path of the follower at @fl, @ttc seconds from its rear:
+ * Is @lead in the path of the follower at @fl, @ttc seconds from its rear
+ * (@level: its front already level with the rear, the gap gone):
  * heading along the lane and overlapping it sideways, now and when the
  * follower gets there?  A leader with no lateral record of its own in
  * this lane (none yet) is taken as in the path.
  */
 static int col__in_path(const struct collision *co, const struct col_lat *fl,
-			const struct det_entry *lead, float ttc)
+			const struct det_entry *lead, float ttc, int level)
 {
 	const struct col_lat *ll = &co->lat[detect__lanes_index(co->dl, lead)];
 	float d, away, half, reach;
@@ -171,9 +186,10 @@ static int col__in_path(const struct collision *co, const struct col_lat *fl,
 	reach = fabsf(d) + away * ttc;
 	/* Steering out to pass: a risk only if the bodies are still
 	 * predicted to overlap by more than the positions' uncertainty
-	 * when it gets there. */
+	 * when it gets there - and not once it is there, level with the
+	 * leader's rear and still moving away from it: passing it. */
 	if (away >= co->steer_away)
-		return reach < half - co->lat_margin;
+		return !level && reach < half - co->lat_margin;
 	return reach < half;
 }
 
@@ -186,7 +202,7 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	struct det_entry *e;
 	struct col_lat *fl;
 	float gap, closing, ttc = INFINITY, lf, ll;
-	int created;
+	int created, level = 0;
 
 	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
 		return;
@@ -226,9 +242,11 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		/* The gap to the leader it was already closing on at risk
 		 * shrank to nothing: a near-collision, not a duplicate. */
 		else if (gap <= 0 && closing > co->min_closing &&
-			 PRIV(e)->aux == lead->track_id)
+			 PRIV(e)->aux == lead->track_id) {
 			ttc = 0;
-		if (ttc < co->ttc && !col__in_path(co, fl, lead, ttc))
+			level = 1;
+		}
+		if (ttc < co->ttc && !col__in_path(co, fl, lead, ttc, level))
 			ttc = INFINITY;
 	}
 	if (!(ttc < co->ttc)) {

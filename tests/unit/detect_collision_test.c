@@ -241,6 +241,68 @@ static void test_hovering_ttc_no_collision_risk(void **state)
 	assert_true(hovering(1) > 0);
 }
 
+/*
+ * A car queued 4 m (bumper to bumper) behind a car stopped in lane 11
+ * pulls out round it: from t = 1 s it accelerates from 1 m/s at
+ * 1.22 m/s^2 and steers left at @vy m/s across (up to a lane over).  At
+ * 1 m/s its front is level with the leader's rear at t = 2.87 s, 1.87 m
+ * across, clear of it by 7 cm (half the sum of the widths is 1.8 m).
+ * Both send BSMs whose GNSS errors put them @fbias_m (follower) and
+ * @lbias_m (leader) to the left of where they are, the follower also
+ * @fwd_m ahead.  Returns the collision-risk transitions.
+ */
+static int queue_pull_out(double vy, double fbias_m, double lbias_m,
+			  double fwd_m)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xl = 560, xf = 560 - 4.5 - 4.0, yf = LANE_Y, v = 0, vyf, t;
+	int i, ret;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 50; i++) {
+		t = i * 0.1;
+		if (t >= 1.0)
+			v = 1.0 + 1.22 * (t - 1.0);
+		vyf = t >= 1.0 && yf < LANE_Y + 3.5 ? vy : 0;
+		xf += v * 0.1;
+		yf += vyf * 0.1;
+		fx_sample(f, 220, CAR, xl, LANE_Y + lbias_m, 0, 90, V2X_SRC_V2X);
+		fx_sample(f, 221, CAR, xf + fwd_m, yf + fbias_m, (float)v,
+			  (float)(90 - atan2(vyf, v > 0 ? v : 1) * 180 / M_PI),
+			  V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	ret = fx_count(f, V2X_EVT_COLLISION_RISK, -1);
+	fx_fini(f);
+	free(f);
+	return ret;
+}
+
+/* The pull-out seen through the GNSS errors measured (intersection seed
+ * 4): the follower's 0.7 m to the right and 0.7 m ahead, the leader's
+ * 0.15 m to the left - the bodies 0.6-1.2 m across by the positions
+ * while level: no collision risk, it is passing the stopped car.
+ * Exactly seen, none either. */
+static void test_queue_pull_out_no_collision_risk(void **state)
+{
+	(void)state;
+	assert_int_equal(queue_pull_out(1.0, -0.7, 0.15, 0.7), 0);
+	assert_int_equal(queue_pull_out(1.0, 0, 0, 0), 0);
+}
+
+/* Must still raise: the same car driving straight on into the stopped
+ * one, or steering out too slowly to clear it (0.3 m/s: 0.56 m across
+ * when level), is a collision risk. */
+static void test_queue_run_in_collision_risk(void **state)
+{
+	(void)state;
+	assert_true(queue_pull_out(0, 0, 0, 0) > 0);
+	assert_true(queue_pull_out(0, -0.7, 0.15, 0.7) > 0);
+	assert_true(queue_pull_out(0.3, 0, 0, 0) > 0);
+	assert_true(queue_pull_out(0.3, -0.7, 0.15, 0.7) > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +312,8 @@ int main(void)
 		cmocka_unit_test(test_deep_ttc_raised_sooner),
 		cmocka_unit_test(test_older_sample_no_instant_collision_risk),
 		cmocka_unit_test(test_hovering_ttc_no_collision_risk),
+		cmocka_unit_test(test_queue_pull_out_no_collision_risk),
+		cmocka_unit_test(test_queue_run_in_collision_risk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
