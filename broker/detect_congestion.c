@@ -16,7 +16,7 @@
  *   moderate if r < moderate_ratio or k >= moderate_density,
  *   light    if r < light_ratio,   else free.
  * Hysteresis: stepping down is judged with the ratio thresholds raised by
- * `hysteresis` and the density thresholds lowered by that fraction, and a
+ * `hysteresis` and the density thresholds lowered by that fraction.
  * The segment's level is that of its worst bin; a new level must hold up_ms
  * (up) or down_ms (down) before it is taken.  A segment at min_level or
  * above is raised every tick (key = segment id, position = centroid of the
@@ -24,6 +24,7 @@
  * (junction boxes) are not judged.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,30 @@ static int is_vehicle(uint8_t cls)
 	return cls != V2X_CLASS_PEDESTRIAN && cls != V2X_CLASS_CYCLIST;
 }
 
+/*
+ * The position a track added to its bin's sums.  e->lat/lon cannot be
+ * subtracted: detect__lanes_update() has already overwritten them with the
+ * next sample's when uncount() runs, and the sums drifted by every move
+ * (highway seed 5: event centroids 69-1727 m from the road of their
+ * segment).  The congestion slot has no other use for since_ns and
+ * ref_ns; they hold lat and lon offset into unsigned range.
+ */
+static void keep_pos(struct det_priv *p, int32_t lat, int32_t lon)
+{
+	p->since_ns = (uint64_t)((int64_t)lat - INT32_MIN);
+	p->ref_ns = (uint64_t)((int64_t)lon - INT32_MIN);
+}
+
+static int32_t kept_lat(const struct det_priv *p)
+{
+	return (int32_t)((int64_t)p->since_ns + INT32_MIN);
+}
+
+static int32_t kept_lon(const struct det_priv *p)
+{
+	return (int32_t)((int64_t)p->ref_ns + INT32_MIN);
+}
+
 static void uncount(struct congestion *cg, struct det_entry *e)
 {
 	struct bin_state *sg;
@@ -78,8 +103,8 @@ static void uncount(struct congestion *cg, struct det_entry *e)
 	sg = &cg->bin[PRIV(e)->seg_idx];
 	sg->n--;
 	sg->inv_sum -= PRIV(e)->contrib;
-	sg->lat_sum -= e->lat;
-	sg->lon_sum -= e->lon;
+	sg->lat_sum -= kept_lat(PRIV(e));
+	sg->lon_sum -= kept_lon(PRIV(e));
 	if (!sg->n)
 		sg->inv_sum = sg->lat_sum = sg->lon_sum = 0;
 }
@@ -170,6 +195,7 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 	PRIV(e)->aux = cg->generation;
 	PRIV(e)->contrib = 1.0f / fmaxf(s->speed_mps, MIN_SPEED);
 	PRIV(e)->counted = 1;
+	keep_pos(PRIV(e), s->lat, s->lon);
 	sg->n++;
 	sg->inv_sum += PRIV(e)->contrib;
 	sg->lat_sum += s->lat;
