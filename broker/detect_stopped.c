@@ -44,7 +44,12 @@
  * lane_closure advisory, closures.h), inside the closed stretch or at most
  * closure_upstream_m before it, waits at the closure (to merge into an
  * open lane): a known condition, not a breakdown.  Like any other reason to
- * wait, it is held for reason_hold_ms after the closure is cleared.
+ * wait, it is held for reason_hold_ms after the closure is cleared.  One
+ * that waited there and moves, still standing, into an open lane beside
+ * the closure has merged into the queue through the bottleneck (whose
+ * vehicles ahead may be unseen): its stop in the open lane must last
+ * crawl_persist_ms.  A vehicle that was in the open lane all along is
+ * judged as before (a breakdown there is reported at once).
  * A wrong-way driver that leaves the coverage goes on down the lane (and
  * into the lane before it) or stands in it facing the traffic: a vehicle
  * that stops in its path - ahead of where it was last seen, within the
@@ -55,6 +60,12 @@
  * queue_lookahead_m may be the visible head of a queue whose vehicles in
  * between send no BSMs and are out of sensor range: the stop must last
  * crawl_persist_ms.
+ * A vehicle that changes its BSM TemporaryID (or that a sensor loses and
+ * finds again under a new object id) while it stands is a new track: one
+ * that appears standing within DUP_DIST_M of where a standing track of the
+ * same lane sent its last sample, less than HANDOVER_NS before, is that
+ * vehicle and carries on its stop (since when, what it waited for, whether
+ * it crawled or had slow traffic beside it) instead of starting one.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -66,6 +77,11 @@
 #include "roadmap.h"
 
 #define PRIV(e) (&(e)->p[DET_K_STOPPED])
+/* Two private fields this detector has no other use for: 1 while the stop
+ * has waited at a known closure; 1 + the slot of st->stand that names the
+ * standing track (0: none). */
+#define WAITED_AT_CLOSURE(e) (PRIV(e)->contrib)
+#define STAND_SLOT(e) (PRIV(e)->ref_speed)
 
 #define SIG_MAX 64
 #define DUP_DIST_M 3.5f
@@ -75,6 +91,8 @@
 #define WW_MAX 32         /* wrong-way sightings remembered */
 #define WW_HOPS 3         /* lanes followed into the driver's path */
 #define WW_MIN_SPEED 8.0f /* m/s assumed for a driver seen slower */
+#define STAND_MAX 1024    /* standing tracks named for a change of id */
+#define HANDOVER_NS 2000000000ull /* a new id this soon after the old one */
 
 struct sig_state {
 	int32_t intersection, group;
@@ -103,6 +121,11 @@ struct stopped {
 	uint64_t obs_ns;
 	struct ww_sighting ww[WW_MAX];
 	uint64_t ww_ns;
+	/* Standing tracks (a ring; a track whose slot was taken takes the
+	 * next one on its next standing sample): where a track that appears
+	 * standing looks for the one it replaces. */
+	uint64_t stand[STAND_MAX];
+	uint32_t stand_next;
 	float queue_lookahead;
 	float speed, resume, queue_zone, lookahead, jam_speed, closure_upstream;
 	uint64_t persist_ns, grace_ns, junction_ns, reason_hold_ns;
@@ -217,6 +240,24 @@ static int slow_in_next_lane(struct stopped *st, const struct det_sample *s,
 		return 0;
 	return detect__lanes_slow_in(st->dl, li.next_lane_id, 0.0f,
 				     st->lookahead - left, st->jam_speed) > 0;
+}
+
+/* Is a lane beside the vehicle's (map left_lane_id / right_lane_id) closed
+ * at its position, or at most closure_upstream_m before the closure? */
+static int beside_closure(const struct stopped *st, const struct det_sample *s,
+			  const struct det_env *env)
+{
+	struct roadmap_lane_info li;
+
+	if (!env->closures || !env->map ||
+	    roadmap_lane(env->map, s->match.lane, &li) < 0)
+		return 0;
+	return (li.left_lane_id >= 0 &&
+		closures_at(env->closures, li.left_lane_id, s->match.along_m,
+			    st->closure_upstream, env->now_ns)) ||
+	       (li.right_lane_id >= 0 &&
+		closures_at(env->closures, li.right_lane_id, s->match.along_m,
+			    st->closure_upstream, env->now_ns));
 }
 
 /* A confirmed vehicle slower than jam_speed_mps within ALONGSIDE_M ahead
@@ -395,6 +436,56 @@ static int in_wrong_way_path(const struct stopped *st,
 	return 0;
 }
 
+/* Name standing track @e in the ring unless its slot still names it. */
+static void note_standing(struct stopped *st, struct det_entry *e)
+{
+	uint32_t k = (uint32_t)STAND_SLOT(e);
+
+	if (k && k <= STAND_MAX && st->stand[k - 1] == e->track_id)
+		return;
+	st->stand[st->stand_next] = e->track_id;
+	STAND_SLOT(e) = (float)(st->stand_next + 1);
+	st->stand_next = (st->stand_next + 1) % STAND_MAX;
+}
+
+/*
+ * @e appears standing (its first sample of the appearance): is it a
+ * vehicle that stood there under another track until a moment ago - a new
+ * BSM TemporaryID, a sensor object re-acquired under a new id?  The
+ * standing track of the same lane whose last sample lies within
+ * DUP_DIST_M, at most HANDOVER_NS before @s and not after it, hands over
+ * its stop.  Two vehicles cannot stand within DUP_DIST_M of each other in
+ * one lane; a track of the same vehicle that goes on sending (a sensor's
+ * duplicate) holds the same stop anyway.
+ */
+static void take_over_stop(struct stopped *st, struct det_entry *e,
+			   const struct det_sample *s)
+{
+	const struct det_entry *best = NULL;
+	uint32_t i;
+
+	for (i = 0; i < STAND_MAX; i++) {
+		const struct det_entry *o;
+
+		if (!st->stand[i] || st->stand[i] == s->track_id)
+			continue;
+		o = detect__lanes_get(st->dl, st->stand[i]);
+		if (!o || !PRIV(o)->since_ns || o->lane != s->match.lane ||
+		    fabsf(o->along_m - s->match.along_m) > DUP_DIST_M ||
+		    o->t_ns > s->t_ns || s->t_ns - o->t_ns > HANDOVER_NS)
+			continue;
+		if (!best || o->t_ns > best->t_ns)
+			best = o;
+	}
+	if (!best)
+		return;
+	PRIV(e)->since_ns = PRIV(best)->since_ns;
+	PRIV(e)->ref_ns = PRIV(best)->ref_ns;
+	PRIV(e)->aux = PRIV(best)->aux;
+	PRIV(e)->counted = PRIV(best)->counted;
+	WAITED_AT_CLOSURE(e) = WAITED_AT_CLOSURE(best);
+}
+
 static void stopped_on_sample(void *self, const struct det_sample *s,
 			      struct det_env *env)
 {
@@ -440,11 +531,26 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 			PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;
 		/* A lane the cloud announced closed: the vehicle waits to
 		 * merge out at (or queues before) the closure. */
-		if (!waiting && closures_at(env->closures, s->match.lane,
-					    s->match.along_m, st->closure_upstream,
-					    env->now_ns)) {
+		if (closures_at(env->closures, s->match.lane, s->match.along_m,
+				st->closure_upstream, env->now_ns)) {
 			waiting = 1;
 			PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;
+			WAITED_AT_CLOSURE(e) = 1.0f;
+		} else if (slow && WAITED_AT_CLOSURE(e) > 0.0f &&
+			   beside_closure(st, s, env)) {
+			/*
+			 * It waited at the closure and has moved, standing,
+			 * into an open lane beside it: merged into the
+			 * queue through the bottleneck, whose vehicles ahead
+			 * may be unseen - a stop of its own there, which
+			 * must last crawl_persist_ms (measured: highway
+			 * seed 6, a car that merged at walking pace 62 m
+			 * before a closure, no vehicle visible ahead, was
+			 * reported 5 s later and drove on 1 s after that).
+			 */
+			WAITED_AT_CLOSURE(e) = 0.0f;
+			PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
+			PRIV(e)->counted = 1;
 		}
 		/* A signal has its own grace (green_grace_ms). */
 		waiting |= waiting_at_signal(st, s, env);
@@ -453,10 +559,14 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		PRIV(e)->since_ns = 0;
 		PRIV(e)->active = 0;
 		PRIV(e)->counted = 0;
+		WAITED_AT_CLOSURE(e) = 0.0f;
 		return;
 	}
+	if (!PRIV(e)->since_ns && e->n_samples == 1)
+		take_over_stop(st, e, s);
 	if (!PRIV(e)->since_ns)
 		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
+	note_standing(st, e);
 	need = st->persist_ns;
 	/* In a junction box vehicles wait to turn or for their exit to
 	 * clear: only a much longer stop there is an incident. */
