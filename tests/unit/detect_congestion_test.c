@@ -10,6 +10,12 @@
  *   (measured: a bin's position sums lost each track's newest position
  *   instead of the one it had added, and drifted by every move - highway
  *   seed 5's events 69-1727 m off the road of their segment).
+ * - One slow vehicle among free-flowing ones is no congestion, however
+ *   low it pulls the harmonic mean of a bin of few vehicles (measured:
+ *   highway seed 6, a car re-entering the network at 3.3 m/s among three
+ *   connected cars at 16-23 m/s, a 13 s moderate congestion the truth
+ *   never had); two slow vehicles among them still are, and so is a bin
+ *   dense enough whatever its speeds.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -122,10 +128,68 @@ static void test_position_is_centroid_of_worst_bin(void **state)
 	free(f);
 }
 
+/*
+ * NSLOW of four vehicles in bin 0 of lane 3 (x 505..705, 50 km/h) crawl
+ * at 1.5 m/s, the others drive at 12 m/s, for 30 s (positions held: the
+ * bin is what matters).  Returns the congestion events opened.
+ */
+static int slow_among_fast(int nslow)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 300; i++) {
+		for (k = 0; k < 4; k++)
+			fx_sample(f, 300 + (uint64_t)k, CAR, 600 + 30.0 * k, -1.75,
+				  k < nslow ? 1.5f : 12.0f, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW);
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+static void test_one_slow_vehicle_is_no_congestion(void **state)
+{
+	(void)state;
+	/* Harmonic mean 4 / (3 / 12 + 1 / 1.5) = 4.4 m/s: 0.31 of the
+	 * limit, moderate by speed alone. */
+	assert_int_equal(slow_among_fast(1), 0);
+	/* Must still raise: 2.7 m/s with two slow, 1.5 m/s with four. */
+	assert_int_equal(slow_among_fast(2), 1);
+	assert_int_equal(slow_among_fast(4), 1);
+}
+
+/* Dense traffic is congestion by density, whatever its speeds: 10
+ * vehicles in bin 0 of one lane (50 per km), one of them slow. */
+static void test_dense_bin_with_one_slow_vehicle(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 300; i++) {
+		for (k = 0; k < 10; k++)
+			fx_sample(f, 400 + (uint64_t)k, CAR, 520 + 18.0 * k, -1.75,
+				  k ? 12.0f : 1.5f, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW), 1);
+	fx_fini(f);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_position_is_centroid_of_worst_bin),
+		cmocka_unit_test(test_one_slow_vehicle_is_no_congestion),
+		cmocka_unit_test(test_dense_bin_with_one_slow_vehicle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
