@@ -63,6 +63,8 @@ struct opts {
 	int json;
 	const char *extra[16]; /* --broker-arg, passed to the broker */
 	int n_extra;
+	const char *trace_dir; /* --trace: every latency sample to CSV files */
+	int run;               /* 1-based, for the trace files' names */
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -386,8 +388,9 @@ struct sub {
 	void *ctx, *sock;
 	_Atomic int stop;
 	_Atomic uint64_t count;
-	uint64_t *lat;
+	uint64_t *lat, *sent; /* latency and send time (CLOCK_REALTIME) */
 	size_t n_lat, cap_lat;
+	char trace[512];      /* "": no trace file */
 	struct v2x_msgpack_decoder *dec;
 	int cpu; /* -1: not pinned */
 	int rt_priority;
@@ -427,8 +430,10 @@ static void *sub_main(void *arg)
 		atomic_fetch_add(&s->count, 1);
 		if (v2x_msgpack_decode(s->dec, payload, (size_t)n, &m) > 0 &&
 		    m.type == V2X_MSG_BSM && m.u.bsm.id >= LAT_ID_BASE &&
-		    s->n_lat < s->cap_lat)
+		    s->n_lat < s->cap_lat) {
+			s->sent[s->n_lat] = m.u.bsm.ts_ns;
 			s->lat[s->n_lat++] = t > m.u.bsm.ts_ns ? t - m.u.bsm.ts_ns : 0;
+		}
 	}
 	return NULL;
 }
@@ -466,7 +471,8 @@ struct lat_result {
  * sender's CPU (and SCHED_FIFO under --rt-priority), keeping the latency of
  * up to rate * lat_seconds frames.  Runs until sub_close().
  */
-static void sub_open(struct sub *s, const struct opts *o, const char *endpoint)
+static void sub_open(struct sub *s, const struct opts *o, const char *endpoint,
+		     const char *label)
 {
 	int timeout = 200, hwm = 0;
 
@@ -486,8 +492,35 @@ static void sub_open(struct sub *s, const struct opts *o, const char *endpoint)
 	zmq_connect(s->sock, endpoint);
 	s->cap_lat = (size_t)(o->rate * o->lat_seconds) + 1000;
 	s->lat = calloc(s->cap_lat, sizeof(*s->lat));
+	s->sent = calloc(s->cap_lat, sizeof(*s->sent));
+	if (o->trace_dir)
+		snprintf(s->trace, sizeof(s->trace), "%.400s/run%d-%s.csv", o->trace_dir,
+			 o->run, label);
 	s->dec = v2x_msgpack_decoder_new();
 	pthread_create(&s->thread, NULL, sub_main, s);
+}
+
+/*
+ * The samples in arrival order as CSV (send time in microseconds from the
+ * first frame, latency in microseconds), for looking at when the slow
+ * ones came: in bursts, periodically, or spread out.
+ */
+static void lat_trace(const struct sub *s)
+{
+	FILE *f;
+
+	if (!s->trace[0] || !s->n_lat)
+		return;
+	f = fopen(s->trace, "w");
+	if (!f) {
+		fprintf(stderr, "%s: %s\n", s->trace, strerror(errno));
+		return;
+	}
+	fprintf(f, "sent_us,latency_us\n");
+	for (size_t i = 0; i < s->n_lat; i++)
+		fprintf(f, "%.1f,%.1f\n", (double)(s->sent[i] - s->sent[0]) / 1e3,
+			(double)s->lat[i] / 1e3);
+	fclose(f);
 }
 
 static void lat_summarise(struct sub *s, const struct sender *snd, struct lat_result *r)
@@ -496,6 +529,7 @@ static void lat_summarise(struct sub *s, const struct sender *snd, struct lat_re
 	r->loss_pct = snd->sent ? 100.0 * (double)(snd->sent - s->n_lat) / (double)snd->sent : 0;
 	if (!s->n_lat)
 		return;
+	lat_trace(s);
 	qsort(s->lat, s->n_lat, sizeof(*s->lat), cmp_u64);
 	r->p50_us = (double)s->lat[s->n_lat / 2] / 1e3;
 	r->p99_us = (double)s->lat[(size_t)((double)s->n_lat * 0.99)] / 1e3;
@@ -513,6 +547,7 @@ static void sub_close(struct sub *s, const struct sender *snd, struct lat_result
 	zmq_close(s->sock);
 	zmq_ctx_term(s->ctx);
 	free(s->lat);
+	free(s->sent);
 	v2x_msgpack_decoder_free(s->dec);
 }
 
@@ -648,7 +683,7 @@ static void run_floor(const struct opts *o, const struct stream *st, struct resu
 	zmq_bind(rl.pub, ep);
 	rl.fd = rx_socket(&a);
 	pthread_create(&tr, NULL, relay_main, &rl);
-	sub_open(&s, o, ep);
+	sub_open(&s, o, ep, "floor");
 	usleep(500000);
 
 	/* The UPER stream of phase B, at the same rate: what the bare relay
@@ -827,7 +862,7 @@ static int run_broker(const struct opts *o, const struct stream *st, struct brok
 		return -1;
 	}
 
-	sub_open(&s, o, a_z);
+	sub_open(&s, o, a_z, "broker");
 	usleep(500000);
 
 	/* B: throughput at the sender's full rate. */
@@ -898,7 +933,7 @@ static void usage(FILE *f)
 	      "                        [--rate MSG_PER_S] [--latency-seconds S] [--runs N]\n"
 	      "                        [--cpu-sender N] [--cpu-receiver N] [--json]\n"
 	      "                        [--uper-rate MSG_PER_S] [--rt-priority N]\n"
-	      "                        [--broker-arg ARG]...\n"
+	      "                        [--broker-arg ARG]... [--trace DIR]\n"
 	      "Throughput at the sender's full rate (UPER BSMs, sendmmsg) into a bare\n"
 	      "recvmmsg drain and into v2x-broker (--relay-bsm, ZeroMQ subscriber), then\n"
 	      "receive -> subscriber latency at a paced rate (msgpack frames with ts),\n"
@@ -910,7 +945,9 @@ static void usage(FILE *f)
 	      "sending at the sender's full rate: to find the rate the broker keeps\n"
 	      "without loss, and its CPU per message there.  --rt-priority N runs the\n"
 	      "broker (its --rt-priority) and this program's subscriber SCHED_FIFO\n"
-	      "(root), so that other work on the machine does not show as latency.\n", f);
+	      "(root), so that other work on the machine does not show as latency.\n"
+	      "--trace DIR writes every latency sample of each run, in arrival order,\n"
+	      "to DIR/runN-broker.csv and DIR/runN-floor.csv (sent_us,latency_us).\n", f);
 }
 
 int main(int argc, char **argv)
@@ -928,6 +965,7 @@ int main(int argc, char **argv)
 		{ "cpu-receiver", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "broker-arg", required_argument, NULL, 'a' },
+		{ "trace", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -950,6 +988,7 @@ int main(int argc, char **argv)
 		case 't': o.cpu_tx = atoi(optarg); break;
 		case 'x': o.cpu_rx = atoi(optarg); break;
 		case 'j': o.json = 1; break;
+		case 'T': o.trace_dir = optarg; break;
 		case 'a':
 			if (o.n_extra == 16) {
 				usage(stderr);
@@ -998,6 +1037,7 @@ int main(int argc, char **argv)
 			struct result ft = { 0 };
 			int rc;
 
+			o.run = r + 1;
 			run_drain(&o, &st, &dr);
 			rc = run_broker(&o, &st, &br);
 			run_floor(&o, &st, &ft, &fl);
