@@ -42,6 +42,8 @@ struct det_priv {
 	uint64_t ref_ns;
 	uint64_t aux;
 	float ref_speed, score, contrib;
+	float move_s;          /* stopped: when, after since_ns, it began to
+				* move off (0 = standing) */
 };
 
 /* One track's entry. */
