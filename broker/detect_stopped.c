@@ -55,7 +55,7 @@
  * that stops in its path - ahead of where it was last seen, within the
  * distance it can have covered since, less than wrong_way_memory_ms ago -
  * faces it, and so does the driver itself under a new track (a new
- * TemporaryID while it stands).
+ * TemporaryID while it stands) or found again under its own after a gap.
  * A slow vehicle ahead in the lane beyond jam_lookahead_m but within
  * queue_lookahead_m may be the visible head of a queue whose vehicles in
  * between send no BSMs and are out of sensor range: the stop must last
@@ -387,7 +387,9 @@ static void note_wrong_way(struct stopped *st, const struct det_entry *e,
 /*
  * Is the vehicle of @s in the path of a wrong-way driver seen lately: in
  * its lane ahead of the vehicle (or at most OBS_NEAR_M behind it: the
- * driver itself, standing under a new track), or in a lane this one
+ * driver itself, standing under a new track, or under its own one found
+ * again after a sensor lost it - the table dropped its entry and the
+ * wrong-way evidence with it), or in a lane this one
  * continues into (up to WW_HOPS), no farther than jam_lookahead_m plus the
  * distance the driver can have driven since?
  */
@@ -403,7 +405,7 @@ static int in_wrong_way_path(const struct stopped *st,
 		float reach, dist;
 		int32_t lane;
 
-		if (!w->t_ns || w->track == s->track_id || s->t_ns < w->t_ns ||
+		if (!w->t_ns || s->t_ns < w->t_ns ||
 		    s->t_ns - w->t_ns > st->ww_ns)
 			continue;
 		reach = st->lookahead + fmaxf(w->speed, WW_MIN_SPEED) *

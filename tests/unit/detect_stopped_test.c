@@ -633,6 +633,51 @@ static void test_sensor_speed_noise_standing(void **state)
 	assert_true(at >= persist && at <= persist + 0.5);
 }
 
+/*
+ * A wrong-way driver (track 5, a roadside sensor's) stops in lane 23
+ * facing the traffic; the sensor loses it for @gap_s (its entry goes
+ * stale and is dropped, the wrong-way evidence with it) and finds it
+ * again under the same object id, standing.  Returns its stopped-vehicle
+ * events (measured: intersection seed 7 at 248.5 s, incident 17's driver
+ * standing 14 s facing an oncoming car, lost for 1.6 s, reported 1.2 s
+ * after it was found again).
+ */
+static int ww_driver_found_again(double gap_s, double run_s)
+{
+	struct fx *f = ends_fx();
+	double xw = 700;
+	int n;
+
+	for (int i = 0; i < (int)(run_s * 10); i++) {
+		double t = i * 0.1;
+		float vw = t < 8 ? 12.0f : 0.0f;
+
+		xw -= vw * 0.1;
+		if (t < 12 || t >= 12 + gap_s)
+			fx_sample(f, 5, CAR, xw, -1.75, vw, 270, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW) >= 1, 1);
+	n = fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
+	ends_free(f);
+	return n;
+}
+
+static void test_wrong_way_driver_found_again_standing(void **state)
+{
+	struct detect_config cfg;
+	double mem;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	mem = cfg.stopped.wrong_way_memory_ms / 1000.0;
+	/* Lost for 4 s (its entry dropped): the driver standing. */
+	assert_int_equal(ww_driver_found_again(4, 40), 0);
+	/* Must still raise: standing there longer than wrong_way_memory_ms
+	 * after it was last seen as a wrong-way driver. */
+	assert_int_equal(ww_driver_found_again(4, 12 + mem + 10), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_stop_carried_over_new_track_id),
 		cmocka_unit_test(test_merged_out_of_closed_lane),
 		cmocka_unit_test(test_sensor_speed_noise_standing),
+		cmocka_unit_test(test_wrong_way_driver_found_again_standing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
