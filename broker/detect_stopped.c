@@ -128,6 +128,7 @@ struct stopped {
 	uint64_t stand[STAND_MAX];
 	uint32_t stand_next;
 	float queue_lookahead;
+	float against_deg;        /* wrong_way.heading_err_deg */
 	float speed, resume, queue_zone, lookahead, jam_speed, closure_upstream;
 	uint64_t persist_ns, grace_ns, junction_ns, reason_hold_ns;
 	uint64_t crawl_ns, crawl_persist_ns;
@@ -530,6 +531,20 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		 * in it) out of sight. */
 		if (!waiting && !e->p[DET_K_WRONG_WAY].active)
 			waiting = in_wrong_way_path(st, s, env);
+		/*
+		 * It faces against its lane (more than the wrong-way
+		 * detector's heading_err_deg off): a wrong-way driver that
+		 * stopped - facing the traffic it has met, before it moved
+		 * far or fast enough for the wrong-way detector - or one
+		 * turning round, not a breakdown in the lane (measured:
+		 * intersection seed 9, incident 17's driver turned in the
+		 * queue behind a stopped car, crept 0.8 m/s, and stood
+		 * 40 s nose to nose with the car behind it; reported as a
+		 * stopped vehicle at 239.6 s, a false positive).
+		 */
+		if (!waiting && s->match.lane >= 0 &&
+		    fabsf(s->match.heading_err_deg) > st->against_deg)
+			waiting = 1;
 		if (waiting)
 			PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;
 		/* A lane the cloud announced closed: the vehicle waits to
@@ -705,6 +720,7 @@ struct detector detect__stopped_new(const struct detect_config *cfg,
 	st->closure_upstream = cfg->stopped.closure_upstream_m;
 	st->ww_ns = (uint64_t)cfg->stopped.wrong_way_memory_ms * 1000000u;
 	st->queue_lookahead = cfg->stopped.queue_lookahead_m;
+	st->against_deg = cfg->wrong_way.heading_err_deg;
 	d.ops = &stopped_ops;
 	d.self = st;
 	return d;

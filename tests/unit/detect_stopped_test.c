@@ -637,12 +637,14 @@ static void test_sensor_speed_noise_standing(void **state)
  * A wrong-way driver (track 5, a roadside sensor's) stops in lane 23
  * facing the traffic; the sensor loses it for @gap_s (its entry goes
  * stale and is dropped, the wrong-way evidence with it) and finds it
- * again under the same object id, standing.  Returns its stopped-vehicle
+ * again under the same object id, standing, facing @heading (a standing
+ * object's orientation is ambiguous to a sensor: 90 is along the lane,
+ * which alone would not hold it).  Returns its stopped-vehicle
  * events (measured: intersection seed 7 at 248.5 s, incident 17's driver
  * standing 14 s facing an oncoming car, lost for 1.6 s, reported 1.2 s
  * after it was found again).
  */
-static int ww_driver_found_again(double gap_s, double run_s)
+static int ww_driver_found_again(double gap_s, double run_s, float heading)
 {
 	struct fx *f = ends_fx();
 	double xw = 700;
@@ -653,8 +655,10 @@ static int ww_driver_found_again(double gap_s, double run_s)
 		float vw = t < 8 ? 12.0f : 0.0f;
 
 		xw -= vw * 0.1;
-		if (t < 12 || t >= 12 + gap_s)
+		if (t < 12)
 			fx_sample(f, 5, CAR, xw, -1.75, vw, 270, V2X_SRC_SENSOR);
+		else if (t >= 12 + gap_s)
+			fx_sample(f, 5, CAR, xw, -1.75, vw, heading, V2X_SRC_SENSOR);
 		fx_tick(f, STEP);
 	}
 	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW) >= 1, 1);
@@ -672,10 +676,46 @@ static void test_wrong_way_driver_found_again_standing(void **state)
 	detect_config_defaults(&cfg);
 	mem = cfg.stopped.wrong_way_memory_ms / 1000.0;
 	/* Lost for 4 s (its entry dropped): the driver standing. */
-	assert_int_equal(ww_driver_found_again(4, 40), 0);
+	assert_int_equal(ww_driver_found_again(4, 40, 90), 0);
+	assert_int_equal(ww_driver_found_again(4, 40, 270), 0);
 	/* Must still raise: standing there longer than wrong_way_memory_ms
-	 * after it was last seen as a wrong-way driver. */
-	assert_int_equal(ww_driver_found_again(4, 12 + mem + 10), 1);
+	 * after it was last seen as a wrong-way driver, its heading along
+	 * the lane. */
+	assert_int_equal(ww_driver_found_again(4, 12 + mem + 10, 90), 1);
+}
+
+/*
+ * A vehicle seen by a roadside sensor stands in lane 24 facing @heading
+ * (the lane runs at 90) for 30 s; returns its stopped-vehicle events.
+ */
+static int stand_facing(float heading)
+{
+	struct fx *f = ends_fx();
+	int n;
+
+	for (int i = 0; i < 300; i++) {
+		fx_sample(f, 7, CAR, 150, -30, 0.0f, heading, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW);
+	ends_free(f);
+	return n;
+}
+
+/*
+ * Facing against its lane (more than heading_err_deg off): a wrong-way
+ * driver that stopped before the wrong-way detector saw it move
+ * (intersection seed 9, incident 17: turned in a queue, crept at
+ * 0.8 m/s, stood 40 s nose to nose with the car behind it).  Must still
+ * raise: facing along the lane, or across it less than heading_err_deg.
+ */
+static void test_standing_facing_against_lane(void **state)
+{
+	(void)state;
+	assert_int_equal(stand_facing(270), 0);
+	assert_int_equal(stand_facing(290), 0);
+	assert_int_equal(stand_facing(90), 1);
+	assert_int_equal(stand_facing(200), 1);
 }
 
 int main(void)
@@ -690,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_merged_out_of_closed_lane),
 		cmocka_unit_test(test_sensor_speed_noise_standing),
 		cmocka_unit_test(test_wrong_way_driver_found_again_standing),
+		cmocka_unit_test(test_standing_facing_against_lane),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
