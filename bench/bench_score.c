@@ -56,8 +56,21 @@ int bench_score_init(struct bench_score *sc, const struct bench_score_cfg *cfg)
 /*
  * bench_score_fini() - see bench_score.h.
  */
+static void score__free_map(struct bench_score *sc)
+{
+	for (int i = 0; i < sc->nseg; i++) {
+		free(sc->seg[i].lat);
+		free(sc->seg[i].lon);
+		free(sc->seg[i].pred);
+	}
+	free(sc->seg);
+	sc->seg = NULL;
+	sc->nseg = sc->cap_seg = 0;
+}
+
 void bench_score_fini(struct bench_score *sc)
 {
+	score__free_map(sc);
 	free(sc->inc);
 	free(sc->evt);
 	free(sc->index);
@@ -421,6 +434,252 @@ out:
 	return ret;
 }
 
+/* ---- road map (congestion matching by topology) ------------------------ */
+
+/* Local plane around (lat0, lon0), metres: good to well under 1 % over the
+ * few kilometres of a scenario. */
+static void score__xy(double lat0, double lon0, double lat, double lon, double *x, double *y)
+{
+	*x = (lon - lon0) * M_PI / 180.0 * EARTH_R * cos(lat0 * M_PI / 180.0);
+	*y = (lat - lat0) * M_PI / 180.0 * EARTH_R;
+}
+
+static int score__seg_index(const struct bench_score *sc, int id)
+{
+	for (int i = 0; i < sc->nseg; i++)
+		if (sc->seg[i].id == id)
+			return i;
+	return -1;
+}
+
+/* Arc length from the start of segment g's centre line to the point of it
+ * nearest (lat, lon). */
+static double score__arc_m(const struct bench_seg *g, double lat, double lon)
+{
+	double best_d2 = INFINITY, best_s = 0, s = 0, px, py;
+
+	if (g->npts < 2)
+		return 0;
+	score__xy(g->lat[0], g->lon[0], lat, lon, &px, &py);
+	for (int k = 0; k + 1 < g->npts; k++) {
+		double ax, ay, bx, by, dx, dy, l2, u, cx, cy, d2;
+
+		score__xy(g->lat[0], g->lon[0], g->lat[k], g->lon[k], &ax, &ay);
+		score__xy(g->lat[0], g->lon[0], g->lat[k + 1], g->lon[k + 1], &bx, &by);
+		dx = bx - ax;
+		dy = by - ay;
+		l2 = dx * dx + dy * dy;
+		u = l2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / l2 : 0;
+		if (u < 0)
+			u = 0;
+		if (u > 1)
+			u = 1;
+		cx = ax + u * dx - px;
+		cy = ay + u * dy - py;
+		d2 = cx * cx + cy * cy;
+		if (d2 < best_d2) {
+			best_d2 = d2;
+			best_s = s + u * sqrt(l2);
+		}
+		s += sqrt(l2);
+	}
+	return best_s;
+}
+
+static int score__add_pred(struct bench_seg *g, int pred)
+{
+	for (int k = 0; k < g->npred; k++)
+		if (g->pred[k] == pred)
+			return 0;
+	if (g->npred == g->cap_pred) {
+		int cap = g->cap_pred ? g->cap_pred * 2 : 4;
+		int *p = realloc(g->pred, (size_t)cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		g->pred = p;
+		g->cap_pred = cap;
+	}
+	g->pred[g->npred++] = pred;
+	return 0;
+}
+
+/* Segment of the lane lane_id among lanes, or -1. */
+static int score__lane_segment(json_t *lanes, int lane_id)
+{
+	size_t k;
+	json_t *f;
+
+	json_array_foreach(lanes, k, f) {
+		json_t *pr = json_object_get(f, "properties");
+
+		if (json_integer_value(json_object_get(pr, "lane_id")) == lane_id)
+			return (int)json_integer_value(json_object_get(pr, "segment_id"));
+	}
+	return -1;
+}
+
+/*
+ * bench_score_load_map() - see bench_score.h.
+ */
+int bench_score_load_map(struct bench_score *sc, const char *path)
+{
+	json_error_t jerr;
+	json_t *root, *features, *lanes = NULL, *f;
+	size_t k;
+	int ret = 0;
+
+	score__free_map(sc);
+	root = json_load_file(path, 0, &jerr);
+	if (!root) {
+		FILE *probe = fopen(path, "r");
+
+		if (!probe)
+			return -errno;
+		fclose(probe);
+		return V2X_E_SYNTAX;
+	}
+	features = json_object_get(root, "features");
+	lanes = json_array();
+	if (!lanes) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(features, k, f) {
+		json_t *pr = json_object_get(f, "properties");
+		const char *kind = json_string_value(json_object_get(pr, "kind"));
+		json_t *coords = json_object_get(json_object_get(f, "geometry"), "coordinates");
+
+		if (!kind || strcmp(kind, "lane") ||
+		    !json_is_integer(json_object_get(pr, "lane_id")) ||
+		    !json_is_integer(json_object_get(pr, "segment_id")) ||
+		    !json_is_array(coords) || json_array_size(coords) < 2)
+			continue;
+		json_array_append(lanes, f);
+	}
+	/* Segments, each with the polyline of its lowest lane_index. */
+	json_array_foreach(lanes, k, f) {
+		json_t *pr = json_object_get(f, "properties");
+		json_t *coords = json_object_get(json_object_get(f, "geometry"), "coordinates");
+		int id = (int)json_integer_value(json_object_get(pr, "segment_id"));
+		int li = (int)json_integer_value(json_object_get(pr, "lane_index"));
+		int gi = score__seg_index(sc, id);
+		struct bench_seg *g;
+		size_t n = json_array_size(coords), m;
+		json_t *c;
+
+		if (gi < 0) {
+			if (sc->nseg == sc->cap_seg) {
+				int cap = sc->cap_seg ? sc->cap_seg * 2 : 32;
+				struct bench_seg *p = realloc(sc->seg, (size_t)cap * sizeof(*p));
+
+				if (!p) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				sc->seg = p;
+				sc->cap_seg = cap;
+			}
+			gi = sc->nseg++;
+			memset(&sc->seg[gi], 0, sizeof(sc->seg[gi]));
+			sc->seg[gi].id = id;
+		} else if (sc->seg[gi].lane_index <= li) {
+			continue;
+		}
+		g = &sc->seg[gi];
+		free(g->lat);
+		free(g->lon);
+		g->lat = malloc(n * sizeof(double));
+		g->lon = malloc(n * sizeof(double));
+		if (!g->lat || !g->lon) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		g->lane_index = li;
+		g->npts = 0;
+		g->len_m = 0;
+		json_array_foreach(coords, m, c) {
+			double lon = json_number_value(json_array_get(c, 0));
+			double lat = json_number_value(json_array_get(c, 1));
+
+			if (g->npts)
+				g->len_m += bench_distance_m(g->lat[g->npts - 1], g->lon[g->npts - 1],
+							     lat, lon);
+			g->lat[g->npts] = lat;
+			g->lon[g->npts] = lon;
+			g->npts++;
+		}
+	}
+	/* Upstream links: a lane of P continuing into a lane of S. */
+	json_array_foreach(lanes, k, f) {
+		json_t *pr = json_object_get(f, "properties");
+		json_t *next = json_object_get(pr, "next_lane_id");
+		int from, to;
+
+		if (!json_is_integer(next))
+			continue;
+		from = score__seg_index(sc, (int)json_integer_value(json_object_get(pr, "segment_id")));
+		to = score__seg_index(sc, score__lane_segment(lanes, (int)json_integer_value(next)));
+		if (from < 0 || to < 0 || from == to)
+			continue;
+		if ((ret = score__add_pred(&sc->seg[to], from)) < 0)
+			goto out;
+	}
+	ret = sc->nseg ? sc->nseg : V2X_E_MISSING;
+out:
+	json_decref(lanes);
+	json_decref(root);
+	if (ret < 0)
+		score__free_map(sc);
+	return ret;
+}
+
+/*
+ * Is (lat, lon) on segment ev_seg upstream of incident in, within
+ * congestion_radius_m of it along the road?  Distances along the road:
+ * from the incident back to the start of its segment, the whole of every
+ * segment between, and from the end of ev_seg back to the point.  The
+ * shortest way back counts (Bellman-Ford over the few segments).
+ */
+static int score__upstream(const struct bench_score *sc, const struct bench_incident *in,
+			   int ev_seg, double lat, double lon)
+{
+	int gi = score__seg_index(sc, in->segment), ge = score__seg_index(sc, ev_seg);
+	double r = sc->cfg.congestion_radius_m, *end_m, d;
+	int changed = 1;
+
+	if (gi < 0 || ge < 0 || gi == ge)
+		return 0;
+	end_m = malloc((size_t)sc->nseg * sizeof(*end_m));
+	if (!end_m)
+		return 0;
+	/* end_m[k]: along the road from the incident back to the end of k. */
+	for (int k = 0; k < sc->nseg; k++)
+		end_m[k] = INFINITY;
+	d = score__arc_m(&sc->seg[gi], in->lat, in->lon);
+	for (int p = 0; p < sc->seg[gi].npred; p++)
+		end_m[sc->seg[gi].pred[p]] = d;
+	for (int round = 0; changed && round < sc->nseg; round++) {
+		changed = 0;
+		for (int k = 0; k < sc->nseg; k++) {
+			if (!(end_m[k] <= r) || k == gi)
+				continue;
+			for (int p = 0; p < sc->seg[k].npred; p++) {
+				int q = sc->seg[k].pred[p];
+				double dq = end_m[k] + sc->seg[k].len_m;
+
+				if (q != gi && dq < end_m[q]) {
+					end_m[q] = dq;
+					changed = 1;
+				}
+			}
+		}
+	}
+	d = end_m[ge] + (sc->seg[ge].len_m - score__arc_m(&sc->seg[ge], lat, lon));
+	free(end_m);
+	return d <= r;
+}
+
 static int is_moving_type(int type)
 {
 	return type == V2X_EVT_HARD_BRAKING || type == V2X_EVT_WRONG_WAY ||
@@ -441,10 +700,15 @@ static int score__pos_matches(const struct bench_score *sc, const struct bench_i
 
 	if (p->ts < w0 || p->ts > w1)
 		return 0;
+	if (in->type == V2X_EVT_CONGESTION) {
+		if (in->segment >= 0 && p->segment == in->segment)
+			return 1;
+		if (sc->nseg)
+			return score__upstream(sc, in, p->segment, p->lat, p->lon);
+		return bench_distance_m(in->lat, in->lon, p->lat, p->lon) <=
+		       sc->cfg.congestion_radius_m;
+	}
 	d = bench_distance_m(in->lat, in->lon, p->lat, p->lon);
-	if (in->type == V2X_EVT_CONGESTION)
-		return d <= sc->cfg.congestion_radius_m ||
-		       (in->segment >= 0 && p->segment == in->segment);
 	radius = sc->cfg.radius_m;
 	if (is_moving_type(in->type) && p->ts > t0)
 		radius += sc->cfg.move_mps * (double)(p->ts - t0) / 1e9;

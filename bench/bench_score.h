@@ -114,8 +114,28 @@ struct bench_type_score {
 	double events_per_incident; /* matched events / detected incidents */
 };
 
+/*
+ * One road segment of the run's map (bench_score_load_map()): its centre
+ * line is the polyline of one of its lanes (the lowest lane_index), and
+ * pred lists the segments one of whose lanes continues (next_lane_id)
+ * into one of its lanes - the segments upstream of it.
+ */
+struct bench_seg {
+	int id;
+	int lane_index;         /* of the lane whose polyline is kept */
+	int npts;
+	double *lat, *lon;      /* npts points, owned */
+	double len_m;
+	int npred, cap_pred;
+	int *pred;              /* indices into bench_score.seg, owned */
+};
+
 struct bench_score {
 	struct bench_score_cfg cfg;
+	/* The run's road map, when loaded (nseg > 0): congestion matches by
+	 * road topology instead of by radius. */
+	struct bench_seg *seg;
+	int nseg, cap_seg;
 	struct bench_incident *inc;
 	int ninc, cap_inc;
 	int nskipped;           /* incident_skipped lines */
@@ -150,6 +170,16 @@ void bench_score_fini(struct bench_score *sc);
 int bench_score_load_truth(struct bench_score *sc, const char *path, int *bad_line);
 
 /*
+ * bench_score_load_map() - the run's road map (v2x-sim map's GeoJSON:
+ * features of "kind":"lane" with lane_id, segment_id, next_lane_id and a
+ * LineString) for congestion matching, see bench_score_run().  Returns the
+ * number of segments read (> 0), -errno when the file cannot be read,
+ * -ENOMEM, V2X_E_SYNTAX for bad JSON, V2X_E_MISSING when it has no lanes.
+ * On failure the score keeps no map (the radius rule).
+ */
+int bench_score_load_map(struct bench_score *sc, const char *path);
+
+/*
  * bench_score_add_event() - one event transition: id, type and status as
  * enum values, ts in ns, position in degrees.  Returns 0, -ENOMEM, or
  * V2X_E_RANGE for a type or status out of range (counted in bad_frames).
@@ -179,8 +209,13 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  * radius = radius_m + move_mps * max(0, t - w0') for the moving types
  * (hard braking, wrong way, speeding, collision risk; w0' is the window
  * start without tolerance; the truth gives the position at detectable_ts);
- * for congestion the radius is congestion_radius_m, a transition on the
- * incident's segment also counts, and any transition within the window
+ * for congestion, with a map (bench_score_load_map()), a transition on
+ * the incident's segment, or on a segment upstream of it in the same
+ * direction of travel (reachable backwards through the lanes'
+ * next_lane_id links) within congestion_radius_m of the incident along the
+ * road - a queue spills back upstream, never onto the opposite carriageway
+ * or an unrelated road nearby; without a map, within congestion_radius_m
+ * (straight line) or on the incident's segment; and any transition within the window
  * counts (a long incident), and so does an event of the incident's segment
  * that stood (from its first to its last transition) at any time in the
  * window, with or without a transition inside it; for the other types only

@@ -88,6 +88,7 @@ struct opts {
 	int nextra_sim, nextra_broker;
 	const char *extra_sim[MAX_EXTRA], *extra_broker[MAX_EXTRA];
 	const char *truth, *events; /* score */
+	const char *map;            /* score: the run's map.geojson */
 	struct bench_score_cfg match;
 };
 
@@ -144,7 +145,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: v2x-bench run [options]\n"
-"       v2x-bench score --truth FILE --events FILE [--json FILE] [match options]\n"
+"       v2x-bench score --truth FILE --events FILE [--map FILE] [--json FILE]\n"
+"                       [match options]\n"
 "\n"
 "run options:\n"
 "  --broker PATH          v2x-broker binary (default: ../broker/v2x-broker next to this)\n"
@@ -179,7 +181,11 @@ static void usage(FILE *f)
 "  --fp-list N            false positives / misses listed (default 20)\n"
 "match options (run and score):\n"
 "  --radius M             spatial radius (default 50)\n"
-"  --congestion-radius M  (default 1000; the same segment also matches)\n"
+"  --congestion-radius M  (default 1000) congestion matches on the incident's\n"
+"                         segment or upstream of it (next_lane_id links of the\n"
+"                         map) within M along the road; without a map, within\n"
+"                         M in a straight line or on the same segment\n"
+"  --map FILE             score: the run's map.geojson (in its --keep DIR)\n"
 "  --move-mps V           radius growth for moving incidents (default 40)\n"
 "  --tolerance S          window opens detectable_ts - S (default 1)\n"
 "  --grace S              window closes end_ts + S (default 5)\n"
@@ -298,6 +304,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--fp-list")) NUM(o->fp_list, 0, 100000);
 		else if (!strcmp(a, "--truth")) STR(o->truth);
 		else if (!strcmp(a, "--events")) STR(o->events);
+		else if (!strcmp(a, "--map")) STR(o->map);
 		else if (!strcmp(a, "--radius")) NUM(o->match.radius_m, 0, 1e6);
 		else if (!strcmp(a, "--congestion-radius")) NUM(o->match.congestion_radius_m, 0, 1e7);
 		else if (!strcmp(a, "--move-mps")) NUM(o->match.move_mps, 0, 1000);
@@ -1013,6 +1020,9 @@ static int run_step(struct bench *b, struct step *st, int idx)
 	argv[na] = NULL;
 
 	bench_score_init(&st->score, &o->match);
+	if (bench_score_load_map(&st->score, b->map_path) < 0)
+		fprintf(stderr, "v2x-bench: %s: no road map for congestion matching, "
+			"radius rule\n", b->map_path);
 	if (snap_take(&before, b->metrics_addr) < 0)
 		fprintf(stderr, "v2x-bench: cannot scrape %s/metrics before the step\n",
 			b->metrics_addr);
@@ -1192,10 +1202,11 @@ static json_t *accuracy_json(const struct step *st, int fp_limit)
 				  "delay_max_s", jnum(ts->delay_max_s),
 				  "events_per_incident", jnum(ts->events_per_incident)));
 	}
-	return json_pack("{s:i,s:i,s:I,s:I,s:{s:f,s:f,s:f,s:f,s:f,s:f},s:o,s:o,s:o}",
+	return json_pack("{s:i,s:i,s:I,s:I,s:{s:f,s:s,s:f,s:f,s:f,s:f,s:f},s:o,s:o,s:o}",
 			 "incidents", sc->ninc, "skipped", sc->nskipped,
 			 "events", (json_int_t)sc->nevt, "transitions", (json_int_t)sc->transitions,
 			 "match", "radius_m", sc->cfg.radius_m,
+			 "congestion_rule", sc->nseg ? "segment_or_upstream" : "radius_or_segment",
 			 "congestion_radius_m", sc->cfg.congestion_radius_m,
 			 "move_mps", sc->cfg.move_mps, "tolerance_s", sc->cfg.tolerance_s,
 			 "grace_s", sc->cfg.grace_s, "natural_min_s", sc->cfg.natural_min_s,
@@ -1328,6 +1339,14 @@ accuracy:
 			"episodes, scored = observed and detectable >= %.1f s; precision over all "
 			"events, nat_only = events matching natural episodes only)\n",
 			st->score.cfg.natural_min_s);
+		if (st->score.nseg)
+			fprintf(f, "(congestion matched on the incident's segment or upstream of it "
+				"within %.0f m along the road, %d segments of the run's map)\n",
+				st->score.cfg.congestion_radius_m, st->score.nseg);
+		else
+			fprintf(f, "(congestion matched within %.0f m or on the incident's segment: "
+				"no map, the radius also reaches the opposite carriageway)\n",
+				st->score.cfg.congestion_radius_m);
 		fprintf(f, "%-16s %4s %4s %4s %5s %5s %6s %6s %7s %6s %7s %9s %7s %8s %7s %9s %9s %6s\n",
 			"type", "inc", "det", "obs", "found", "nat", "nat_sc", "nat_fd", "rec_nat",
 			"events", "matched", "nat_only", "precision", "recall", "rec_obs",
@@ -1501,7 +1520,7 @@ accuracy:
 			continue;
 		fprintf(f, "<h2>Event accuracy (%s)</h2><p>%d incidents, %d skipped, %d distinct "
 			   "events; match radius %.0f m (+%.0f m/s for moving incidents), congestion "
-			   "%.0f m or same segment, window [detectable - %.1f s, end + %.1f s]. "
+			   "%.0f m %s, window [detectable - %.1f s, end + %.1f s]. "
 			   "Incidents, detected and recall: injected incidents; natural episodes "
 			   "(conditions of the simulated traffic) are scored when observed and "
 			   "detectable for &ge; %.1f s; precision counts events matching either.</p>"
@@ -1511,7 +1530,10 @@ accuracy:
 			   "<th>events</th><th>matched</th><th>matched natural only</th><th>precision</th>"
 			   "<th>recall</th><th>recall (observed)</th><th>delay p50 s</th><th>delay p90 s</th><th>events/incident</th></tr>\n",
 			st->label, sc->ninc, sc->nskipped, sc->nevt, sc->cfg.radius_m,
-			sc->cfg.move_mps, sc->cfg.congestion_radius_m, sc->cfg.tolerance_s,
+			sc->cfg.move_mps, sc->cfg.congestion_radius_m,
+			sc->nseg ? "along the road upstream (map) or same segment" :
+				   "or same segment (no map)",
+			sc->cfg.tolerance_s,
 			sc->cfg.grace_s, sc->cfg.natural_min_s);
 		for (int t = 0; t < BENCH_NTYPES; t++) {
 			const struct bench_type_score *ts = &sc->type[t];
@@ -1946,6 +1968,13 @@ static int cmd_score(struct opts *o)
 	b.score_only = 1;
 	snprintf(st.label, sizeof(st.label), "score");
 	bench_score_init(&st.score, &o->match);
+	if (o->map) {
+		ret = bench_score_load_map(&st.score, o->map);
+		if (ret < 0) {
+			fprintf(stderr, "v2x-bench: %s: %s\n", o->map, v2x_strerror(ret));
+			goto out;
+		}
+	}
 	ret = bench_score_load_truth(&st.score, o->truth, &bad);
 	if (ret < 0) {
 		if (bad)

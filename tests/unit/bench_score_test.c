@@ -13,6 +13,13 @@
  * - Not: an event of another segment far away, one cleared before the
  *   window, one opened after it, nor an event of another type standing
  *   through its window (only its `new` places it).
+ * - With the run's map, congestion matches on the incident's segment or
+ *   upstream of it (lanes' next_lane_id backwards) within the congestion
+ *   radius along the road; never the opposite carriageway, an unrelated
+ *   road nearby, a segment downstream, or upstream beyond the radius
+ *   (measured: highway seed 5 incident 5, on segment 8, matched at -40 s
+ *   by an event of segment 5, the other direction of the road; +45 s by
+ *   its own segment).  Without a map, the radius rule.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -193,6 +200,139 @@ static void test_transitions_still_match(void **state)
 	assert_true(fabs(ts->precision - 2.0 / 3.0) < 1e-9);
 }
 
+/*
+ * A small map in a local plane around (LAT, LON), x east, y north, in
+ * metres: an eastbound road, segment 1 (x -2000..0) -> 2 (0..1000) -> 6
+ * (1000..2000), its westbound carriageway 10 m north, segment 3
+ * (1000..0) -> 4 (0..-2000), and an unrelated road, segment 5, north from
+ * (-300, 50).  One lane per segment, lane id = segment id.
+ */
+#define M_LON(x) (LON + (x) / (111319.49 * cos(LAT * M_PI / 180.0)))
+#define M_LAT(y) (LAT + (y) / 111194.93)
+
+static void map_lane(FILE *m, int first, int id, int next, double x0, double y0, double x1,
+		     double y1)
+{
+	fprintf(m, "%s{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\","
+		"\"coordinates\":[", first ? "" : ",");
+	for (int k = 0; k <= 10; k++)
+		fprintf(m, "%s[%.8f,%.8f]", k ? "," : "", M_LON(x0 + (x1 - x0) * k / 10),
+			M_LAT(y0 + (y1 - y0) * k / 10));
+	fprintf(m, "]},\"properties\":{\"kind\":\"lane\",\"lane_id\":%d,\"segment_id\":%d,"
+		"\"direction\":\"forward\",\"lane_type\":\"vehicle\",\"lane_index\":0", id, id);
+	if (next)
+		fprintf(m, ",\"next_lane_id\":%d", next);
+	fprintf(m, "}}\n");
+}
+
+static void write_map(const char *path)
+{
+	FILE *m = fopen(path, "w");
+
+	assert_non_null(m);
+	fprintf(m, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+	map_lane(m, 1, 1, 2, -2000, 0, 0, 0);
+	map_lane(m, 0, 2, 6, 0, 0, 1000, 0);
+	map_lane(m, 0, 6, 0, 1000, 0, 2000, 0);
+	map_lane(m, 0, 3, 4, 1000, 10, 0, 10);
+	map_lane(m, 0, 4, 0, 0, 10, -2000, 10);
+	map_lane(m, 0, 5, 0, -300, 50, -300, 1000);
+	fprintf(m, ",{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
+		"\"coordinates\":[%.7f,%.7f]},\"properties\":{\"kind\":\"sensor\","
+		"\"sensor_id\":1}}]}\n", LON, LAT);
+	fclose(m);
+}
+
+/* One congestion event per probe, each a `new` at 70 s in the window of
+ * a closure on segment 2 at x = 200 m (50..100 s); matched[k] says
+ * whether probe k matched it. */
+struct probe {
+	double x, y;
+	int segment;
+};
+
+static void topo_run(struct fixture *f, int with_map, const struct probe *pr, int n, int *matched)
+{
+	char map[64];
+	int fd;
+
+	fprintf(f->truth,
+		"{\"kind\":\"incident\",\"id\":3,\"type\":\"congestion\",\"start_ts\":%llu,"
+		"\"detectable_ts\":%llu,\"end_ts\":%llu,\"lat\":%.8f,\"lon\":%.8f,"
+		"\"lane\":2,\"segment\":2,\"cause\":\"injected\"}\n",
+		(unsigned long long)S(50), (unsigned long long)S(60), (unsigned long long)S(100),
+		M_LAT(0), M_LON(200));
+	load(f, 1);
+	if (with_map) {
+		snprintf(map, sizeof(map), "/tmp/bench_score_map.XXXXXX");
+		fd = mkstemp(map);
+		assert_true(fd >= 0);
+		close(fd);
+		write_map(map);
+		assert_int_equal(bench_score_load_map(&f->sc, map), 6);
+		unlink(map);
+	}
+	for (int k = 0; k < n; k++)
+		assert_int_equal(bench_score_add_event(&f->sc, (uint64_t)k + 1, V2X_EVT_CONGESTION,
+						       V2X_EVT_NEW, S(70), M_LAT(pr[k].y),
+						       M_LON(pr[k].x), -1, pr[k].segment), 0);
+	bench_score_run(&f->sc);
+	for (int k = 0; k < n; k++)
+		matched[k] = f->sc.evt[k].matched_incident == 3;
+}
+
+static const struct probe probes[] = {
+	{ 900, 0, 2 },     /* 0: same segment, 700 m downstream of the closure */
+	{ -500, 0, 1 },    /* 1: upstream, 700 m along the road */
+	{ -1500, 0, 1 },   /* 2: upstream, 1700 m: beyond the radius */
+	{ 200, 10, 3 },    /* 3: the opposite carriageway, 10 m away */
+	{ -100, 10, 4 },   /* 4: the opposite carriageway's next segment, 300 m */
+	{ -300, 100, 5 },  /* 5: an unrelated road, 510 m away */
+	{ 1100, 0, 6 },    /* 6: downstream segment, 900 m */
+};
+
+static void test_congestion_by_map(void **state)
+{
+	struct fixture *f = *state;
+	int m[7];
+
+	topo_run(f, 1, probes, 7, m);
+	assert_true(m[0]);
+	assert_true(m[1]);
+	assert_false(m[2]);
+	assert_false(m[3]);
+	assert_false(m[4]);
+	assert_false(m[5]);
+	assert_false(m[6]);
+	assert_int_equal(f->sc.type[V2X_EVT_CONGESTION].detected, 1);
+	assert_int_equal(f->sc.type[V2X_EVT_CONGESTION].matched_events, 2);
+}
+
+/* Without a map the old rule: 1000 m in a straight line or the segment. */
+static void test_congestion_without_map(void **state)
+{
+	struct fixture *f = *state;
+	int m[7];
+
+	topo_run(f, 0, probes, 7, m);
+	assert_true(m[0]);
+	assert_true(m[1]);
+	assert_false(m[2]);
+	assert_true(m[3]);
+	assert_true(m[4]);
+	assert_true(m[5]);
+	assert_true(m[6]);
+}
+
+/* A map that cannot be read leaves the radius rule. */
+static void test_map_missing(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(bench_score_load_map(&f->sc, "/nonexistent/map.geojson") < 0);
+	assert_int_equal(f->sc.nseg, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +342,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_standing_must_not_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transitions_still_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_congestion_by_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_congestion_without_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_missing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
