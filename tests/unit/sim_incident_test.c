@@ -586,6 +586,49 @@ static void test_wrong_way_truth_sustained(void **state)
 }
 
 /*
+ * A lane closure's queue is detectable only once it is observable: at
+ * least --truth-jam-min-vehicles (4) of the vehicles queued in the 300 m
+ * before it send BSMs or are in a sensor's latest frames at once.  With
+ * nobody connected and no sensor, never; highway seed 4's incident 19
+ * (16 vehicles queued on segment 4, 2 connected, no sensor in range: at
+ * most 1 observable at any time) was called detectable at 278.9 s and is
+ * not now; the run's other closures (5 and 12) still are, from the same
+ * onset, and list the connected vehicles of their queue.
+ */
+static void test_congestion_unobservable(void **state)
+{
+	struct run r;
+
+	(void)state;
+	blind = 1;
+	run_type(&r, V2X_EVT_CONGESTION, 2400, 15, 300);
+	assert_int_equal(ts_of(&r, "detectable_ts"), 0);
+	run_free(&r);
+	blind = 0;
+}
+
+static void test_congestion_queue_observable(void **state)
+{
+	(void)state;
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 4, 19, 300, 2.5, 1.0), 0);
+	assert_true(accuracy_run_detectable(SIM_SCN_HIGHWAY, 4, 5, 300, 2.5, 1.0) > 0);
+	assert_true(accuracy_run_detectable(SIM_SCN_HIGHWAY, 4, 12, 300, 2.5, 1.0) > 0);
+}
+
+/* A detectable closure names the connected vehicles of its queue. */
+static void test_congestion_temp_ids(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_type(&r, V2X_EVT_CONGESTION, 2400, 15, 300);
+	assert_true(ts_of(&r, "detectable_ts") > 0);
+	assert_true(json_array_size(json_object_get(r.inc, "temp_ids")) > 0 ||
+		    r.cfg->penetration == 0);
+	run_free(&r);
+}
+
+/*
  * Regression (intersection seed 6, incident 10): a connected driver that
  * turned at 4 m/s, braked for the traffic it met, was faster than
  * walking pace (2.5 m/s, the broker's min_speed_mps) for 0.6 s and then
@@ -616,6 +659,9 @@ int main(void)
 		cmocka_unit_test(test_collision_risk),
 		cmocka_unit_test(test_unobservable_not_detectable),
 		cmocka_unit_test(test_congestion),
+		cmocka_unit_test(test_congestion_unobservable),
+		cmocka_unit_test(test_congestion_queue_observable),
+		cmocka_unit_test(test_congestion_temp_ids),
 		cmocka_unit_test(test_vru_on_road),
 		cmocka_unit_test(test_all_types_one_run),
 	};
