@@ -14,6 +14,9 @@
 #include "v2x/msg.h"
 
 #define EARTH_R 6371008.8
+/* A queue this close to a signal's stop line is the signal's (sim/truth.c,
+ * truth__congestion(): "A queue at a signal is normal traffic"). */
+#define SIGNAL_QUEUE_M 150.0
 
 /*
  * bench_score_cfg_default() - see bench_score.h.
@@ -583,10 +586,12 @@ int bench_score_load_map(struct bench_score *sc, const char *path)
 			gi = sc->nseg++;
 			memset(&sc->seg[gi], 0, sizeof(sc->seg[gi]));
 			sc->seg[gi].id = id;
-		} else if (sc->seg[gi].lane_index <= li) {
-			continue;
 		}
 		g = &sc->seg[gi];
+		if (json_is_integer(json_object_get(pr, "signal_group")))
+			g->signal = 1;
+		if (g->npts && g->lane_index <= li)
+			continue;
 		free(g->lat);
 		free(g->lon);
 		g->lat = malloc(n * sizeof(double));
@@ -639,13 +644,14 @@ out:
  * congestion_radius_m of it along the road?  Distances along the road:
  * from the incident back to the start of its segment, the whole of every
  * segment between, and from the end of ev_seg back to the point.  The
- * shortest way back counts (Bellman-Ford over the few segments).
+ * shortest way back counts (Bellman-Ford over the few segments).  Not
+ * within SIGNAL_QUEUE_M of the stop line of a segment ending at a signal.
  */
 static int score__upstream(const struct bench_score *sc, const struct bench_incident *in,
 			   int ev_seg, double lat, double lon)
 {
 	int gi = score__seg_index(sc, in->segment), ge = score__seg_index(sc, ev_seg);
-	double r = sc->cfg.congestion_radius_m, *end_m, d;
+	double r = sc->cfg.congestion_radius_m, *end_m, d, to_end;
 	int changed = 1;
 
 	if (gi < 0 || ge < 0 || gi == ge)
@@ -675,8 +681,13 @@ static int score__upstream(const struct bench_score *sc, const struct bench_inci
 			}
 		}
 	}
-	d = end_m[ge] + (sc->seg[ge].len_m - score__arc_m(&sc->seg[ge], lat, lon));
+	to_end = sc->seg[ge].len_m - score__arc_m(&sc->seg[ge], lat, lon);
+	d = end_m[ge] + to_end;
 	free(end_m);
+	/* Across a signalised junction, the approach's signal queue is not
+	 * the incident's. */
+	if (sc->seg[ge].signal && to_end < SIGNAL_QUEUE_M)
+		return 0;
 	return d <= r;
 }
 

@@ -123,6 +123,7 @@ struct bench_type_score {
 struct bench_seg {
 	int id;
 	int lane_index;         /* of the lane whose polyline is kept */
+	int signal;             /* a lane of it ends at a signal (signal_group) */
 	int npts;
 	double *lat, *lon;      /* npts points, owned */
 	double len_m;
@@ -214,7 +215,9 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  * direction of travel (reachable backwards through the lanes'
  * next_lane_id links) within congestion_radius_m of the incident along the
  * road - a queue spills back upstream, never onto the opposite carriageway
- * or an unrelated road nearby; without a map, within congestion_radius_m
+ * or an unrelated road nearby - except, on an upstream segment that ends at
+ * a signal, within 150 m of its stop line (the signal's own queue, which
+ * the simulator's congestion truth leaves out too); without a map, within congestion_radius_m
  * (straight line) or on the incident's segment; and any transition within the window
  * counts (a long incident), and so does an event of the incident's segment
  * that stood (from its first to its last transition) at any time in the

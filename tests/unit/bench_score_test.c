@@ -210,6 +210,9 @@ static void test_transitions_still_match(void **state)
 #define M_LON(x) (LON + (x) / (111319.49 * cos(LAT * M_PI / 180.0)))
 #define M_LAT(y) (LAT + (y) / 111194.93)
 
+/* Segment 1 ends at a signal (test_congestion_signal_queue). */
+static int map_signal;
+
 static void map_lane(FILE *m, int first, int id, int next, double x0, double y0, double x1,
 		     double y1)
 {
@@ -222,6 +225,8 @@ static void map_lane(FILE *m, int first, int id, int next, double x0, double y0,
 		"\"direction\":\"forward\",\"lane_type\":\"vehicle\",\"lane_index\":0", id, id);
 	if (next)
 		fprintf(m, ",\"next_lane_id\":%d", next);
+	if (id == 1 && map_signal)
+		fprintf(m, ",\"intersection_id\":1,\"signal_group\":1");
 	fprintf(m, "}}\n");
 }
 
@@ -324,6 +329,29 @@ static void test_congestion_without_map(void **state)
 	assert_true(m[6]);
 }
 
+/*
+ * Upstream across a signalised junction: within 150 m of the approach's
+ * stop line a queue is the signal's (the simulator's congestion truth
+ * leaves those vehicles out too), farther back it is the incident's.
+ */
+static void test_congestion_signal_queue(void **state)
+{
+	static const struct probe pr[] = {
+		{ -100, 0, 1 },    /* 100 m before the stop line */
+		{ -500, 0, 1 },    /* 500 m before it, 700 m along the road */
+		{ 100, 0, 2 },     /* the incident's own segment */
+	};
+	struct fixture *f = *state;
+	int m[3];
+
+	map_signal = 1;
+	topo_run(f, 1, pr, 3, m);
+	map_signal = 0;
+	assert_false(m[0]);
+	assert_true(m[1]);
+	assert_true(m[2]);
+}
+
 /* A map that cannot be read leaves the radius rule. */
 static void test_map_missing(void **state)
 {
@@ -344,6 +372,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transitions_still_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_congestion_by_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_congestion_without_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_congestion_signal_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_missing, setup, teardown),
 	};
 
