@@ -600,19 +600,27 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			for (int k = 0; k < l->nveh; k++) {
 				const struct sim_vehicle *q = &w->veh[l->veh[k]];
 
-				if (q->s >= inc->s - 300 && q->s <= inc->s) {
+				if (q->s > inc->s)
+					continue;
+				if (q->s >= inc->s - 300) {
 					sum += q->v;
 					cnt++;
-					if (inc__observable(w, l->veh[k]) && nobs < SIM_INC_IDS_MAX)
-						obs[nobs++] = l->veh[k];
 				}
+				/* The queue: the 300 m before the closure, and the
+				 * slow vehicles behind it where it has spilled back
+				 * (maybe into a sensor's view near a junction). */
+				if ((q->s >= inc->s - 300 || q->v < w->cfg.truth.jam_ratio * limit) &&
+				    inc__observable(w, l->veh[k]) && nobs < SIM_INC_IDS_MAX)
+					obs[nobs++] = l->veh[k];
 			}
 		}
 		cond = cnt >= 5 && sum / cnt < 0.4 * limit;
 		/*
 		 * Detectable once the queue is observable: at least
-		 * --truth-jam-min-vehicles of its vehicles send BSMs or are in
-		 * a sensor's latest frames at once, the least a bin of the
+		 * --truth-jam-min-vehicles of its vehicles (the 300 m before the
+		 * closure, and the slow ones farther back: a queue spilled back
+		 * to a junction is in its sensor's view) send BSMs or are in a
+		 * sensor's latest frames at once, the least a bin of the
 		 * natural congestion truth needs (highway seed 4, incident 19:
 		 * 16 vehicles queued, 2 connected, no sensor in range - at most
 		 * 1 observable at any time, yet called detectable).  The onset

@@ -587,8 +587,9 @@ static void test_wrong_way_truth_sustained(void **state)
 
 /*
  * A lane closure's queue is detectable only once it is observable: at
- * least --truth-jam-min-vehicles (4) of the vehicles queued in the 300 m
- * before it send BSMs or are in a sensor's latest frames at once.  With
+ * least --truth-jam-min-vehicles (4) of the vehicles of its queue (the
+ * 300 m before it, and the slow ones farther back) send BSMs or are in a
+ * sensor's latest frames at once.  With
  * nobody connected and no sensor, never; highway seed 4's incident 19
  * (16 vehicles queued on segment 4, 2 connected, no sensor in range: at
  * most 1 observable at any time) was called detectable at 278.9 s and is
@@ -613,6 +614,11 @@ static void test_congestion_queue_observable(void **state)
 	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 4, 19, 300, 2.5, 1.0), 0);
 	assert_true(accuracy_run_detectable(SIM_SCN_HIGHWAY, 4, 5, 300, 2.5, 1.0) > 0);
 	assert_true(accuracy_run_detectable(SIM_SCN_HIGHWAY, 4, 12, 300, 2.5, 1.0) > 0);
+	/* Intersection seed 4, incident 19: a closure 570 m out on an exit
+	 * arm, its queue spilled back to the junction, into the sensor's
+	 * view (the broker reported it 1.3 s after the truth's threshold);
+	 * too few connected in the 300 m before the closure alone. */
+	assert_true(accuracy_run_detectable(SIM_SCN_INTERSECTION, 4, 19, 300, 2.5, 1.0) > 0);
 }
 
 /* A detectable closure names the connected vehicles of its queue. */
