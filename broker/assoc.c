@@ -11,6 +11,7 @@
 
 #include "v2x/error.h"
 #include "assoc.h"
+#include "hashmix.h"
 #include "tracks.h"
 
 #define FORBID 1e6
@@ -57,16 +58,6 @@ struct assoc {
 
 	struct assoc_stats st;
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 /**
  * assoc_scratch_size() - see assoc.h.
@@ -271,7 +262,7 @@ void assoc_get_stats(const struct assoc *a, struct assoc_stats *st)
 
 static uint32_t obj_home(const struct assoc *a, uint64_t key)
 {
-	return (uint32_t)mix64(key) & a->omask;
+	return (uint32_t)hash_mix64(key) & a->omask;
 }
 
 static uint32_t obj_find_or_add(struct assoc *a, uint64_t key, int *created)
@@ -589,7 +580,7 @@ int assoc_candidates(const struct track_table *tt, const struct enu_ref *ref,
 			if (t->kind != TRACK_V2X)
 				continue;
 			/* A small set of ids already taken (ids are never 0). */
-			h = (uint32_t)mix64(t->id) & (SEEN_SLOTS - 1);
+			h = (uint32_t)hash_mix64(t->id) & (SEEN_SLOTS - 1);
 			while (seen[h] && seen[h] != t->id)
 				h = (h + 1) & (SEEN_SLOTS - 1);
 			if (seen[h])

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "v2x/msg.h"
+#include "hashmix.h"
 #include "detect_common.h"
 
 #define CELL_M 20.0f
@@ -61,25 +62,6 @@ struct det_lanes {
 	uint32_t cmask;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint32_t pow2_at_least(uint32_t n)
-{
-	uint32_t c = 16;
-
-	while (c < n)
-		c <<= 1;
-	return c;
-}
-
 /**
  * detect__lanes_new() - see detect_common.h.
  */
@@ -100,7 +82,7 @@ struct det_lanes *detect__lanes_new(uint32_t capacity, uint64_t stale_ns)
 	dl->ent = calloc(capacity, sizeof(*dl->ent));
 	dl->seen = malloc((size_t)capacity * sizeof(*dl->seen));
 	dl->memo_idx = DET_NONE;
-	n = pow2_at_least(capacity * 2);
+	n = hash_pow2_at_least((uint64_t)capacity * 2, 16);
 	dl->tslot = malloc((size_t)n * sizeof(*dl->tslot));
 	dl->tmask = n - 1;
 	dl->cslot = malloc((size_t)n * sizeof(*dl->cslot));
@@ -212,12 +194,12 @@ int detect__lanes_hook(struct det_lanes *dl,
 
 static uint32_t thome(const struct det_lanes *dl, uint64_t id)
 {
-	return (uint32_t)mix64(id) & dl->tmask;
+	return (uint32_t)hash_mix64(id) & dl->tmask;
 }
 
 static uint32_t chome(const struct det_lanes *dl, int32_t lane, int32_t cell)
 {
-	return (uint32_t)mix64(((uint64_t)(uint32_t)lane << 32) | (uint32_t)cell) &
+	return (uint32_t)hash_mix64(((uint64_t)(uint32_t)lane << 32) | (uint32_t)cell) &
 	       dl->cmask;
 }
 

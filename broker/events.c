@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "events.h"
+#include "hashmix.h"
 
 #define EVT_KEYS 32
 #define NO_SLOT UINT32_MAX
@@ -69,19 +70,9 @@ struct events {
 	uint32_t recent_next;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint32_t index_home(const struct events *ev, uint8_t type, uint64_t key)
 {
-	return (uint32_t)mix64(key * 31u + type + 1) & ev->index_mask;
+	return (uint32_t)hash_mix64(key * 31u + type + 1) & ev->index_mask;
 }
 
 static uint32_t index_find(const struct events *ev, uint8_t type, uint64_t key)

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "counters.h"
 #include "fusion.h"
+#include "hashmix.h"
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
@@ -46,15 +47,6 @@
 #endif
 
 #define DETECTORS_MAX 16
-
-static uint32_t pow2_at_least(int n)
-{
-	uint32_t p = 2;
-
-	while (p < (uint32_t)n && p < (1u << 30))
-		p <<= 1;
-	return p;
-}
 
 #ifdef V2X_HAVE_EVENTS
 static void detect_ext_dump(void *ctx, FILE *out)
@@ -266,8 +258,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	cnt->start_realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 
-	if (ring_init(&ring_in, pow2_at_least(cfg.ingest_ring), sizeof(struct ingest_slot)) < 0 ||
-	    ring_init(&ring_out, pow2_at_least(cfg.publish_ring), sizeof(struct pub_slot)) < 0) {
+	if (ring_init(&ring_in, hash_pow2_at_least((uint64_t)cfg.ingest_ring, 2), sizeof(struct ingest_slot)) < 0 ||
+	    ring_init(&ring_out, hash_pow2_at_least((uint64_t)cfg.publish_ring, 2), sizeof(struct pub_slot)) < 0) {
 		log_err("cannot allocate the stage rings");
 		goto out;
 	}

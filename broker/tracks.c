@@ -13,6 +13,7 @@
 
 #include "v2x/error.h"
 #include "geohash.h"
+#include "hashmix.h"
 #include "tracks.h"
 
 #define TT_NIL UINT32_MAX
@@ -57,31 +58,11 @@ struct track_table {
 	size_t pool_bytes, nodes_bytes, slots_bytes;
 };
 
-static uint64_t tt__mix(uint64_t v)
-{
-	/* The splitmix64 finaliser: every input bit affects every output bit. */
-	v ^= v >> 30;
-	v *= 0xbf58476d1ce4e5b9ULL;
-	v ^= v >> 27;
-	v *= 0x94d049bb133111ebULL;
-	v ^= v >> 31;
-	return v;
-}
-
-static uint32_t tt__pow2_at_least(uint64_t n)
-{
-	uint64_t p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return (uint32_t)p;
-}
-
 static uint32_t tt__cell_bucket(const struct track_table *tt, int32_t cx, int32_t cy)
 {
 	uint64_t k = ((uint64_t)(uint32_t)cx << 32) | (uint32_t)cy;
 
-	return (uint32_t)tt__mix(k) & tt->grid_mask;
+	return (uint32_t)hash_mix64(k) & tt->grid_mask;
 }
 
 static int32_t tt__cell_of(double v)
@@ -154,8 +135,8 @@ struct track_table *track_table_new(uint32_t capacity, const struct enu_ref *ref
 	tt = calloc(1, sizeof(*tt));
 	if (!tt)
 		goto fail;
-	nslots = tt__pow2_at_least((uint64_t)capacity * 2);
-	nbuckets = tt__pow2_at_least(capacity);
+	nslots = hash_pow2_at_least((uint64_t)capacity * 2, 1);
+	nbuckets = hash_pow2_at_least(capacity, 1);
 	tt->capacity = capacity;
 	tt->slot_mask = nslots - 1;
 	tt->grid_mask = nbuckets - 1;
@@ -206,7 +187,7 @@ void track_table_free(struct track_table *tt)
 /* Index slot of @key, or the empty slot where it would go. */
 static uint32_t tt__probe(const struct track_table *tt, uint64_t key)
 {
-	uint32_t i = (uint32_t)tt__mix(key) & tt->slot_mask;
+	uint32_t i = (uint32_t)hash_mix64(key) & tt->slot_mask;
 
 	/* The index is at most half full, so an empty slot always ends this. */
 	while (tt->slots[i].ref && tt->slots[i].key != key)
@@ -217,7 +198,7 @@ static uint32_t tt__probe(const struct track_table *tt, uint64_t key)
 /* See tracks.h.  Fusion thread. */
 void track_table_prefetch_slot(const struct track_table *tt, uint64_t key)
 {
-	__builtin_prefetch(&tt->slots[(uint32_t)tt__mix(key) & tt->slot_mask], 0, 3);
+	__builtin_prefetch(&tt->slots[(uint32_t)hash_mix64(key) & tt->slot_mask], 0, 3);
 }
 
 /* See tracks.h.  Fusion thread. */
@@ -253,7 +234,7 @@ static void tt__slot_delete(struct track_table *tt, uint32_t i)
 		j = (j + 1) & tt->slot_mask;
 		if (!tt->slots[j].ref)
 			break;
-		home = (uint32_t)tt__mix(tt->slots[j].key) & tt->slot_mask;
+		home = (uint32_t)hash_mix64(tt->slots[j].key) & tt->slot_mask;
 		if (((j - home) & tt->slot_mask) >= ((j - i) & tt->slot_mask)) {
 			tt->slots[i] = tt->slots[j];
 			i = j;
