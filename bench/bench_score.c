@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "bench_score.h"
+#include "enu.h"
+#include "roadmap.h"
 #include "v2x/error.h"
 #include "v2x/msg.h"
 
@@ -61,14 +63,13 @@ int bench_score_init(struct bench_score *sc, const struct bench_score_cfg *cfg)
  */
 static void score__free_map(struct bench_score *sc)
 {
-	for (int i = 0; i < sc->nseg; i++) {
-		free(sc->seg[i].lat);
-		free(sc->seg[i].lon);
+	for (int i = 0; i < sc->nseg; i++)
 		free(sc->seg[i].pred);
-	}
 	free(sc->seg);
 	sc->seg = NULL;
-	sc->nseg = sc->cap_seg = 0;
+	sc->nseg = 0;
+	roadmap_free(sc->map);
+	sc->map = NULL;
 }
 
 void bench_score_fini(struct bench_score *sc)
@@ -439,54 +440,24 @@ out:
 
 /* ---- road map (congestion matching by topology) ------------------------ */
 
-/* Local plane around (lat0, lon0), metres: good to well under 1 % over the
- * few kilometres of a scenario. */
-static void score__xy(double lat0, double lon0, double lat, double lon, double *x, double *y)
-{
-	*x = (lon - lon0) * M_PI / 180.0 * EARTH_R * cos(lat0 * M_PI / 180.0);
-	*y = (lat - lat0) * M_PI / 180.0 * EARTH_R;
-}
-
+/* Index of segment id in sc->seg (the map's dense index), or -1. */
 static int score__seg_index(const struct bench_score *sc, int id)
 {
-	for (int i = 0; i < sc->nseg; i++)
-		if (sc->seg[i].id == id)
-			return i;
-	return -1;
+	int i = roadmap_segment_index(sc->map, id);
+
+	return i < 0 ? -1 : i;
 }
 
 /* Arc length from the start of segment g's centre line to the point of it
- * nearest (lat, lon). */
-static double score__arc_m(const struct bench_seg *g, double lat, double lon)
+ * nearest (lat, lon), in the map's ENU metres. */
+static double score__arc_m(const struct bench_score *sc, const struct bench_seg *g,
+			   double lat, double lon)
 {
-	double best_d2 = INFINITY, best_s = 0, s = 0, px, py;
+	double x, y, up, along = 0;
 
-	if (g->npts < 2)
-		return 0;
-	score__xy(g->lat[0], g->lon[0], lat, lon, &px, &py);
-	for (int k = 0; k + 1 < g->npts; k++) {
-		double ax, ay, bx, by, dx, dy, l2, u, cx, cy, d2;
-
-		score__xy(g->lat[0], g->lon[0], g->lat[k], g->lon[k], &ax, &ay);
-		score__xy(g->lat[0], g->lon[0], g->lat[k + 1], g->lon[k + 1], &bx, &by);
-		dx = bx - ax;
-		dy = by - ay;
-		l2 = dx * dx + dy * dy;
-		u = l2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / l2 : 0;
-		if (u < 0)
-			u = 0;
-		if (u > 1)
-			u = 1;
-		cx = ax + u * dx - px;
-		cy = ay + u * dy - py;
-		d2 = cx * cx + cy * cy;
-		if (d2 < best_d2) {
-			best_d2 = d2;
-			best_s = s + u * sqrt(l2);
-		}
-		s += sqrt(l2);
-	}
-	return best_s;
+	enu_from_geo(roadmap_reference(sc->map), lat, lon, 0.0, &x, &y, &up);
+	roadmap_lane_along(sc->map, g->lane_id, x, y, &along);
+	return along;
 }
 
 static int score__add_pred(struct bench_seg *g, int pred)
@@ -507,133 +478,73 @@ static int score__add_pred(struct bench_seg *g, int pred)
 	return 0;
 }
 
-/* Segment of the lane lane_id among lanes, or -1. */
-static int score__lane_segment(json_t *lanes, int lane_id)
-{
-	size_t k;
-	json_t *f;
-
-	json_array_foreach(lanes, k, f) {
-		json_t *pr = json_object_get(f, "properties");
-
-		if (json_integer_value(json_object_get(pr, "lane_id")) == lane_id)
-			return (int)json_integer_value(json_object_get(pr, "segment_id"));
-	}
-	return -1;
-}
-
 /*
  * bench_score_load_map() - see bench_score.h.
+ *
+ * The map is read by the broker's loader, so that the scorer and the
+ * broker accept the same maps and see the same lanes; the segments, their
+ * centre lines and the upstream links are derived from the loaded map.
  */
-int bench_score_load_map(struct bench_score *sc, const char *path)
+int bench_score_load_map(struct bench_score *sc, const char *path, char *err, size_t errlen)
 {
-	json_error_t jerr;
-	json_t *root, *features, *lanes = NULL, *f;
-	size_t k;
-	int ret = 0;
+	struct roadmap_segment_info si;
+	struct roadmap_lane_info li, next;
+	int nlanes, ret;
 
 	score__free_map(sc);
-	root = json_load_file(path, 0, &jerr);
-	if (!root) {
-		FILE *probe = fopen(path, "r");
-
-		if (!probe)
-			return -errno;
-		fclose(probe);
-		return V2X_E_SYNTAX;
-	}
-	features = json_object_get(root, "features");
-	lanes = json_array();
-	if (!lanes) {
+	ret = roadmap_load(path, NULL, &sc->map, err, errlen);
+	if (ret < 0)
+		goto out;
+	sc->nseg = roadmap_segment_count(sc->map);
+	sc->seg = calloc((size_t)sc->nseg, sizeof(*sc->seg));
+	if (!sc->seg) {
+		sc->nseg = 0;
 		ret = -ENOMEM;
 		goto out;
 	}
-	json_array_foreach(features, k, f) {
-		json_t *pr = json_object_get(f, "properties");
-		const char *kind = json_string_value(json_object_get(pr, "kind"));
-		json_t *coords = json_object_get(json_object_get(f, "geometry"), "coordinates");
-
-		if (!kind || strcmp(kind, "lane") ||
-		    !json_is_integer(json_object_get(pr, "lane_id")) ||
-		    !json_is_integer(json_object_get(pr, "segment_id")) ||
-		    !json_is_array(coords) || json_array_size(coords) < 2)
-			continue;
-		json_array_append(lanes, f);
+	for (int i = 0; i < sc->nseg; i++) {
+		roadmap_segment_at(sc->map, i, &si);
+		sc->seg[i].id = si.segment_id;
+		sc->seg[i].lane_id = -1;
 	}
-	/* Segments, each with the polyline of its lowest lane_index. */
-	json_array_foreach(lanes, k, f) {
-		json_t *pr = json_object_get(f, "properties");
-		json_t *coords = json_object_get(json_object_get(f, "geometry"), "coordinates");
-		int id = (int)json_integer_value(json_object_get(pr, "segment_id"));
-		int li = (int)json_integer_value(json_object_get(pr, "lane_index"));
-		int gi = score__seg_index(sc, id);
+	/* Centre lines: a segment's lanes run side by side, so any one will
+	 * do; the lowest lane_id (lanes come in lane_id order) for a fixed
+	 * choice. */
+	nlanes = roadmap_lane_count(sc->map);
+	for (int k = 0; k < nlanes; k++) {
 		struct bench_seg *g;
-		size_t n = json_array_size(coords), m;
-		json_t *c;
+		int gi;
 
-		if (gi < 0) {
-			if (sc->nseg == sc->cap_seg) {
-				int cap = sc->cap_seg ? sc->cap_seg * 2 : 32;
-				struct bench_seg *p = realloc(sc->seg, (size_t)cap * sizeof(*p));
-
-				if (!p) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				sc->seg = p;
-				sc->cap_seg = cap;
-			}
-			gi = sc->nseg++;
-			memset(&sc->seg[gi], 0, sizeof(sc->seg[gi]));
-			sc->seg[gi].id = id;
-		}
-		g = &sc->seg[gi];
-		if (json_is_integer(json_object_get(pr, "signal_group")))
-			g->signal = 1;
-		if (g->npts && g->lane_index <= li)
+		roadmap_lane_by_index(sc->map, k, &li);
+		gi = score__seg_index(sc, li.segment_id);
+		if (gi < 0)
 			continue;
-		free(g->lat);
-		free(g->lon);
-		g->lat = malloc(n * sizeof(double));
-		g->lon = malloc(n * sizeof(double));
-		if (!g->lat || !g->lon) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		g->lane_index = li;
-		g->npts = 0;
-		g->len_m = 0;
-		json_array_foreach(coords, m, c) {
-			double lon = json_number_value(json_array_get(c, 0));
-			double lat = json_number_value(json_array_get(c, 1));
-
-			if (g->npts)
-				g->len_m += bench_distance_m(g->lat[g->npts - 1], g->lon[g->npts - 1],
-							     lat, lon);
-			g->lat[g->npts] = lat;
-			g->lon[g->npts] = lon;
-			g->npts++;
+		g = &sc->seg[gi];
+		if (li.signal_group >= 0)
+			g->signal = 1;
+		if (g->lane_id < 0) {
+			g->lane_id = li.lane_id;
+			g->len_m = li.length_m;
 		}
 	}
 	/* Upstream links: a lane of P continuing into a lane of S. */
-	json_array_foreach(lanes, k, f) {
-		json_t *pr = json_object_get(f, "properties");
-		json_t *next = json_object_get(pr, "next_lane_id");
+	for (int k = 0; k < nlanes; k++) {
 		int from, to;
 
-		if (!json_is_integer(next))
+		roadmap_lane_by_index(sc->map, k, &li);
+		if (li.next_lane_id < 0 || roadmap_lane(sc->map, li.next_lane_id, &next) < 0)
 			continue;
-		from = score__seg_index(sc, (int)json_integer_value(json_object_get(pr, "segment_id")));
-		to = score__seg_index(sc, score__lane_segment(lanes, (int)json_integer_value(next)));
+		from = score__seg_index(sc, li.segment_id);
+		to = score__seg_index(sc, next.segment_id);
 		if (from < 0 || to < 0 || from == to)
 			continue;
 		if ((ret = score__add_pred(&sc->seg[to], from)) < 0)
 			goto out;
 	}
-	ret = sc->nseg ? sc->nseg : V2X_E_MISSING;
+	ret = sc->nseg;
 out:
-	json_decref(lanes);
-	json_decref(root);
+	if (ret == -ENOMEM && err && errlen)
+		snprintf(err, errlen, "%s: out of memory", path);
 	if (ret < 0)
 		score__free_map(sc);
 	return ret;
@@ -662,7 +573,7 @@ static int score__upstream(const struct bench_score *sc, const struct bench_inci
 	/* end_m[k]: along the road from the incident back to the end of k. */
 	for (int k = 0; k < sc->nseg; k++)
 		end_m[k] = INFINITY;
-	d = score__arc_m(&sc->seg[gi], in->lat, in->lon);
+	d = score__arc_m(sc, &sc->seg[gi], in->lat, in->lon);
 	for (int p = 0; p < sc->seg[gi].npred; p++)
 		end_m[sc->seg[gi].pred[p]] = d;
 	for (int round = 0; changed && round < sc->nseg; round++) {
@@ -681,7 +592,7 @@ static int score__upstream(const struct bench_score *sc, const struct bench_inci
 			}
 		}
 	}
-	to_end = sc->seg[ge].len_m - score__arc_m(&sc->seg[ge], lat, lon);
+	to_end = sc->seg[ge].len_m - score__arc_m(sc, &sc->seg[ge], lat, lon);
 	d = end_m[ge] + to_end;
 	free(end_m);
 	/* Across a signalised junction, the approach's signal queue is not

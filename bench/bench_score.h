@@ -15,8 +15,11 @@
 #ifndef V2X_BENCH_SCORE_H
 #define V2X_BENCH_SCORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+struct roadmap; /* broker/roadmap.h: the broker's road map loader */
 
 #define BENCH_NTYPES 7       /* enum v2x_event_type values 0..6 */
 #define BENCH_EVT_POS_MAX 32 /* transitions remembered per event */
@@ -115,18 +118,18 @@ struct bench_type_score {
 };
 
 /*
- * One road segment of the run's map (bench_score_load_map()): its centre
- * line is the polyline of one of its lanes (the lowest lane_index), and
+ * One road segment of the run's map (bench_score_load_map()), derived from
+ * the broker's loaded map: its centre line is one of its lanes (the
+ * lowest lane_id; in the direction of travel), and
  * pred lists the segments one of whose lanes continues (next_lane_id)
  * into one of its lanes - the segments upstream of it.
  */
 struct bench_seg {
 	int id;
-	int lane_index;         /* of the lane whose polyline is kept */
-	int signal;             /* a lane of it ends at a signal (signal_group) */
-	int npts;
-	double *lat, *lon;      /* npts points, owned */
-	double len_m;
+	int32_t lane_id;        /* the lane that is its centre line */
+	int signal;             /* a lane of it ends at a signal (signal_group
+				 * of the lane or of its stop line) */
+	double len_m;           /* length of that lane */
 	int npred, cap_pred;
 	int *pred;              /* indices into bench_score.seg, owned */
 };
@@ -134,9 +137,11 @@ struct bench_seg {
 struct bench_score {
 	struct bench_score_cfg cfg;
 	/* The run's road map, when loaded (nseg > 0): congestion matches by
-	 * road topology instead of by radius. */
+	 * road topology instead of by radius.  map is owned; seg[i] is the
+	 * segment of dense index i of the map (roadmap_segment_at()). */
+	struct roadmap *map;
 	struct bench_seg *seg;
-	int nseg, cap_seg;
+	int nseg;
 	struct bench_incident *inc;
 	int ninc, cap_inc;
 	int nskipped;           /* incident_skipped lines */
@@ -171,14 +176,18 @@ void bench_score_fini(struct bench_score *sc);
 int bench_score_load_truth(struct bench_score *sc, const char *path, int *bad_line);
 
 /*
- * bench_score_load_map() - the run's road map (v2x-sim map's GeoJSON:
- * features of "kind":"lane" with lane_id, segment_id, next_lane_id and a
- * LineString) for congestion matching, see bench_score_run().  Returns the
- * number of segments read (> 0), -errno when the file cannot be read,
- * -ENOMEM, V2X_E_SYNTAX for bad JSON, V2X_E_MISSING when it has no lanes.
- * On failure the score keeps no map (the radius rule).
+ * bench_score_load_map() - the run's road map (v2x-sim map's GeoJSON, read
+ * by the broker's loader, roadmap_load(), with its validation) for
+ * congestion matching by the lanes' segments and next_lane_id links, see
+ * bench_score_run().  Returns the number of segments (> 0), or the
+ * loader's code: -errno when the file cannot be read, V2X_E_SYNTAX for bad
+ * JSON, V2X_E_INVALID / V2X_E_MISSING / V2X_E_TYPE / V2X_E_RANGE for a bad
+ * feature or a map without lanes, -ENOMEM; then the loader's one-line
+ * message (file, feature index and id, problem) is in err (errlen bytes;
+ * err may be NULL).  On failure the score keeps no map (the radius rule).
  */
-int bench_score_load_map(struct bench_score *sc, const char *path);
+int bench_score_load_map(struct bench_score *sc, const char *path, char *err,
+			 size_t errlen);
 
 /*
  * bench_score_add_event() - one event transition: id, type and status as

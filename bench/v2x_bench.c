@@ -956,6 +956,7 @@ static int run_step(struct bench *b, struct step *st, int idx)
 	struct metrics_snap before = { 0 }, after = { 0 };
 	char sim_path[PATH_MAX], truth[PATH_MAX + 32], log[PATH_MAX + 32];
 	char veh[16], pen[16], dur[16], seed[16], inc[16], pace[32];
+	char map_err[512];
 	const char *argv[64 + MAX_EXTRA];
 	int na = 0, ret = 0, status = 0, sim_done = 0;
 	msgpack_zone zone;
@@ -1020,9 +1021,20 @@ static int run_step(struct bench *b, struct step *st, int idx)
 	argv[na] = NULL;
 
 	bench_score_init(&st->score, &o->match);
-	if (bench_score_load_map(&st->score, b->map_path) < 0)
-		fprintf(stderr, "v2x-bench: %s: no road map for congestion matching, "
-			"radius rule\n", b->map_path);
+	/* The broker was started with this map: one it cannot load is no run.
+	 * An external broker's map is unknown here (the radius rule). */
+	if (b->map_path[0]) {
+		ret = bench_score_load_map(&st->score, b->map_path, map_err,
+					   sizeof(map_err));
+		if (ret < 0) {
+			fprintf(stderr, "v2x-bench: road map: %s\n", map_err);
+			goto out;
+		}
+		ret = 0;
+	} else {
+		fprintf(stderr, "v2x-bench: no road map for congestion matching "
+			"(external broker), radius rule\n");
+	}
 	if (snap_take(&before, b->metrics_addr) < 0)
 		fprintf(stderr, "v2x-bench: cannot scrape %s/metrics before the step\n",
 			b->metrics_addr);
@@ -1951,7 +1963,7 @@ static int cmd_score(struct opts *o)
 	struct bench b;
 	struct step st;
 	FILE *f = NULL;
-	char *line = NULL;
+	char *line = NULL, map_err[512];
 	size_t cap = 0;
 	ssize_t len;
 	int ret, bad = 0, status = 1, lineno = 0;
@@ -1969,9 +1981,9 @@ static int cmd_score(struct opts *o)
 	snprintf(st.label, sizeof(st.label), "score");
 	bench_score_init(&st.score, &o->match);
 	if (o->map) {
-		ret = bench_score_load_map(&st.score, o->map);
+		ret = bench_score_load_map(&st.score, o->map, map_err, sizeof(map_err));
 		if (ret < 0) {
-			fprintf(stderr, "v2x-bench: %s: %s\n", o->map, v2x_strerror(ret));
+			fprintf(stderr, "v2x-bench: road map: %s\n", map_err);
 			goto out;
 		}
 	}

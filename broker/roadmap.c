@@ -1332,3 +1332,28 @@ int roadmap_lane_count(const struct roadmap *m)
 {
 	return m->n_lanes;
 }
+
+/**
+ * roadmap_lane_by_index() - see roadmap.h.
+ */
+int roadmap_lane_by_index(const struct roadmap *m, int index,
+			  struct roadmap_lane_info *out)
+{
+	if (index < 0 || index >= m->n_lanes)
+		return V2X_E_RANGE;
+	return roadmap_lane(m, m->lanes[index].lane_id, out);
+}
+
+/**
+ * roadmap_lane_along() - see roadmap.h.
+ */
+int roadmap_lane_along(const struct roadmap *m, int32_t lane_id, double x,
+		       double y, double *along_m)
+{
+	const struct rm_lane *ln = find_lane(m, lane_id);
+
+	if (!ln)
+		return V2X_E_RANGE;
+	*along_m = lane_along_of(m, ln, x, y);
+	return 0;
+}

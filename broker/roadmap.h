@@ -153,4 +153,21 @@ int roadmap_segment_index(const struct roadmap *m, int32_t segment_id);
 /* roadmap_lane_count() - number of lanes. */
 int roadmap_lane_count(const struct roadmap *m);
 
+/*
+ * roadmap_lane_by_index() - lanes by dense index 0..roadmap_lane_count()-1,
+ * ordered by lane_id: info about the lane at @index in *@out.  Returns 0,
+ * or V2X_E_RANGE if @index is out of range.
+ */
+int roadmap_lane_by_index(const struct roadmap *m, int index,
+			  struct roadmap_lane_info *out);
+
+/*
+ * roadmap_lane_along() - the position along lane @lane_id (metres from its
+ * start, in its direction of travel, 0..length_m) of the point of its
+ * centre line nearest to (x, y) (ENU metres), however far away the point
+ * is, in *@along_m.  Returns 0, or V2X_E_RANGE if the lane is unknown.
+ */
+int roadmap_lane_along(const struct roadmap *m, int32_t lane_id, double x,
+		       double y, double *along_m);
+
 #endif

@@ -20,7 +20,13 @@
  *   (measured: highway seed 5 incident 5, on segment 8, matched at -40 s
  *   by an event of segment 5, the other direction of the road; +45 s by
  *   its own segment).  Without a map, the radius rule.
+ * - The map is read by the broker's loader (broker/roadmap.c): a lane drawn
+ *   against its direction of travel ("backward") is measured along its
+ *   travel, a signal given by a stop line counts, and a bad map is an
+ *   error naming the feature and the problem, not a map with the bad
+ *   lanes left out.
  */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -210,24 +216,39 @@ static void test_transitions_still_match(void **state)
 #define M_LON(x) (LON + (x) / (111319.49 * cos(LAT * M_PI / 180.0)))
 #define M_LAT(y) (LAT + (y) / 111194.93)
 
-/* Segment 1 ends at a signal (test_congestion_signal_queue). */
+/* Segment 1 ends at a signal (test_congestion_signal_queue): 1 - its
+ * lane's signal_group, 2 - a stop_line feature's. */
 static int map_signal;
+/* Segment 1's lane drawn from its end (x = 0) back to x = -2000, with
+ * "direction": "backward" (test_congestion_backward_lane). */
+static int map_backward;
 
 static void map_lane(FILE *m, int first, int id, int next, double x0, double y0, double x1,
 		     double y1)
 {
+	int back = id == 1 && map_backward;
+
 	fprintf(m, "%s{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\","
 		"\"coordinates\":[", first ? "" : ",");
-	for (int k = 0; k <= 10; k++)
-		fprintf(m, "%s[%.8f,%.8f]", k ? "," : "", M_LON(x0 + (x1 - x0) * k / 10),
-			M_LAT(y0 + (y1 - y0) * k / 10));
+	for (int k = 0; k <= 10; k++) {
+		int j = back ? 10 - k : k;
+
+		fprintf(m, "%s[%.8f,%.8f]", k ? "," : "", M_LON(x0 + (x1 - x0) * j / 10),
+			M_LAT(y0 + (y1 - y0) * j / 10));
+	}
 	fprintf(m, "]},\"properties\":{\"kind\":\"lane\",\"lane_id\":%d,\"segment_id\":%d,"
-		"\"direction\":\"forward\",\"lane_type\":\"vehicle\",\"lane_index\":0", id, id);
+		"\"direction\":\"%s\",\"lane_type\":\"vehicle\",\"lane_index\":0,"
+		"\"speed_limit_kph\":100,\"width_m\":3.5", id, id, back ? "backward" : "forward");
 	if (next)
 		fprintf(m, ",\"next_lane_id\":%d", next);
-	if (id == 1 && map_signal)
+	if (id == 1 && map_signal == 1)
 		fprintf(m, ",\"intersection_id\":1,\"signal_group\":1");
 	fprintf(m, "}}\n");
+	if (id == 1 && map_signal == 2)
+		fprintf(m, ",{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\","
+			"\"coordinates\":[[%.8f,%.8f],[%.8f,%.8f]]},\"properties\":"
+			"{\"kind\":\"stop_line\",\"lane_id\":1,\"intersection_id\":1,"
+			"\"signal_group\":1}}\n", M_LON(x1), M_LAT(y1 - 2), M_LON(x1), M_LAT(y1 + 2));
 }
 
 static void write_map(const char *path)
@@ -274,7 +295,7 @@ static void topo_run(struct fixture *f, int with_map, const struct probe *pr, in
 		assert_true(fd >= 0);
 		close(fd);
 		write_map(map);
-		assert_int_equal(bench_score_load_map(&f->sc, map), 6);
+		assert_int_equal(bench_score_load_map(&f->sc, map, NULL, 0), 6);
 		unlink(map);
 	}
 	for (int k = 0; k < n; k++)
@@ -334,7 +355,7 @@ static void test_congestion_without_map(void **state)
  * stop line a queue is the signal's (the simulator's congestion truth
  * leaves those vehicles out too), farther back it is the incident's.
  */
-static void test_congestion_signal_queue(void **state)
+static void signal_queue_run(void **state, int how)
 {
 	static const struct probe pr[] = {
 		{ -100, 0, 1 },    /* 100 m before the stop line */
@@ -344,7 +365,7 @@ static void test_congestion_signal_queue(void **state)
 	struct fixture *f = *state;
 	int m[3];
 
-	map_signal = 1;
+	map_signal = how;
 	topo_run(f, 1, pr, 3, m);
 	map_signal = 0;
 	assert_false(m[0]);
@@ -352,12 +373,111 @@ static void test_congestion_signal_queue(void **state)
 	assert_true(m[2]);
 }
 
+static void test_congestion_signal_queue(void **state)
+{
+	signal_queue_run(state, 1);
+}
+
+/* The same when the signal is given by the approach's stop line. */
+static void test_congestion_signal_stop_line(void **state)
+{
+	signal_queue_run(state, 2);
+}
+
+/*
+ * A lane drawn against its direction of travel: along the road is along
+ * its travel, as the broker reads it (the scorer's own reader measured
+ * from the first coordinate, and took -500 for 1500 m back and -1500 for
+ * 500 m back).
+ */
+static void test_congestion_backward_lane(void **state)
+{
+	struct fixture *f = *state;
+	int m[3];
+
+	map_backward = 1;
+	topo_run(f, 1, probes, 3, m);
+	map_backward = 0;
+	assert_true(m[0]);
+	assert_true(m[1]);
+	assert_false(m[2]);
+}
+
+/* Write text to a fresh temporary file; its name in path (64 bytes). */
+static void write_text(char *path, const char *text)
+{
+	int fd;
+	FILE *m;
+
+	snprintf(path, 64, "/tmp/bench_score_map.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	m = fdopen(fd, "w");
+	assert_non_null(m);
+	fputs(text, m);
+	fclose(m);
+}
+
+/*
+ * A bad map is the broker loader's error - file, feature and problem - and
+ * no map; the scorer's own reader left such lanes out and went on with the
+ * rest.
+ */
+static void test_map_bad_feature(void **state)
+{
+	static const char *const bad[] = {
+		/* lane 2 without a segment_id */
+		"{\"type\":\"FeatureCollection\",\"features\":["
+		"{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\","
+		"\"coordinates\":[[114.3,30.6],[114.31,30.6]]},\"properties\":{\"kind\":\"lane\","
+		"\"lane_id\":1,\"segment_id\":1,\"direction\":\"forward\","
+		"\"speed_limit_kph\":100,\"width_m\":3.5,\"next_lane_id\":2}},"
+		"{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\","
+		"\"coordinates\":[[114.31,30.6],[114.32,30.6]]},\"properties\":{\"kind\":\"lane\","
+		"\"lane_id\":2,\"direction\":\"forward\",\"speed_limit_kph\":100,"
+		"\"width_m\":3.5}}]}",
+		/* lane 1 with a single point */
+		"{\"type\":\"FeatureCollection\",\"features\":["
+		"{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\","
+		"\"coordinates\":[[114.3,30.6]]},\"properties\":{\"kind\":\"lane\","
+		"\"lane_id\":1,\"segment_id\":1,\"direction\":\"forward\","
+		"\"speed_limit_kph\":100,\"width_m\":3.5}}]}",
+		/* no lanes at all */
+		"{\"type\":\"FeatureCollection\",\"features\":[]}",
+		/* not JSON */
+		"{\"type\":\"FeatureCollection\",",
+	};
+	static const char *const want[] = {
+		"feature 1 (lane_id 2): missing property segment_id",
+		"feature 0 (lane_id 1): LineString needs >= 2 points (has 1)",
+		"no lane features",
+		"line 1",
+	};
+	struct fixture *f = *state;
+	char path[64], err[256];
+
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		write_text(path, bad[k]);
+		err[0] = 0;
+		assert_true(bench_score_load_map(&f->sc, path, err, sizeof(err)) < 0);
+		unlink(path);
+		if (!strstr(err, want[k]) || strncmp(err, path, strlen(path)))
+			fail_msg("map %zu: \"%s\", want \"%s: ...%s\"", k, err, path, want[k]);
+		assert_int_equal(f->sc.nseg, 0);
+		assert_null(f->sc.map);
+	}
+}
+
 /* A map that cannot be read leaves the radius rule. */
 static void test_map_missing(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_true(bench_score_load_map(&f->sc, "/nonexistent/map.geojson") < 0);
+	char err[256] = "";
+
+	assert_true(bench_score_load_map(&f->sc, "/nonexistent/map.geojson", err,
+					 sizeof(err)) == -ENOENT);
+	assert_string_equal(err, "/nonexistent/map.geojson: No such file or directory");
 	assert_int_equal(f->sc.nseg, 0);
 }
 
@@ -373,6 +493,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_congestion_by_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_congestion_without_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_congestion_signal_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_congestion_signal_stop_line, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_congestion_backward_lane, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_bad_feature, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_missing, setup, teardown),
 	};
 

@@ -81,6 +81,47 @@ static void test_load_fixture(void **state)
 	roadmap_free(NULL);
 }
 
+/*
+ * Lanes by index in lane_id order, and the along position on a given lane
+ * of any point (the scorer's segment centre lines, bench/bench_score.c):
+ * measured in the direction of travel, also on a "backward" lane, and
+ * clamped to the lane's ends for a point beyond them or far beside it.
+ */
+static void test_lane_index_and_along(void **state)
+{
+	static const int32_t ids[] = { 1, 2, 3, 5, 7, 9, 11, 12 };
+	struct roadmap *m = fx_map_load();
+	struct roadmap_lane_info li;
+	double along;
+
+	(void)state;
+	assert_non_null(m);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(roadmap_lane_by_index(m, i, &li), 0);
+		assert_int_equal(li.lane_id, ids[i]);
+	}
+	assert_int_equal(roadmap_lane_by_index(m, 6, &li), 0);
+	assert_int_equal(li.segment_id, 60);
+	assert_int_equal(li.left_lane_id, 12);
+	assert_int_equal(roadmap_lane_by_index(m, 8, &li), V2X_E_RANGE);
+	assert_int_equal(roadmap_lane_by_index(m, -1, &li), V2X_E_RANGE);
+
+	assert_int_equal(roadmap_lane_along(m, 1, 200, -1.75, &along), 0);
+	assert_near(along, 200, 0.05);
+	/* 300 m beside the lane: still its nearest point. */
+	assert_int_equal(roadmap_lane_along(m, 1, 300, 300, &along), 0);
+	assert_near(along, 300, 0.05);
+	assert_int_equal(roadmap_lane_along(m, 1, -50, -1.75, &along), 0);
+	assert_near(along, 0, 1e-6);
+	assert_int_equal(roadmap_lane_along(m, 1, 900, -1.75, &along), 0);
+	assert_near(along, 500, 0.05);
+	/* Lane 2 runs west from x = 1000. */
+	assert_int_equal(roadmap_lane_along(m, 2, 200, 1.75, &along), 0);
+	assert_near(along, 800, 0.05);
+	assert_int_equal(roadmap_lane_along(m, 99, 0, 0, &along), V2X_E_RANGE);
+	roadmap_free(m);
+}
+
 static void test_match_lanes(void **state)
 {
 	struct roadmap *m = fx_map_load();
@@ -308,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_fixture),
+		cmocka_unit_test(test_lane_index_and_along),
 		cmocka_unit_test(test_match_lanes),
 		cmocka_unit_test(test_lane_at_types),
 		cmocka_unit_test(test_tie_broken_by_heading),
