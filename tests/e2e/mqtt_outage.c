@@ -466,6 +466,91 @@ static int fake_got_all(void *arg)
 	return atomic_load(&fs->publishes) >= 20;
 }
 
+/* Like CHECK, for the phase helpers below: report and return -1. */
+#define REQUIRE(cond, ...)                                                     \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+			return -1;                                             \
+		}                                                              \
+	} while (0)
+
+/*
+ * Flush @pm within @timeout_ms and wait until the subscriber has every one
+ * of the @n events tagged @tag.
+ */
+static int flush_and_wait(struct pub_mqtt *pm, const char *tag, int n, long timeout_ms)
+{
+	struct unique_wait w = { tag, n };
+
+	REQUIRE(pub_mqtt_flush(pm, timeout_ms) == 0, "%s flush: %llu unacked", tag,
+		(unsigned long long)pub_mqtt_buffered(pm));
+	REQUIRE(wait_until(all_arrived, &w, 10000) == 0, "%s: %d of %d arrived", tag,
+		count_unique(tag, n), n);
+	return 0;
+}
+
+/* Mosquitto and the subscriber back on port; the @n @tag events delivered. */
+static int restart_and_deliver(struct pub_mqtt *pm, const char *tag, int n)
+{
+	REQUIRE(broker_start() == 0, "mosquitto (re)start on port %d", port);
+	REQUIRE(sub_start() == 0, "subscriber (re)start");
+	return flush_and_wait(pm, tag, n, 60000);
+}
+
+/*
+ * Stop the publisher and start it again on the same journal: the @n events
+ * it had not delivered must be restored and still buffered.
+ */
+static int reopen_restored(struct pub_mqtt **pm, const struct pub_mqtt_config *cfg,
+			   struct advisory_seen *adv, int n)
+{
+	struct pub_mqtt_stats st;
+	char err[256];
+
+	pub_mqtt_free(*pm);
+	*pm = pub_mqtt_new(cfg, on_advisory, adv, err, sizeof(err));
+	REQUIRE(*pm, "pub_mqtt_new again: %s", err);
+	pub_mqtt_get_stats(*pm, &st);
+	REQUIRE(st.restored == (uint64_t)n, "restored %llu, want %d",
+		(unsigned long long)st.restored, n);
+	REQUIRE(pub_mqtt_buffered(*pm) == (uint64_t)n, "buffered after restart %llu",
+		(unsigned long long)pub_mqtt_buffered(*pm));
+	return 0;
+}
+
+/*
+ * Mosquitto and the subscriber stopped; a fake server that receives but
+ * never acknowledges on a new port; a publisher with @client_id connected
+ * to it, which sends it @n events tagged @tag.  The fake server is left
+ * running.
+ */
+static int publish_unacked(struct fake_server *fake, struct pub_mqtt **pm,
+			   struct pub_mqtt_config *cfg, char *uri, size_t uri_len,
+			   struct advisory_seen *adv, const char *client_id,
+			   const char *tag, int n)
+{
+	char err[256];
+
+	pub_mqtt_free(*pm);
+	*pm = NULL;
+	stop(&sub_pid);
+	stop(&broker_pid);
+	port = free_port();
+	REQUIRE(port > 0 && fake_server_start(fake, port) == 0, "fake server");
+	snprintf(uri, uri_len, "tcp://127.0.0.1:%d", port);
+	cfg->client_id = client_id;
+	*pm = pub_mqtt_new(cfg, on_advisory, adv, err, sizeof(err));
+	REQUIRE(*pm, "pub_mqtt_new: %s", err);
+	REQUIRE(wait_until(is_connected, *pm, 10000) == 0, "not connected to fake server");
+	REQUIRE(publish_n(*pm, tag, n) == 0, "publish");
+	REQUIRE(wait_until(fake_got_all, fake, 10000) == 0, "fake server got %d",
+		atomic_load(&fake->publishes));
+	return 0;
+}
+
 int main(void)
 {
 	struct advisory_seen adv = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -475,7 +560,6 @@ int main(void)
 	char uri[64], persist[300], err[256];
 	enum { N_LIVE = 50, N_OUTAGE = 200, N_RESTART = 100, N_INFLIGHT = 20 };
 	struct fake_server fake;
-	struct unique_wait w;
 
 	if (access(MOSQUITTO, X_OK) || access(MOSQUITTO_SUB, X_OK) ||
 	    access(MOSQUITTO_PUB, X_OK)) {
@@ -510,11 +594,7 @@ int main(void)
 
 	/* 1. Live delivery. */
 	CHECK(publish_n(pm, "live", N_LIVE) == 0, "publish");
-	CHECK(pub_mqtt_flush(pm, 10000) == 0, "flush: %llu unacked",
-	      (unsigned long long)pub_mqtt_buffered(pm));
-	w = (struct unique_wait){ "live", N_LIVE };
-	CHECK(wait_until(all_arrived, &w, 10000) == 0, "live: %d of %d arrived",
-	      count_unique("live", N_LIVE), N_LIVE);
+	CHECK(flush_and_wait(pm, "live", N_LIVE, 10000) == 0, "live delivery");
 	CHECK(count_lines(PREFIX "/events/stopped_vehicle live-") == N_LIVE,
 	      "live: duplicates or wrong topic");
 	CHECK(pub_mqtt_publish_stats(pm, "stats-1", 7) == 0, "stats");
@@ -543,13 +623,7 @@ int main(void)
 	sleep_ms(1500); /* a reconnect attempt or two fails meanwhile */
 	CHECK(pub_mqtt_buffered(pm) == N_OUTAGE, "buffered %llu after failed reconnects",
 	      (unsigned long long)pub_mqtt_buffered(pm));
-	CHECK(broker_start() == 0, "mosquitto restart");
-	CHECK(sub_start() == 0, "subscriber restart");
-	CHECK(pub_mqtt_flush(pm, 60000) == 0, "outage flush: %llu unacked",
-	      (unsigned long long)pub_mqtt_buffered(pm));
-	w = (struct unique_wait){ "outage", N_OUTAGE };
-	CHECK(wait_until(all_arrived, &w, 10000) == 0, "outage: %d of %d arrived",
-	      count_unique("outage", N_OUTAGE), N_OUTAGE);
+	CHECK(restart_and_deliver(pm, "outage", N_OUTAGE) == 0, "after the outage");
 	printf("ok 3 - %d events buffered during the outage, all delivered after (%d lines)\n",
 	       N_OUTAGE, count_lines(" outage-"));
 
@@ -560,21 +634,8 @@ int main(void)
 	CHECK(publish_n(pm, "restart", N_RESTART) == 0, "publish while down");
 	CHECK(pub_mqtt_buffered(pm) == N_RESTART, "buffered %llu",
 	      (unsigned long long)pub_mqtt_buffered(pm));
-	pub_mqtt_free(pm);
-	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
-	CHECK(pm, "pub_mqtt_new again: %s", err);
-	pub_mqtt_get_stats(pm, &st);
-	CHECK(st.restored == N_RESTART, "restored %llu, want %d",
-	      (unsigned long long)st.restored, N_RESTART);
-	CHECK(pub_mqtt_buffered(pm) == N_RESTART, "buffered after restart %llu",
-	      (unsigned long long)pub_mqtt_buffered(pm));
-	CHECK(broker_start() == 0, "mosquitto restart");
-	CHECK(sub_start() == 0, "subscriber restart");
-	CHECK(pub_mqtt_flush(pm, 60000) == 0, "restart flush: %llu unacked",
-	      (unsigned long long)pub_mqtt_buffered(pm));
-	w = (struct unique_wait){ "restart", N_RESTART };
-	CHECK(wait_until(all_arrived, &w, 10000) == 0, "restart: %d of %d arrived",
-	      count_unique("restart", N_RESTART), N_RESTART);
+	CHECK(reopen_restored(&pm, &cfg, &adv, N_RESTART) == 0, "publisher restart");
+	CHECK(restart_and_deliver(pm, "restart", N_RESTART) == 0, "after the restart");
 	printf("ok 4 - %d events survived a publisher restart during the outage (%d lines)\n",
 	       N_RESTART, count_lines(" restart-"));
 
@@ -583,38 +644,17 @@ int main(void)
 	 * acknowledged them when the publisher stopped; after the restart they
 	 * are sent again to the real server on the same URI.
 	 */
-	pub_mqtt_free(pm);
-	pm = NULL;
-	stop(&sub_pid);
-	stop(&broker_pid);
-	port = free_port();
-	CHECK(port > 0 && fake_server_start(&fake, port) == 0, "fake server");
-	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", port);
-	cfg.client_id = "v2x-e2e-rsu-inflight";
-	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
-	CHECK(pm, "pub_mqtt_new: %s", err);
-	CHECK(wait_until(is_connected, pm, 10000) == 0, "not connected to fake server");
-	CHECK(publish_n(pm, "inflight", N_INFLIGHT) == 0, "publish");
-	CHECK(wait_until(fake_got_all, &fake, 10000) == 0, "fake server got %d",
-	      atomic_load(&fake.publishes));
+	CHECK(publish_unacked(&fake, &pm, &cfg, uri, sizeof(uri), &adv,
+			      "v2x-e2e-rsu-inflight", "inflight", N_INFLIGHT) == 0,
+	      "in flight to the fake server");
 	CHECK(pub_mqtt_buffered(pm) == N_INFLIGHT, "buffered %llu",
 	      (unsigned long long)pub_mqtt_buffered(pm));
-	pub_mqtt_free(pm);
+	pub_mqtt_free(pm);       /* shut down with the events unacknowledged */
+	pm = NULL;
 	fake_server_stop(&fake);
-	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
-	CHECK(pm, "pub_mqtt_new again: %s", err);
-	pub_mqtt_get_stats(pm, &st);
-	CHECK(st.restored == N_INFLIGHT, "restored %llu, want %d",
-	      (unsigned long long)st.restored, N_INFLIGHT);
-	CHECK(pub_mqtt_buffered(pm) == N_INFLIGHT, "buffered after restart %llu",
-	      (unsigned long long)pub_mqtt_buffered(pm));
-	CHECK(broker_start() == 0, "mosquitto on the fake server's port");
-	CHECK(sub_start() == 0, "subscriber");
-	CHECK(pub_mqtt_flush(pm, 60000) == 0, "in-flight flush: %llu unacked",
-	      (unsigned long long)pub_mqtt_buffered(pm));
-	w = (struct unique_wait){ "inflight", N_INFLIGHT };
-	CHECK(wait_until(all_arrived, &w, 10000) == 0, "inflight: %d of %d arrived",
-	      count_unique("inflight", N_INFLIGHT), N_INFLIGHT);
+	CHECK(reopen_restored(&pm, &cfg, &adv, N_INFLIGHT) == 0, "publisher restart");
+	CHECK(restart_and_deliver(pm, "inflight", N_INFLIGHT) == 0,
+	      "mosquitto on the fake server's port");
 	printf("ok 5 - %d events in flight (sent, unacknowledged) at shutdown re-sent after restart (%d lines)\n",
 	       N_INFLIGHT, count_lines(" inflight-"));
 
@@ -622,28 +662,12 @@ int main(void)
 	 * 6. The server loses the session while events are in flight, in the
 	 * same process: Paho gives them up on reconnect, the journal re-sends.
 	 */
-	pub_mqtt_free(pm);
-	pm = NULL;
-	stop(&sub_pid);
-	stop(&broker_pid);
-	port = free_port();
-	CHECK(port > 0 && fake_server_start(&fake, port) == 0, "fake server");
-	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", port);
-	cfg.client_id = "v2x-e2e-rsu-lost-session";
-	pm = pub_mqtt_new(&cfg, on_advisory, &adv, err, sizeof(err));
-	CHECK(pm, "pub_mqtt_new: %s", err);
-	CHECK(wait_until(is_connected, pm, 10000) == 0, "not connected to fake server");
-	CHECK(publish_n(pm, "lost", N_INFLIGHT) == 0, "publish");
-	CHECK(wait_until(fake_got_all, &fake, 10000) == 0, "fake server got %d",
-	      atomic_load(&fake.publishes));
+	CHECK(publish_unacked(&fake, &pm, &cfg, uri, sizeof(uri), &adv,
+			      "v2x-e2e-rsu-lost-session", "lost", N_INFLIGHT) == 0,
+	      "in flight to the fake server");
 	fake_server_stop(&fake);
-	CHECK(broker_start() == 0, "mosquitto on the fake server's port");
-	CHECK(sub_start() == 0, "subscriber");
-	CHECK(pub_mqtt_flush(pm, 60000) == 0, "lost-session flush: %llu unacked",
-	      (unsigned long long)pub_mqtt_buffered(pm));
-	w = (struct unique_wait){ "lost", N_INFLIGHT };
-	CHECK(wait_until(all_arrived, &w, 10000) == 0, "lost: %d of %d arrived",
-	      count_unique("lost", N_INFLIGHT), N_INFLIGHT);
+	CHECK(restart_and_deliver(pm, "lost", N_INFLIGHT) == 0,
+	      "mosquitto on the fake server's port");
 	pub_mqtt_get_stats(pm, &st);
 	CHECK(st.acked == N_INFLIGHT, "acked %llu", (unsigned long long)st.acked);
 	printf("ok 6 - %d in-flight events re-sent after the server lost the session (%llu attempts failed, %d lines)\n",
@@ -669,10 +693,7 @@ int main(void)
 	CHECK(pm, "pub_mqtt_new: %s", err);
 	CHECK(wait_until(is_connected, pm, 10000) == 0, "not connected over TLS");
 	CHECK(publish_n(pm, "tls", 5) == 0, "publish over TLS");
-	CHECK(pub_mqtt_flush(pm, 10000) == 0, "TLS flush");
-	w = (struct unique_wait){ "tls", 5 };
-	CHECK(wait_until(all_arrived, &w, 10000) == 0, "tls: %d of 5 arrived",
-	      count_unique("tls", 5));
+	CHECK(flush_and_wait(pm, "tls", 5, 10000) == 0, "TLS delivery");
 	pub_mqtt_free(pm);
 	pm = NULL;
 	{
