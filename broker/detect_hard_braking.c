@@ -8,9 +8,12 @@
  *   consecutive samples, or
  * - the least-squares slope of its speed over the last window_ms (at least
  *   4 samples spanning half the window), less steep by one standard error,
- *   is below -decel_mps2; a regression rather than a difference of two
- *   samples, and its uncertainty taken off, so that sensor speed noise
- *   does not look like braking.
+ *   is below -decel_mps2 on two consecutive samples; a regression rather
+ *   than a difference of two samples, its uncertainty taken off, and held
+ *   for a second sample, so that sensor speed noise does not look like
+ *   braking (the newest sample weighs most in the slope: one noisy speed
+ *   at the end of the window can tip moderate braking over the threshold,
+ *   and the next window, with a fresh sample, no longer is).
  * The vehicle must be faster than min_speed_mps at the start of the window
  * (or now, for the flag and the reported acceleration), and its track must
  * be at least warmup_ms old: a road user that has just appeared (at the
@@ -49,6 +52,7 @@ struct hb_hist {
 	float v[HB_HIST];
 	uint8_t n, head; /* head = index of the newest */
 	uint8_t accel_hits;
+	uint8_t slope_hits; /* samples in a row with the slope beyond -decel */
 };
 
 struct hard_braking {
@@ -184,8 +188,15 @@ static void hb_on_sample(void *self, const struct det_sample *s,
 	slope = speed_slope(h, hb->window_ns, h->first_ns + hb->warmup_ns,
 			    &v_first);
 	if (slope <= -hb->decel && v_first >= hb->min_speed) {
-		hit = 1;
-		decel = fmaxf(decel, -slope);
+		/* Two in a row: see the top of the file. */
+		if (h->slope_hits < UINT8_MAX)
+			h->slope_hits++;
+		if (h->slope_hits >= 2) {
+			hit = 1;
+			decel = fmaxf(decel, -slope);
+		}
+	} else {
+		h->slope_hits = 0;
 	}
 	if (e->against)
 		PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;

@@ -762,6 +762,80 @@ static void test_firm_braking_sensor_noise_not_hard(void **state)
 	assert_int_equal(noisy_braking_reported(6.5), 20);
 }
 
+/*
+ * Highway seed 8 (300 s), 112.7-119.0 s: a car seen only by radar 5 brakes
+ * at 3.0-3.7 m/s^2 (IDM, towards the injected stopped vehicle of incident
+ * 8) - not hard braking.  These are the speeds the radar reported (noise
+ * sigma 0.3 m/s; NAN: a missed frame).  At 117.8 s one speed 0.6 m/s below
+ * the truth, the newest of the window, tipped the slope less its standard
+ * error to -4.15 m/s^2 for that one sample (-3.71 before, -3.83 after):
+ * a hard-braking event raised and cleared at the same instant.
+ */
+static const float seed8_radar_speeds[] = {
+	22.62f, 22.80f, 22.66f, 22.86f, 22.64f, 21.86f, 22.34f, 21.56f,
+	21.44f, 21.58f, 21.64f, 21.18f, 21.42f, 20.38f, 20.64f, 20.20f,
+	20.20f, 20.68f, 19.86f, 19.32f, 19.72f, 18.72f, 18.52f, 18.28f,
+	18.38f, NAN, 17.98f, 17.46f, 17.26f, 17.22f, 16.12f, 16.08f,
+	15.88f, 15.54f, 15.38f, 14.92f, 14.74f, 14.64f, 13.58f, 13.90f,
+	13.28f, 13.66f, 13.10f, 12.46f, 12.26f, 11.12f, 11.58f, 10.74f,
+	10.14f, 9.84f, 10.04f, 8.80f, 9.04f, 8.34f, 8.32f, 8.14f,
+	8.18f, 7.12f, 7.36f, 6.80f, 7.02f, 6.30f, 6.24f, 6.18f,
+};
+
+static void test_one_noisy_speed_not_hard_braking(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	size_t i, n = sizeof(seed8_radar_speeds) / sizeof(seed8_radar_speeds[0]);
+	double x = 20;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < n; i++) {
+		float v = seed8_radar_speeds[i];
+
+		if (!isnan(v)) {
+			x += v * 0.1;
+			fx_sample(f, 81, CAR, x, -43.5, v, 90, V2X_SRC_SENSOR);
+		} else {
+			x += seed8_radar_speeds[i - 1] * 0.1;
+		}
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
+/*
+ * Must still raise: a car seen only by radar at 25 m/s brakes at
+ * 6.5 m/s^2 (the injected incident's rate) for 2.2 s, its speeds off by
+ * +-0.3 m/s alternately (the worst case for the slope's standard error);
+ * reported within 1.0 s of the start of braking (the bound is 1.2 s),
+ * the second sample beyond the threshold included.
+ */
+static void test_sensor_only_hard_braking_held_two_samples(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 20, v = 25, t;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 60; i++) {
+		if (i >= 30 && i < 52)
+			v -= 6.5 * 0.1;
+		x += v * 0.1;
+		fx_sample(f, 82, CAR, x, -43.5, (float)(v + (i % 2 ? 0.3 : -0.3)), 90,
+			  V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_HARD_BRAKING, V2X_EVT_NEW), 1);
+	t = first_at(f, V2X_EVT_HARD_BRAKING, V2X_EVT_NEW);
+	assert_true(t >= 2.9 && t <= 4.0);
+	fx_fini(f);
+	free(f);
+}
+
 /* ---- wrong way ---------------------------------------------------- */
 
 static void test_wrong_way_with_noise(void **state)
@@ -1568,6 +1642,8 @@ int main(void)
 		cmocka_unit_test(test_gentle_braking_with_noise_not_hard),
 		cmocka_unit_test(test_wrong_way_driver_braking_not_hard_braking),
 		cmocka_unit_test(test_firm_braking_sensor_noise_not_hard),
+		cmocka_unit_test(test_one_noisy_speed_not_hard_braking),
+		cmocka_unit_test(test_sensor_only_hard_braking_held_two_samples),
 		cmocka_unit_test(test_wrong_way_with_noise),
 		cmocka_unit_test(test_wrong_way_driver_standing),
 		cmocka_unit_test(test_right_way_with_gps_noise),
