@@ -55,14 +55,29 @@ static char sub_file[300];
 static int failures;
 static char tls_ca[300];    /* when set: Mosquitto and its clients use TLS */
 
+#define REPORT_FAIL(cond, ...)                                                 \
+	do {                                                                   \
+		fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+		fprintf(stderr, __VA_ARGS__);                                  \
+		fputc('\n', stderr);                                           \
+	} while (0)
+
+/* In main(): report, count and go to its cleanup. */
 #define CHECK(cond, ...)                                                       \
 	do {                                                                   \
 		if (!(cond)) {                                                 \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
+			REPORT_FAIL(cond, __VA_ARGS__);                        \
 			failures++;                                            \
 			goto out;                                              \
+		}                                                              \
+	} while (0)
+
+/* In the phase helpers: report and return -1 (main's CHECK counts it). */
+#define REQUIRE(cond, ...)                                                     \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			REPORT_FAIL(cond, __VA_ARGS__);                        \
+			return -1;                                             \
 		}                                                              \
 	} while (0)
 
@@ -465,17 +480,6 @@ static int fake_got_all(void *arg)
 
 	return atomic_load(&fs->publishes) >= 20;
 }
-
-/* Like CHECK, for the phase helpers below: report and return -1. */
-#define REQUIRE(cond, ...)                                                     \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-			return -1;                                             \
-		}                                                              \
-	} while (0)
 
 /*
  * Flush @pm within @timeout_ms and wait until the subscriber has every one
