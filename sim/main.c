@@ -112,6 +112,7 @@ static void usage(FILE *f)
 "  --truth-speed-tol-pct P    speeding: above limit + max(P %, K km/h) (10)\n"
 "  --truth-speed-tol-kph K    (5)\n"
 "  --truth-speed-min-s S      ... sustained S (0.8)\n"
+"  --truth-brake-obs-s S      hard braking (injected) without BSMs: seen braking S in all (1.0)\n"
 "  --truth-ww-mps V           wrong way (injected): against its lane faster than V (2.5)\n"
 "  --truth-ww-min-s S         ... for S in all (1.0; standing keeps it)\n"
 "  --truth-jam-ratio R        congestion: space-mean speed < R x limit (0.5)\n"
@@ -322,6 +323,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			NUM(cfg->truth.speed_tol_kph, 0, 500);
 		} else if (!strcmp(a, "--truth-speed-min-s")) {
 			NUM(cfg->truth.speed_min_s, 0, 600);
+		} else if (!strcmp(a, "--truth-brake-obs-s")) {
+			NUM(cfg->truth.brake_obs_s, 0, 600);
 		} else if (!strcmp(a, "--truth-ww-mps")) {
 			NUM(cfg->truth.ww_mps, 0, 50);
 		} else if (!strcmp(a, "--truth-ww-min-s")) {

@@ -71,6 +71,7 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->truth.speed_tol_pct = 10;
 	cfg->truth.speed_tol_kph = 5;
 	cfg->truth.speed_min_s = 0.8;
+	cfg->truth.brake_obs_s = 1.0;
 	cfg->truth.ww_mps = 2.5;
 	cfg->truth.ww_min_s = 1.0;
 	cfg->truth.jam_ratio = 0.5;

@@ -68,6 +68,8 @@ struct sim_truth_config {
 	double speed_tol_pct;     /* speeding: above limit + max(pct, kph) */
 	double speed_tol_kph;
 	double speed_min_s;       /* ... sustained this long */
+	double brake_obs_s;       /* hard braking (injected) of a vehicle without
+				   * BSMs: seen braking this long in all */
 	double ww_mps;            /* wrong way: against the lane faster than this */
 	double ww_min_s;          /* ... for this long in all (standing keeps it) */
 	double jam_ratio;         /* congestion: space-mean speed / limit below */
@@ -187,6 +189,9 @@ struct sim_incident {
 	double save[3];       /* driver parameters to restore at the end */
 	double run_t0, run_last; /* collision risk: onset and latest step of the
 				  * current run under the TTC threshold (0: none) */
+	double hb_t0, hb_held;   /* hard braking: first step beyond the threshold
+				  * while observable (0: none) and time in all
+				  * braking so while observable */
 	double ww_t0, ww_held;   /* wrong way: onset (0: none) and time in all
 				  * driven against the lane faster than truth
 				  * ww_mps while observable */

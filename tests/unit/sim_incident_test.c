@@ -500,6 +500,10 @@ static void test_all_types_one_run(void **state)
 	free(cfg);
 }
 
+/* The truth's --truth-brake-obs-s for accuracy_run_detectable() (set by
+ * the test; < 0: the default). */
+static double brake_obs_s = -1;
+
 /*
  * The detectable_ts of injected incident @id (1-based) of a run like the
  * accuracy runs (scripts/accuracy: 300 vehicles, 30 % penetration, 21
@@ -534,6 +538,8 @@ static uint64_t accuracy_run_detectable(int scenario, uint64_t seed, int id,
 	}
 	cfg->truth.ww_mps = ww_mps;
 	cfg->truth.ww_min_s = ww_min_s;
+	if (brake_obs_s >= 0)
+		cfg->truth.brake_obs_s = brake_obs_s;
 	if (sim_world_new(cfg, &w, err, sizeof(err)) < 0)
 		fail_msg("sim_world_new: %s", err);
 	w->truth = truth;
@@ -653,11 +659,42 @@ static void test_wrong_way_turn_and_stand(void **state)
 	assert_true(accuracy_run_detectable(SIM_SCN_INTERSECTION, 6, 17, 300, 2.5, 1.0) > 0);
 }
 
+/*
+ * Regression (highway seed 15, incident 2): a car no BSM and only one
+ * radar reported braked at 6.5 m/s^2 from 27.3 s to 29.6 s, 300 m down
+ * the radar's view: the radar saw the first 0.4 s of it (five frames,
+ * observable 0.7 s) and never again; called detectable at 27.4 s, its
+ * first step, but the broker, which has only the radar's speeds, can
+ * measure no deceleration from five of them (their slope over its 1 s
+ * window, less its standard error, was -2.65 m/s^2 at the last).  A
+ * vehicle only a sensor sees is detectable once it was seen braking
+ * --truth-brake-obs-s (1.0 s, the broker's window_ms) in all: this one
+ * never, under the old rule (0) at 27.4 s.  The run's other two still
+ * are, from the same step: 9 (sensor only, seen throughout) and 16
+ * (connected: at once).
+ */
+static void test_hard_braking_seen_too_briefly(void **state)
+{
+	const uint64_t t0 = 1767225600ull * 1000000000ull;
+
+	(void)state;
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 15, 2, 40, 2.5, 1.0), 0);
+	brake_obs_s = 0;
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 15, 2, 40, 2.5, 1.0),
+			 t0 + 27400000000ull);
+	brake_obs_s = -1;
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 15, 9, 140, 2.5, 1.0),
+			 t0 + 122900000000ull);
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 15, 16, 230, 2.5, 1.0),
+			 t0 + 218300000000ull);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stopped_vehicle),
 		cmocka_unit_test(test_hard_braking),
+		cmocka_unit_test(test_hard_braking_seen_too_briefly),
 		cmocka_unit_test(test_wrong_way),
 		cmocka_unit_test(test_wrong_way_truth_sustained),
 		cmocka_unit_test(test_wrong_way_turn_and_stand),
