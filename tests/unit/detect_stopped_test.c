@@ -546,6 +546,105 @@ static void test_merged_out_of_closed_lane(void **state)
 }
 
 /*
+ * Lane 11 of the fixture map is closed from 600 to 660 m (when @closed).
+ * Cars 1 and 3 (BSMs; when their x > 0) stand in lane 11 at @head_x and
+ * @mid_x all along.  Car 2 (a BSM) drives east at 25 m/s in lane @lane
+ * (11 or 12, the open lane beside) and brakes at 3 m/s^2 to a stop at
+ * @stop_x, and stands @stand_s.  Returns the time of car 2's
+ * stopped-vehicle event after it stopped (s), or -1.
+ */
+static double closure_queue(int closed, double head_x, double mid_x, int lane,
+			    double stop_x, double stand_s)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct closures *cl = closures_new();
+	struct closure_msg m;
+	double x = stop_x - 125, y = lane == 12 ? -40.0 : -43.5, t_stop = -1, at = -1;
+	int steps = 120 + (int)(stand_s * 10);
+
+	assert_non_null(f);
+	assert_non_null(cl);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.id, sizeof(m.id), "wz");
+	m.n_lanes = 1;
+	m.lanes[0] = 11;
+	m.has_range = 1;
+	m.from_m = 600;
+	m.to_m = 660;
+	m.length_m = 60;
+	assert_int_equal(fx_init(f, NULL), 0);
+	f->env.closures = cl;
+	if (closed)
+		assert_int_equal(closures_offer(cl, &m), 0);
+	for (int i = 0; i < steps; i++) {
+		double t = (double)(f->now - T0) / 1e9;
+		float v = (float)fmin(25.0, sqrt(6.0 * fmax(stop_x - x, 0.0)));
+
+		if (stop_x - x < 0.05)
+			v = 0.0f;
+		x = fmin(x + v * 0.1, stop_x);
+		if (v < f->cfg.stopped.speed_mps && t_stop < 0)
+			t_stop = t;
+		if (head_x > 0)
+			fx_sample(f, 1, CAR, head_x, -43.5, 0, 90, V2X_SRC_V2X);
+		if (mid_x > 0)
+			fx_sample(f, 3, CAR, mid_x, -43.5, 0, 90, V2X_SRC_V2X);
+		fx_sample(f, 2, CAR, x, y, v, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	for (int i = 0; i < f->n_out && at < 0; i++)
+		if (f->out[i].type == V2X_EVT_STOPPED_VEHICLE &&
+		    f->out[i].status == V2X_EVT_NEW && f->out[i].tracks[0] == 2)
+			at = (double)(f->out[i].ts_ns - T0) / 1e9 - t_stop;
+	fx_fini(f);
+	closures_free(cl);
+	free(f);
+	return at;
+}
+
+/*
+ * A closure's queue reaches back as far as it stands, not closure_upstream_m:
+ * a car standing behind a vehicle that waits in it (within
+ * queue_lookahead_m) waits in it too, and so does one behind that car.
+ * Measured reason: highway seed 13 (300 s), the closure of lanes 11 and 12
+ * at 600 m held a queue back to about 300 m; a car stood 64 s at 383 m
+ * (217 m before the closure) behind unseen cars, the nearest vehicle seen
+ * a connected one 74 m ahead waiting 143 m before the closure, and was
+ * reported after crawl_persist_ms - a false positive.  Must still raise: a
+ * breakdown in the closed lane with no vehicle seen ahead, or more than
+ * queue_lookahead_m behind the queue, at persist_ms; in the open lane
+ * beside at persist_ms; without a closure, behind a standing vehicle 75 m
+ * ahead, at crawl_persist_ms as before.
+ */
+static void test_stop_in_closure_queue_beyond_upstream(void **state)
+{
+	struct detect_config cfg;
+	double at, persist, crawl;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	persist = cfg.stopped.persist_ms / 1000.0;
+	crawl = cfg.stopped.crawl_persist_ms / 1000.0;
+	/* 215 m before the closure, 75 m behind a car waiting 140 m before
+	 * it: in its queue, never reported. */
+	assert_true(closure_queue(1, 460, -1, 11, 385, crawl + 10) < 0);
+	/* 290 m before it, 75 m behind a car that is in the queue that way. */
+	assert_true(closure_queue(1, 460, 385, 11, 310, crawl + 10) < 0);
+	/* Without the closure: the far queue head's crawl_persist_ms. */
+	at = closure_queue(0, 460, -1, 11, 385, crawl + 10);
+	assert_true(at >= crawl - 0.01 && at <= crawl + 1.0);
+	/* Alone 215 m before the closure: a breakdown. */
+	at = closure_queue(1, -1, -1, 11, 385, 10);
+	assert_true(at >= persist - 0.01 && at <= persist + 1.0);
+	/* 160 m behind the queue (beyond queue_lookahead_m). */
+	at = closure_queue(1, 460, -1, 11, 300, 10);
+	assert_true(at >= persist - 0.01 && at <= persist + 1.0);
+	/* In the open lane beside, level with the queue. */
+	at = closure_queue(1, 460, -1, 12, 385, 10);
+	assert_true(at >= persist - 0.01 && at <= persist + 1.0);
+}
+
+/*
  * Car 4, a roadside sensor's track, drives east at 15 m/s at @y from x
  * stop_x - 150, brakes at 3 m/s^2 to a stop at stop_x and stands
  * @stand_s; while it stands, sample i reads pattern[i % len]: '.' 0 m/s,
@@ -731,6 +830,7 @@ int main(void)
 		cmocka_unit_test(test_sensor_speed_noise_standing),
 		cmocka_unit_test(test_wrong_way_driver_found_again_standing),
 		cmocka_unit_test(test_standing_facing_against_lane),
+		cmocka_unit_test(test_stop_in_closure_queue_beyond_upstream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
