@@ -187,8 +187,10 @@ struct sim_incident {
 	int obstacle;         /* obstacle index or -1 */
 	double timer;
 	double save[3];       /* driver parameters to restore at the end */
-	double run_t0, run_last; /* collision risk: onset and latest step of the
-				  * current run under the TTC threshold (0: none) */
+	double run_t0, run_last; /* collision risk (speeding): onset and latest
+				  * step of the current run under the TTC
+				  * threshold (over the speed threshold) while
+				  * observable (0: none) */
 	double hb_t0, hb_held;   /* hard braking: first step beyond the threshold
 				  * while observable (0: none) and time in all
 				  * braking so while observable */

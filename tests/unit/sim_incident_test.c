@@ -503,6 +503,8 @@ static void test_all_types_one_run(void **state)
 /* The truth's --truth-brake-obs-s for accuracy_run_detectable() (set by
  * the test; < 0: the default). */
 static double brake_obs_s = -1;
+/* ... and its --truth-speed-min-s (< 0: the default). */
+static double speed_min_s = -1;
 
 /*
  * The detectable_ts of injected incident @id (1-based) of a run like the
@@ -540,6 +542,8 @@ static uint64_t accuracy_run_detectable(int scenario, uint64_t seed, int id,
 	cfg->truth.ww_min_s = ww_min_s;
 	if (brake_obs_s >= 0)
 		cfg->truth.brake_obs_s = brake_obs_s;
+	if (speed_min_s >= 0)
+		cfg->truth.speed_min_s = speed_min_s;
 	if (sim_world_new(cfg, &w, err, sizeof(err)) < 0)
 		fail_msg("sim_world_new: %s", err);
 	w->truth = truth;
@@ -689,12 +693,47 @@ static void test_hard_braking_seen_too_briefly(void **state)
 			 t0 + 218300000000ull);
 }
 
+/*
+ * Speeding is a speed over the threshold, sustained: an injected speeder
+ * is detectable from the onset of a run over the threshold, while
+ * observable, that held --truth-speed-min-s (0.8 s, the broker's
+ * persist_ms).  Regressions: highway seed 16, incident 11, a car no BSM
+ * reported, crossed the threshold at 151.7 s, 0.1 s before it left radar
+ * 4's view, and was seen again, still speeding, from 169.4 s: called
+ * detectable at 151.8 s (with --truth-speed-min-s 0 still), now at
+ * 169.4 s.  Intersection seed 16, incident 11: a connected speeder held
+ * behind slower traffic for 46 s was over the threshold only for the
+ * 0.4 s before it left the network at 197.8 s: called detectable at
+ * 197.4 s, now never.  The run's connected speeders 4 and 18 still are,
+ * at their first step over the threshold.
+ */
+static void test_speeding_sustained(void **state)
+{
+	const uint64_t t0 = 1767225600ull * 1000000000ull;
+
+	(void)state;
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 16, 11, 175, 2.5, 1.0),
+			 t0 + 169400000000ull);
+	speed_min_s = 0;
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 16, 11, 175, 2.5, 1.0),
+			 t0 + 151800000000ull);
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_INTERSECTION, 16, 11, 200, 2.5, 1.0),
+			 t0 + 197400000000ull);
+	speed_min_s = -1;
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_INTERSECTION, 16, 11, 200, 2.5, 1.0), 0);
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 16, 4, 65, 2.5, 1.0),
+			 t0 + 60900000000ull);
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_HIGHWAY, 16, 18, 255, 2.5, 1.0),
+			 t0 + 248500000000ull);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stopped_vehicle),
 		cmocka_unit_test(test_hard_braking),
 		cmocka_unit_test(test_hard_braking_seen_too_briefly),
+		cmocka_unit_test(test_speeding_sustained),
 		cmocka_unit_test(test_wrong_way),
 		cmocka_unit_test(test_wrong_way_truth_sustained),
 		cmocka_unit_test(test_wrong_way_turn_and_stand),
