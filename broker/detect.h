@@ -71,6 +71,9 @@ struct det_candidate {
 	int32_t lat, lon;
 	int32_t lane, segment;
 	float confidence;    /* 0..1 */
+	float move_m;        /* a move of the position farther than this from
+			      * the last published one is a material change;
+			      * below events' update_move_m (0) that is used */
 	uint8_t n_tracks;
 	uint64_t tracks[V2X_EVENT_TRACKS_MAX];
 };

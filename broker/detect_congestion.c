@@ -329,6 +329,10 @@ static void cg_tick(void *self, struct det_env *env)
 		c.segment = si.segment_id;
 		c.confidence = worst->n >= 2 * cg->cfg.congestion.min_vehicles ?
 			0.9f : 0.7f;
+		/* The position is the worst bin's centroid, which wanders
+		 * with the traffic in it: only a move by a quarter of a bin
+		 * is news (a level change always is). */
+		c.move_m = (float)cg->bin_m / 4.0f;
 		env->raise(env->owner, &c);
 	}
 }

@@ -510,7 +510,7 @@ void events_raise(void *owner, const struct det_candidate *c)
 	s->raised = 1;
 	if (absorb(s, c) ||
 	    geo_dist_m(s->pub_lat, s->pub_lon, s->e.lat, s->e.lon) >
-		    ev->update_move_m)
+		    fmaxf(ev->update_move_m, c->move_m))
 		s->dirty = 1;
 	if (s->dirty && rate_ok(ev, s))
 		publish(ev, s, V2X_EVT_UPDATE);

@@ -547,6 +547,62 @@ static void test_congestion_levels(void **state)
 	events_free(ev);
 }
 
+/*
+ * A candidate's own move_m: a congestion centroid that wanders 20 m at a
+ * time (under its 50 m) is no news, one that moves farther is; without
+ * move_m (a stopped vehicle) update_move_m (5 m) still rules.
+ */
+static void test_candidate_move_threshold(void **state)
+{
+	struct rec r;
+	struct events *ev = mk(&r, NULL);
+	uint64_t t = T0;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 40; k++) {
+		/* 20 m back and forth, each 1.1 s (past min_update_ms) */
+		struct det_candidate c = cand(V2X_EVT_CONGESTION, 11, 0,
+					      750 + (k & 1) * 20.0, -1.75,
+					      V2X_SRC_SENSOR, 9, t);
+
+		c.n_tracks = 0;
+		c.lane = -1;
+		c.level = 2;
+		c.move_m = 50.0f;
+		events_raise(ev, &c);
+		t += 1100 * MS;
+		events_tick(ev, t);
+	}
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 1);
+	assert_int_equal(rec_count(&r, V2X_EVT_UPDATE), 0);
+	{
+		struct det_candidate c = cand(V2X_EVT_CONGESTION, 11, 0, 810,
+					      -1.75, V2X_SRC_SENSOR, 9, t);
+
+		c.n_tracks = 0;
+		c.lane = -1;
+		c.level = 2;
+		c.move_m = 50.0f;
+		events_raise(ev, &c);
+	}
+	assert_int_equal(rec_count(&r, V2X_EVT_UPDATE), 1);
+
+	/* The same wandering with the default threshold: updates. */
+	for (k = 0; k < 10; k++) {
+		struct det_candidate c = cand(V2X_EVT_STOPPED_VEHICLE, 21, 21,
+					      300 + (k & 1) * 20.0, -1.75,
+					      V2X_SRC_V2X, 0, t);
+
+		events_raise(ev, &c);
+		t += 1100 * MS;
+		events_tick(ev, t);
+	}
+	assert_int_equal(rec_count(&r, V2X_EVT_NEW), 2);
+	assert_int_equal(rec_count(&r, V2X_EVT_UPDATE), 1 + 9);
+	events_free(ev);
+}
+
 static void test_capacity_and_bad_input(void **state)
 {
 	struct detect_config cfg;
@@ -627,6 +683,7 @@ int main(void)
 		cmocka_unit_test(test_update_rate_limited),
 		cmocka_unit_test(test_no_flapping_and_clear),
 		cmocka_unit_test(test_congestion_levels),
+		cmocka_unit_test(test_candidate_move_threshold),
 		cmocka_unit_test(test_capacity_and_bad_input),
 		cmocka_unit_test(test_foreach),
 	};
