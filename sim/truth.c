@@ -39,6 +39,11 @@ static const int nat_type[NAT_PER_VEH] = {
 struct nat_ep {
 	struct sim_incident inc;
 	double last;    /* sim s of the last step the condition held */
+	/* collision risk: the run of steps with both vehicles observable -
+	 * its first and latest step (< 0: none) and the follower's place at
+	 * its first */
+	double obs_t0, obs_last, obs_x, obs_y;
+	int obs_lane;
 	int used;
 };
 
@@ -186,6 +191,12 @@ static int truth__ep_new(struct sim_world *w, struct sim_truth *t, int type)
 	e->inc.ped = -1;
 	e->inc.obstacle = -1;
 	e->last = w->t;
+	e->obs_t0 = -1;
+	e->obs_last = -1;
+	/* A collision risk is detectable only once its pair has been
+	 * observable long enough (truth__cr_seen()). */
+	if (type == V2X_EVT_COLLISION_RISK)
+		e->inc.detect_t = -1;
 	return k;
 }
 
@@ -252,6 +263,48 @@ static double truth__gap_s(const struct sim_truth_config *c, int slot)
 }
 
 /*
+ * Can the roadside know what vehicle vi does now: it sends BSMs, or a
+ * sensor reported it in its latest frames (incident.c, inc__observable(),
+ * the rule of the injected incidents)?
+ */
+static int truth__observable(const struct sim_world *w, int vi)
+{
+	const struct sim_vehicle *v = &w->veh[vi];
+
+	return v->connected || v->seen_t >= w->t - 0.25;
+}
+
+/*
+ * A collision risk (follower vi, leader ld) holds this step: it is
+ * detectable from the onset of a run of steps with both vehicles
+ * observable that has held ttc_min_s (dips under gap_s do not break it),
+ * the rule of an injected collision risk - a pair of which one is in no
+ * sensor's view and sends no BSMs could be judged by nobody, and one seen
+ * for 0.3 s of a 1.5 s episode not for the time a detector must see it.
+ * Placed where the follower was at that onset.
+ */
+static void truth__cr_seen(struct sim_world *w, struct nat_ep *e, int vi, int ld)
+{
+	const struct sim_truth_config *c = &w->cfg.truth;
+	const struct sim_vehicle *v = &w->veh[vi];
+
+	if (e->inc.detect_t >= 0 || ld < 0 || !truth__observable(w, vi) ||
+	    !truth__observable(w, ld))
+		return;
+	if (e->obs_t0 < 0 || w->t - e->obs_last > c->gap_s + 1e-9) {
+		e->obs_t0 = w->t;
+		e->obs_x = v->x;
+		e->obs_y = v->y;
+		e->obs_lane = v->lane;
+	}
+	e->obs_last = w->t;
+	if (e->obs_last + SIM_DT - e->obs_t0 >= c->ttc_min_s - 1e-9) {
+		e->inc.detect_t = e->obs_t0;
+		truth__locate(w, &e->inc, e->obs_x, e->obs_y, e->obs_lane);
+	}
+}
+
+/*
  * One condition of vehicle vi this step: open an episode at its onset,
  * extend it while it holds, close it once it has not held for the gap.
  */
@@ -270,6 +323,8 @@ static void truth__cond(struct sim_world *w, struct sim_truth *t, int vi, int sl
 			if (other >= 0)
 				truth__add_veh(w, &e->inc, other);
 			truth__add_veh(w, &e->inc, vi);
+			if (slot == NAT_CR)
+				truth__cr_seen(w, e, vi, other);
 		} else if (w->t - e->last > truth__gap_s(c, slot) + 1e-9) {
 			truth__close(w, t, *open, truth__min_s(c, slot));
 			*open = -1;
@@ -288,6 +343,8 @@ static void truth__cond(struct sim_world *w, struct sim_truth *t, int vi, int sl
 		truth__add_veh(w, &t->ep[*open].inc, other);
 	truth__add_veh(w, &t->ep[*open].inc, vi);
 	truth__locate(w, &t->ep[*open].inc, v->x, v->y, v->lane);
+	if (slot == NAT_CR)
+		truth__cr_seen(w, &t->ep[*open], vi, other);
 }
 
 /*
@@ -327,7 +384,14 @@ static int truth__ttc_to(const struct sim_truth_config *c, const struct sim_vehi
 {
 	double closing = v->v - vl, half = 0.5 * (v->width + ld->width), ttc;
 
-	if (fabs(sep) >= half || closing <= 0)
+	/*
+	 * A wrong-way driver coming the other way is no leader: meeting it
+	 * head-on is the wrong-way incident (what a vehicle held by an
+	 * injected incident does is that incident), and a broker's
+	 * collision risk is with a vehicle ahead travelling the lane's way
+	 * (docs/events.md, path_heading_deg).
+	 */
+	if (ld->wrong_way || fabs(sep) >= half || closing <= 0)
 		return 0;
 	ttc = gap <= 0 ? 0 : gap / closing;
 	if (ttc >= c->ttc_s)
