@@ -52,6 +52,9 @@ struct nat_seg {
 	int first_bin;  /* into the bin arrays */
 	int ep;         /* open congestion episode or -1 */
 	double on;      /* condition holds since (s), < 0: not */
+	/* the run of steps it held in a bin with jam_min_vehicles observable
+	 * vehicles: first and latest step (< 0: none) */
+	double obs_t0, obs_last;
 	double limit;
 };
 
@@ -69,6 +72,7 @@ struct sim_truth {
 	int nseg;
 	int nbins;
 	int *bin_n, *bin_lane;
+	int *bin_obs;       /* vehicles observable (truth__observable()) */
 	double *bin_inv;    /* sum of 1 / v */
 };
 
@@ -126,12 +130,15 @@ static int truth__segments(struct sim_world *w, struct sim_truth *t)
 		t->seg[i].first_bin = t->nbins;
 		t->seg[i].ep = -1;
 		t->seg[i].on = -1;
+		t->seg[i].obs_t0 = -1;
+		t->seg[i].obs_last = -1;
 		t->nbins += t->seg[i].nbins;
 	}
 	t->bin_n = calloc((size_t)t->nbins + 1, sizeof(int));
 	t->bin_lane = calloc((size_t)t->nbins + 1, sizeof(int));
 	t->bin_inv = calloc((size_t)t->nbins + 1, sizeof(double));
-	if (!t->bin_n || !t->bin_lane || !t->bin_inv)
+	t->bin_obs = calloc((size_t)t->nbins + 1, sizeof(int));
+	if (!t->bin_n || !t->bin_lane || !t->bin_inv || !t->bin_obs)
 		return -ENOMEM;
 	return 0;
 }
@@ -548,6 +555,30 @@ static int truth__seg_injected(const struct sim_world *w, int seg)
 	return 0;
 }
 
+/*
+ * A segment's jam is observable this step (@seen): it holds in a bin with
+ * at least jam_min_vehicles vehicles that send BSMs or are in a sensor's
+ * latest frames - the rule of an injected congestion's queue: no detector
+ * can judge a bin of vehicles it does not see, and a broker's bin needs
+ * that many (min_vehicles).  Follows the run of such steps (dips under
+ * gap_s do not break it).
+ */
+static void truth__jam_seen(const struct sim_world *w, struct nat_seg *sg, int seen)
+{
+	if (!seen)
+		return;
+	if (sg->obs_t0 < 0 || w->t - sg->obs_last > w->cfg.truth.gap_s + 1e-9)
+		sg->obs_t0 = w->t;
+	sg->obs_last = w->t;
+}
+
+/* Has the jam been observable for jam_min_s, as the episode must hold? */
+static int truth__jam_detectable(const struct sim_world *w, const struct nat_seg *sg)
+{
+	return sg->obs_t0 >= 0 && w->t - sg->obs_last <= w->cfg.truth.gap_s + 1e-9 &&
+	       w->t - sg->obs_t0 >= w->cfg.truth.jam_min_s - 1e-9;
+}
+
 static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 {
 	const struct sim_truth_config *c = &w->cfg.truth;
@@ -556,6 +587,7 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 		return;
 	memset(t->bin_n, 0, (size_t)t->nbins * sizeof(int));
 	memset(t->bin_inv, 0, (size_t)t->nbins * sizeof(double));
+	memset(t->bin_obs, 0, (size_t)t->nbins * sizeof(int));
 	for (int i = 0; i < w->nveh; i++) {
 		const struct sim_vehicle *v = &w->veh[i];
 		const struct sim_lane *l;
@@ -581,11 +613,12 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 		t->bin_n[b]++;
 		t->bin_inv[b] += 1.0 / fmax(v->v, 0.5);
 		t->bin_lane[b] = v->lane;
+		t->bin_obs[b] += truth__observable(w, i);
 	}
 	for (int s = 0; s < t->nseg; s++) {
 		struct nat_seg *sg = &t->seg[s];
 		double worst = INFINITY;
-		int wb = -1, holds;
+		int wb = -1, holds, seen = 0;
 
 		if (!sg->nbins || sg->limit <= 0)
 			continue;
@@ -595,17 +628,21 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 			if (t->bin_n[b] < c->jam_min_vehicles)
 				continue;
 			r = t->bin_n[b] / t->bin_inv[b] / sg->limit;
+			seen |= r < c->jam_ratio && t->bin_obs[b] >= c->jam_min_vehicles;
 			if (r < worst) {
 				worst = r;
 				wb = b;
 			}
 		}
 		holds = wb >= 0 && worst < c->jam_ratio && !truth__seg_injected(w, s);
+		truth__jam_seen(w, sg, holds && seen);
 		if (sg->ep >= 0) {
 			struct nat_ep *e = &t->ep[sg->ep];
 
 			if (holds)
 				e->last = w->t;
+			if (e->inc.detect_t < 0 && truth__jam_detectable(w, sg))
+				e->inc.detect_t = fmax(sg->obs_t0, e->inc.start_t);
 			else if (w->t - e->last > c->jam_clear_s + 1e-9) {
 				truth__close(w, t, sg->ep, 0);
 				sg->ep = -1;
@@ -632,9 +669,11 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 
 			if (mid > w->road.lane[ln].length)
 				mid = w->road.lane[ln].length;
-			/* Onset: when it began to hold; detectable then too. */
+			/* Onset: when it began to hold; detectable once it has
+			 * been observable (truth__jam_seen()). */
 			e->inc.start_t = sg->on;
-			e->inc.detect_t = sg->on;
+			e->inc.detect_t = truth__jam_detectable(w, sg) ?
+				fmax(sg->obs_t0, sg->on) : -1;
 			sim_lane_point(&w->road.lane[ln], mid, 0, &x, &y, &h, NULL);
 			truth__locate(w, &e->inc, x, y, ln);
 		}
@@ -781,6 +820,7 @@ void sim__truth_free(struct sim_world *w)
 	free(t->bin_n);
 	free(t->bin_lane);
 	free(t->bin_inv);
+	free(t->bin_obs);
 	free(t);
 	w->nat = NULL;
 }
