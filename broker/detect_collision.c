@@ -10,8 +10,7 @@
  * ttc_s with v > min_closing_mps, held for persist_ms, makes the follower
  * a candidate (both tracks involved): the time between samples in a row
  * at risk counts, twice over under half the threshold (a near-collision
- * closing fast leaves no time to wait) unless the follower is steering
- * away from its leader (see below); dips shorter than GRACE_NS do
+ * closing fast leaves no time to wait); dips shorter than GRACE_NS do
  * not restart the count but add nothing to it.  Samples of a fused
  * track come from several sources, not in time order: an older one
  * neither adds time nor ends a grace.  Vehicles closer than DUP_DIST_M
@@ -64,15 +63,7 @@
  * judged (faster than min_speed_mps only 0.5 m behind it) and three
  * level with it at TTC 0, each counted twice over, made a collision
  * risk that the truth does not have: the TTC was under the threshold,
- * the bodies predicted to overlap, for 0.5 s.)  Nor is the time at risk
- * of one steering away counted twice over: it is seen to avoid the
- * leader, and whether it clears it rests on that predicted overlap,
- * which the positions' errors blur - it needs the whole persistence.
- * (Highway seed 16 at 43.4 s: a car queued 4.45 m behind a stopped one
- * pulled out round it from 1.5 m/s at 1 m/s across and cleared its
- * corner by 4 cm; its GNSS error of 0.55 m towards the leader put the
- * bodies 0.6 m into each other when it got there, and four samples at
- * TTC 0.7-0.4 s, counted twice, raised it in 0.4 s.)
+ * the bodies predicted to overlap, for 0.5 s.)
  */
 #include <math.h>
 #include <stddef.h>
@@ -162,12 +153,10 @@ static struct col_lat *col__lat_update(struct collision *co,
  * (@level: its front already level with the rear, the gap gone):
  * heading along the lane and overlapping it sideways, now and when the
  * follower gets there?  A leader with no lateral record of its own in
- * this lane (none yet) is taken as in the path.  Sets *@steering when
- * the follower is seen steering away from it (steer_away_mps or more).
+ * this lane (none yet) is taken as in the path.
  */
 static int col__in_path(const struct collision *co, const struct col_lat *fl,
-			const struct det_entry *lead, float ttc, int level,
-			int *steering)
+			const struct det_entry *lead, float ttc, int level)
 {
 	const struct col_lat *ll = &co->lat[detect__lanes_index(co->dl, lead)];
 	float d, away, half, reach;
@@ -199,10 +188,8 @@ static int col__in_path(const struct collision *co, const struct col_lat *fl,
 	 * predicted to overlap by more than the positions' uncertainty
 	 * when it gets there - and not once it is there, level with the
 	 * leader's rear and still moving away from it: passing it. */
-	if (away >= co->steer_away) {
-		*steering = 1;
+	if (away >= co->steer_away)
 		return !level && reach < half - co->lat_margin;
-	}
 	return reach < half;
 }
 
@@ -215,7 +202,7 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	struct det_entry *e;
 	struct col_lat *fl;
 	float gap, closing, ttc = INFINITY, lf, ll;
-	int created, level = 0, steering = 0;
+	int created, level = 0;
 
 	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
 		return;
@@ -259,7 +246,7 @@ static void col_on_sample(void *self, const struct det_sample *s,
 			ttc = 0;
 			level = 1;
 		}
-		if (ttc < co->ttc && !col__in_path(co, fl, lead, ttc, level, &steering))
+		if (ttc < co->ttc && !col__in_path(co, fl, lead, ttc, level))
 			ttc = INFINITY;
 	}
 	if (!(ttc < co->ttc)) {
@@ -286,12 +273,8 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		 * but is no time at risk: a TTC hovering about the threshold
 		 * is not one under it), twice over while the TTC is under
 		 * half the threshold - a near-collision closing that fast
-		 * leaves no time to wait - unless the follower is steering
-		 * away from its leader: it is seen to avoid it, and whether
-		 * it clears it rests on a predicted sideways overlap that
-		 * the positions' errors blur; that needs the whole
-		 * persistence. */
-		float w = ttc < co->ttc / 2 && !steering ? 2.0f : 1.0f;
+		 * leaves no time to wait. */
+		float w = ttc < co->ttc / 2 ? 2.0f : 1.0f;
 
 		if (PRIV(e)->counted)
 			PRIV(e)->score += w * (float)((double)(s->t_ns - PRIV(e)->ref_ns) * 1e-6);
