@@ -27,7 +27,7 @@ void bench_score_cfg_default(struct bench_score_cfg *cfg)
 {
 	cfg->radius_m = 50.0;
 	cfg->congestion_radius_m = 1000.0;
-	cfg->move_mps = 40.0;
+	cfg->move_mps = 50.0;
 	cfg->tolerance_s = 1.0;
 	cfg->grace_s = 5.0;
 	cfg->natural_min_s = 1.0;

@@ -186,7 +186,7 @@ static void usage(FILE *f)
 "                         map) within M along the road; without a map, within\n"
 "                         M in a straight line or on the same segment\n"
 "  --map FILE             score: the run's map.geojson (in its --keep DIR)\n"
-"  --move-mps V           radius growth for moving incidents (default 40)\n"
+"  --move-mps V           radius growth for moving incidents (default 50)\n"
 "  --tolerance S          window opens detectable_ts - S (default 1)\n"
 "  --grace S              window closes end_ts + S (default 5)\n"
 "  --natural-min S        natural episodes detectable for < S are left out of\n"

@@ -207,6 +207,29 @@ static void test_transitions_still_match(void **state)
 }
 
 /*
+ * Highway seed 16 incident 11: an injected speeder (1.6 x 100 km/h = 44.4
+ * m/s) that a radar found again 1,735 m on, 38.9 s after it became
+ * detectable: matched by the default radius growth.  One 1,000 m farther
+ * still is not.
+ */
+static void test_speeder_found_far_on(void **state)
+{
+	struct fixture *f = *state;
+	const struct bench_type_score *ts = &f->sc.type[V2X_EVT_SPEEDING];
+
+	incident(f, 11, "speeding", 150, 151.8, 211.4, 8);
+	load(f, 1);
+	transition(f, 1, V2X_EVT_SPEEDING, V2X_EVT_NEW, 190.7, LAT + 1735 / 111194.93, 10);
+	transition(f, 1, V2X_EVT_SPEEDING, V2X_EVT_CLEARED, 195, LAT + 1735 / 111194.93, 10);
+	transition(f, 2, V2X_EVT_SPEEDING, V2X_EVT_NEW, 190.7, LAT + 2735 / 111194.93, 10);
+	transition(f, 2, V2X_EVT_SPEEDING, V2X_EVT_CLEARED, 195, LAT + 2735 / 111194.93, 10);
+	bench_score_run(&f->sc);
+	assert_int_equal(ts->detected, 1);
+	assert_int_equal(ts->events, 2);
+	assert_int_equal(ts->matched_events, 1);
+}
+
+/*
  * A small map in a local plane around (LAT, LON), x east, y north, in
  * metres: an eastbound road, segment 1 (x -2000..0) -> 2 (0..1000) -> 6
  * (1000..2000), its westbound carriageway 10 m north, segment 3
@@ -490,6 +513,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_standing_must_not_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transitions_still_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_speeder_found_far_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_congestion_by_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_congestion_without_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_congestion_signal_queue, setup, teardown),
