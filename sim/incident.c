@@ -145,7 +145,7 @@ static void inc__locate(struct sim_world *w, struct sim_incident *inc, double x,
  * two vehicles that neither send BSMs nor are in a sensor's view is no
  * miss of the broker.
  */
-static int inc__observable(const struct sim_world *w, int vi)
+int sim__observable(const struct sim_world *w, int vi)
 {
 	const struct sim_vehicle *v = &w->veh[vi];
 
@@ -456,7 +456,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 			/* Where it stands, detectable or not. */
 			inc__locate(w, inc, v->x, v->y, v->lane);
 		}
-		if (inc->phase == 1 && v->v < STOP_MPS && inc__observable(w, inc->veh[0]))
+		if (inc->phase == 1 && v->v < STOP_MPS && sim__observable(w, inc->veh[0]))
 			inc__detect(w, inc, v->x, v->y, v->lane);
 		if (inc->phase == 1 && w->t - inc->timer >= inc->duration) {
 			v->force_a = NAN;
@@ -482,7 +482,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * (observable 0.7 s) was called detectable at its first step;
 		 * no speeds of it braking beyond those five frames existed.
 		 */
-		if (v->a < -HARD_BRAKE && inc__observable(w, inc->veh[0])) {
+		if (v->a < -HARD_BRAKE && sim__observable(w, inc->veh[0])) {
 			if (inc->hb_t0 <= 0) {
 				/* Placed where it was first seen braking. */
 				inc->hb_t0 = w->t;
@@ -521,7 +521,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * - no sustained speeding anybody could have seen.
 		 */
 		if (v->v > speeding_threshold(w, v->lane) &&
-		    inc__observable(w, inc->veh[0])) {
+		    sim__observable(w, inc->veh[0])) {
 			if (inc->run_t0 <= 0) {
 				inc->run_t0 = w->t;
 				if (inc->detect_t < 0)
@@ -563,7 +563,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * motion: its heading alone, standing, is no evidence (a
 		 * standing vehicle's GNSS heading is unreliable).
 		 */
-		if (v->v > w->cfg.truth.ww_mps && inc__observable(w, inc->veh[0])) {
+		if (v->v > w->cfg.truth.ww_mps && sim__observable(w, inc->veh[0])) {
 			if (inc->ww_t0 <= 0)
 				inc->ww_t0 = w->t;
 			inc->ww_held += SIM_DT;
@@ -591,7 +591,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		}
 		gap = v->s - v->length - f->s;
 		tc = f->lane == v->lane ? ttc(v, f) : INFINITY;
-		seen = inc__observable(w, inc->veh[0]) && inc__observable(w, inc->veh[1]);
+		seen = sim__observable(w, inc->veh[0]) && sim__observable(w, inc->veh[1]);
 		/*
 		 * Once the follower has closed up (or after 30 s), the leader
 		 * brakes where the roadside can see the pair, if that comes
@@ -658,7 +658,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 				 * slow vehicles behind it where it has spilled back
 				 * (maybe into a sensor's view near a junction). */
 				if ((q->s >= inc->s - 300 || q->v < w->cfg.truth.jam_ratio * limit) &&
-				    inc__observable(w, l->veh[k]) && nobs < SIM_INC_IDS_MAX)
+				    sim__observable(w, l->veh[k]) && nobs < SIM_INC_IDS_MAX)
 					obs[nobs++] = l->veh[k];
 			}
 		}

@@ -321,6 +321,9 @@ int sim__scenario_build(struct sim_world *w, char *err, size_t errlen);
 /* Take a vehicle off the road (sim.c). */
 void sim__vehicle_remove(struct sim_world *w, int vi);
 /* Incidents (incident.c). */
+/* Can the roadside know what vehicle vi does now (BSMs, or a sensor's
+ * latest frames)?  The observability rule of injected and natural truth. */
+int sim__observable(const struct sim_world *w, int vi);
 void sim__incidents_step(struct sim_world *w);
 void sim__incident_vehicle_left(struct sim_world *w, int vi);
 void sim__incident_write(struct sim_world *w, struct sim_incident *inc);

@@ -72,7 +72,7 @@ struct sim_truth {
 	int nseg;
 	int nbins;
 	int *bin_n, *bin_lane;
-	int *bin_obs;       /* vehicles observable (truth__observable()) */
+	int *bin_obs;       /* vehicles observable (sim__observable()) */
 	double *bin_inv;    /* sum of 1 / v */
 };
 
@@ -270,18 +270,6 @@ static double truth__gap_s(const struct sim_truth_config *c, int slot)
 }
 
 /*
- * Can the roadside know what vehicle vi does now: it sends BSMs, or a
- * sensor reported it in its latest frames (incident.c, inc__observable(),
- * the rule of the injected incidents)?
- */
-static int truth__observable(const struct sim_world *w, int vi)
-{
-	const struct sim_vehicle *v = &w->veh[vi];
-
-	return v->connected || v->seen_t >= w->t - 0.25;
-}
-
-/*
  * A collision risk (follower vi, leader ld) holds this step: it is
  * detectable from the onset of a run of steps with both vehicles
  * observable that has held ttc_min_s (dips under gap_s do not break it),
@@ -295,8 +283,8 @@ static void truth__cr_seen(struct sim_world *w, struct nat_ep *e, int vi, int ld
 	const struct sim_truth_config *c = &w->cfg.truth;
 	const struct sim_vehicle *v = &w->veh[vi];
 
-	if (e->inc.detect_t >= 0 || ld < 0 || !truth__observable(w, vi) ||
-	    !truth__observable(w, ld))
+	if (e->inc.detect_t >= 0 || ld < 0 || !sim__observable(w, vi) ||
+	    !sim__observable(w, ld))
 		return;
 	if (e->obs_t0 < 0 || w->t - e->obs_last > c->gap_s + 1e-9) {
 		e->obs_t0 = w->t;
@@ -613,7 +601,7 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 		t->bin_n[b]++;
 		t->bin_inv[b] += 1.0 / fmax(v->v, 0.5);
 		t->bin_lane[b] = v->lane;
-		t->bin_obs[b] += truth__observable(w, i);
+		t->bin_obs[b] += sim__observable(w, i);
 	}
 	for (int s = 0; s < t->nseg; s++) {
 		struct nat_seg *sg = &t->seg[s];
