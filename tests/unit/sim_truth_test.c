@@ -465,6 +465,39 @@ static void test_late_lane_change_is_collision_risk(void **state)
 }
 
 /*
+ * Finish a run writing its truth to @truth and free it: the natural
+ * episodes of @type (involving vehicles @va and @vb, when >= 0); the
+ * last one's start_ts and detectable_ts (0: never detectable) in *@start,
+ * *@det.
+ */
+static int natural_episodes(struct sim_world *w, struct sim_config *cfg, FILE *truth,
+			    const char *type, long va, long vb,
+			    uint64_t *start, uint64_t *det)
+{
+	json_t *lines, *j;
+	size_t i;
+	int n = 0;
+
+	sim_world_finish(w);
+	lines = read_truth(truth);
+	*start = *det = 0;
+	json_array_foreach(lines, i, j)
+		if (is_kind(j, "incident", type, "natural") &&
+		    (va < 0 || has_vehicle(j, (uint32_t)va)) &&
+		    (vb < 0 || has_vehicle(j, (uint32_t)vb))) {
+			*start = (uint64_t)json_integer_value(json_object_get(j, "start_ts"));
+			*det = (uint64_t)json_integer_value(json_object_get(j, "detectable_ts"));
+			n++;
+		}
+	json_decref(lines);
+	fclose(truth);
+	w->truth = NULL;
+	sim_world_free(w);
+	free(cfg);
+	return n;
+}
+
+/*
  * B follows A in one lane, 8 m behind and 8 m/s faster (TTC 1 s), for
  * 1.2 s of that state.  B sends BSMs when @b_conn; A sends none and a
  * sensor reports it in its latest frames from @seen_from to @seen_to s
@@ -480,9 +513,6 @@ static int follow_cr(int b_conn, double seen_from, double seen_to, int a_ww,
 	char err[256] = "";
 	FILE *truth = tmpfile();
 	struct sim_vehicle *a, *b;
-	json_t *lines, *j;
-	size_t i;
-	int n = 0;
 
 	assert_non_null(truth);
 	cfg->penetration = 0;
@@ -517,22 +547,8 @@ static int follow_cr(int b_conn, double seen_from, double seen_to, int a_ww,
 		sim__truth_step(w);
 		w->t += 0.1;
 	}
-	sim_world_finish(w);
-	lines = read_truth(truth);
-	*start = *det = 0;
-	json_array_foreach(lines, i, j)
-		if (is_kind(j, "incident", "collision_risk", "natural") &&
-		    has_vehicle(j, a->id) && has_vehicle(j, b->id)) {
-			*start = (uint64_t)json_integer_value(json_object_get(j, "start_ts"));
-			*det = (uint64_t)json_integer_value(json_object_get(j, "detectable_ts"));
-			n++;
-		}
-	json_decref(lines);
-	fclose(truth);
-	w->truth = NULL;
-	sim_world_free(w);
-	free(cfg);
-	return n;
+	return natural_episodes(w, cfg, truth, "collision_risk", (long)a->id,
+				(long)b->id, start, det);
 }
 
 /*
@@ -586,9 +602,7 @@ static int crawl_jam(int nconn, int nseen, double seen_from, uint64_t *start, ui
 	char err[256] = "";
 	FILE *truth = tmpfile();
 	struct sim_vehicle *v[24];
-	json_t *lines, *j;
-	size_t i;
-	int n = 0, nl = 0;
+	int nl = 0;
 
 	assert_non_null(truth);
 	cfg->penetration = 0;
@@ -627,21 +641,7 @@ static int crawl_jam(int nconn, int nseen, double seen_from, uint64_t *start, ui
 		sim__truth_step(w);
 		w->t += 0.1;
 	}
-	sim_world_finish(w);
-	lines = read_truth(truth);
-	*start = *det = 0;
-	json_array_foreach(lines, i, j)
-		if (is_kind(j, "incident", "congestion", "natural")) {
-			*start = (uint64_t)json_integer_value(json_object_get(j, "start_ts"));
-			*det = (uint64_t)json_integer_value(json_object_get(j, "detectable_ts"));
-			n++;
-		}
-	json_decref(lines);
-	fclose(truth);
-	w->truth = NULL;
-	sim_world_free(w);
-	free(cfg);
-	return n;
+	return natural_episodes(w, cfg, truth, "congestion", -1, -1, start, det);
 }
 
 /*
