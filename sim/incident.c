@@ -17,6 +17,13 @@
 #define STOP_MPS (w->cfg.truth.stop_mps)
 #define RETRY_FOR 60.0
 #define HB_MIN_S 2.0   /* injected hard braking lasts at least this long */
+/*
+ * Steps that hold at most this far apart are one run of an injected
+ * speeding or collision risk (struct sim_run): a dip may miss gap_s of
+ * steps.  The natural truth's runs of observable steps, like the broker's
+ * GRACE_NS, allow gap_s between two steps that hold - one step less.
+ */
+#define RUN_GAP_S (w->cfg.truth.gap_s + SIM_DT)
 
 static double default_duration(int type)
 {
@@ -442,6 +449,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 {
 	struct sim_vehicle *v = inc->nveh ? &w->veh[inc->veh[0]] : NULL;
 	double elapsed = w->t - inc->start_t;
+	int holds; /* the type's condition holds this step, while observable */
 
 	inc__track_ids(w, inc);
 	switch (inc->type) {
@@ -482,18 +490,13 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * (observable 0.7 s) was called detectable at its first step;
 		 * no speeds of it braking beyond those five frames existed.
 		 */
-		if (v->a < -HARD_BRAKE && sim__observable(w, inc->veh[0])) {
-			if (inc->hb_t0 <= 0) {
-				/* Placed where it was first seen braking. */
-				inc->hb_t0 = w->t;
-				inc__locate(w, inc, v->x, v->y, v->lane);
-			}
-			inc->hb_held += SIM_DT;
-			if (inc->detect_t < 0 &&
-			    (v->connected ||
-			     inc->hb_held >= w->cfg.truth.brake_obs_s - 1e-9))
-				inc->detect_t = inc->hb_t0;
-		}
+		holds = v->a < -HARD_BRAKE && sim__observable(w, inc->veh[0]);
+		/* Placed where it was first seen braking. */
+		if (sim_run_step(&inc->cond, w->t, holds, INFINITY))
+			inc__locate(w, inc, v->x, v->y, v->lane);
+		if (holds && inc->detect_t < 0 &&
+		    (v->connected || inc->cond.held >= w->cfg.truth.brake_obs_s - 1e-9))
+			inc->detect_t = inc->cond.t0;
 		if (inc->phase == 0 && (v->v <= inc->timer || v->v <= 0 || elapsed > 4.0)) {
 			v->force_a = NAN;
 			inc->phase = 1;
@@ -520,21 +523,14 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * 46 s crossed the threshold 0.4 s before it left the network
 		 * - no sustained speeding anybody could have seen.
 		 */
-		if (v->v > speeding_threshold(w, v->lane) &&
-		    sim__observable(w, inc->veh[0])) {
-			if (inc->run_t0 <= 0) {
-				inc->run_t0 = w->t;
-				if (inc->detect_t < 0)
-					inc__locate(w, inc, v->x, v->y, v->lane);
-			}
-			inc->run_last = w->t;
-			if (inc->detect_t < 0 &&
-			    w->t - inc->run_t0 >= w->cfg.truth.speed_min_s - 1e-9)
-				inc->detect_t = inc->run_t0;
-		} else if (inc->run_t0 > 0 &&
-			   w->t - inc->run_last > w->cfg.truth.gap_s + 1e-9) {
-			inc->run_t0 = 0;
-		}
+		holds = v->v > speeding_threshold(w, v->lane) &&
+			sim__observable(w, inc->veh[0]);
+		if (sim_run_step(&inc->cond, w->t, holds, RUN_GAP_S) &&
+		    inc->detect_t < 0)
+			inc__locate(w, inc, v->x, v->y, v->lane);
+		if (holds && inc->detect_t < 0 &&
+		    sim_run_span(&inc->cond, w->t) >= w->cfg.truth.speed_min_s - 1e-9)
+			inc->detect_t = inc->cond.t0;
 		if (!(v->v > speeding_threshold(w, v->lane)) && inc->phase == 1) {
 			inc__end(w, inc);
 			break;
@@ -563,15 +559,12 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * motion: its heading alone, standing, is no evidence (a
 		 * standing vehicle's GNSS heading is unreliable).
 		 */
-		if (v->v > w->cfg.truth.ww_mps && sim__observable(w, inc->veh[0])) {
-			if (inc->ww_t0 <= 0)
-				inc->ww_t0 = w->t;
-			inc->ww_held += SIM_DT;
-			if (inc->detect_t < 0 &&
-			    inc->ww_held >= w->cfg.truth.ww_min_s - 1e-9) {
-				inc__detect(w, inc, v->x, v->y, v->lane);
-				inc->detect_t = inc->ww_t0;
-			}
+		holds = v->v > w->cfg.truth.ww_mps && sim__observable(w, inc->veh[0]);
+		sim_run_step(&inc->cond, w->t, holds, INFINITY);
+		if (holds && inc->detect_t < 0 &&
+		    inc->cond.held >= w->cfg.truth.ww_min_s - 1e-9) {
+			inc__detect(w, inc, v->x, v->y, v->lane);
+			inc->detect_t = inc->cond.t0;
 		}
 		if (elapsed >= inc->duration) {
 			/* It leaves the road (turns off or is stopped by police). */
@@ -620,17 +613,12 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * episode must: a pair whose leader leaves the last sensor's
 		 * view 0.1 s after the onset could be seen by nobody.
 		 */
-		if (inc->phase >= 1 && tc < TTC_S && seen) {
-			if (inc->run_t0 <= 0)
-				inc->run_t0 = w->t;
-			inc->run_last = w->t;
-			if (inc->detect_t < 0 &&
-			    w->t - inc->run_t0 >= w->cfg.truth.ttc_min_s - 1e-9) {
-				inc__detect(w, inc, f->x, f->y, f->lane);
-				inc->detect_t = inc->run_t0;
-			}
-		} else if (inc->run_t0 > 0 && w->t - inc->run_last > w->cfg.truth.gap_s + 1e-9) {
-			inc->run_t0 = 0;
+		holds = inc->phase >= 1 && tc < TTC_S && seen;
+		sim_run_step(&inc->cond, w->t, holds, RUN_GAP_S);
+		if (holds && inc->detect_t < 0 &&
+		    sim_run_span(&inc->cond, w->t) >= w->cfg.truth.ttc_min_s - 1e-9) {
+			inc__detect(w, inc, f->x, f->y, f->lane);
+			inc->detect_t = inc->cond.t0;
 		}
 		if (inc->phase == 2 && (tc >= TTC_S || (f->v < STOP_MPS && v->v < STOP_MPS)) &&
 		    w->t - inc->timer > 1.0)

@@ -160,6 +160,56 @@ struct sim_sensor {
 	struct sim_rng rng;
 };
 
+/*
+ * struct sim_run - a condition of the ground truth followed step by step
+ * (sim_run_step()): the run of steps in which it held (where its rule asks,
+ * only steps in which its road users were observable), from the first to
+ * the latest, and the time it held in all.  Steps that held at most
+ * max_gap_s apart are one run; a step more than max_gap_s after the latest
+ * one that held ends it (the broker's GRACE_NS, broker/detect_speeding.c),
+ * and the next step that holds begins a new run.  max_gap_s SIM_DT: no
+ * step may be missed; INFINITY: one run, whatever the dips (time in all).
+ * All zero: no run yet.
+ */
+struct sim_run {
+	int on;          /* 1: a run is going on (it may still resume) */
+	double t0;       /* sim s of its first step */
+	double last;     /* sim s of its latest step that held */
+	double held;     /* SIM_DT per step that held, from t0 (dips not counted) */
+};
+
+/*
+ * sim_run_step() - the step at sim time t (steps in time order, one call
+ * per step or at least per step that holds), in which the condition holds
+ * or not.  Returns 1 if this step began a run (the caller may note where),
+ * 0 otherwise.
+ */
+static inline int sim_run_step(struct sim_run *r, double t, int holds, double max_gap_s)
+{
+	if (r->on && t - r->last > max_gap_s + 1e-9)
+		r->on = 0;
+	if (!holds)
+		return 0;
+	r->last = t;
+	if (r->on) {
+		r->held += SIM_DT;
+		return 0;
+	}
+	r->on = 1;
+	r->t0 = t;
+	r->held = SIM_DT;
+	return 1;
+}
+
+/*
+ * sim_run_span() - how long the run has lasted at sim time t, from its
+ * first step (t - t0, dips included); -1 if no run is going on.
+ */
+static inline double sim_run_span(const struct sim_run *r, double t)
+{
+	return r->on ? t - r->t0 : -1;
+}
+
 #define SIM_INC_VEH_MAX 4
 #define SIM_INC_IDS_MAX 16
 
@@ -187,16 +237,11 @@ struct sim_incident {
 	int obstacle;         /* obstacle index or -1 */
 	double timer;
 	double save[3];       /* driver parameters to restore at the end */
-	double run_t0, run_last; /* collision risk (speeding): onset and latest
-				  * step of the current run under the TTC
-				  * threshold (over the speed threshold) while
-				  * observable (0: none) */
-	double hb_t0, hb_held;   /* hard braking: first step beyond the threshold
-				  * while observable (0: none) and time in all
-				  * braking so while observable */
-	double ww_t0, ww_held;   /* wrong way: onset (0: none) and time in all
-				  * driven against the lane faster than truth
-				  * ww_mps while observable */
+	struct sim_run cond;  /* its condition while observable: hard
+			       * braking beyond the threshold, driving the
+			       * wrong way faster than truth ww_mps (both in
+			       * all), speeding over the threshold, the TTC
+			       * under it (runs) - inc__step() */
 	int ntemp;
 	uint32_t temp_ids[SIM_INC_IDS_MAX];
 	int nsobj;

@@ -39,10 +39,10 @@ static const int nat_type[NAT_PER_VEH] = {
 struct nat_ep {
 	struct sim_incident inc;
 	double last;    /* sim s of the last step the condition held */
-	/* collision risk: the run of steps with both vehicles observable -
-	 * its first and latest step (< 0: none) and the follower's place at
-	 * its first */
-	double obs_t0, obs_last, obs_x, obs_y;
+	/* collision risk: the run of steps with both vehicles observable
+	 * (truth__cr_seen()) and the follower's place at its first */
+	struct sim_run obs;
+	double obs_x, obs_y;
 	int obs_lane;
 	int used;
 };
@@ -51,10 +51,10 @@ struct nat_seg {
 	int nbins;
 	int first_bin;  /* into the bin arrays */
 	int ep;         /* open congestion episode or -1 */
-	double on;      /* condition holds since (s), < 0: not */
+	struct sim_run on;  /* the condition held, step after step */
 	/* the run of steps it held in a bin with jam_min_vehicles observable
-	 * vehicles: first and latest step (< 0: none) */
-	double obs_t0, obs_last;
+	 * vehicles (truth__jam_seen()) */
+	struct sim_run obs;
 	double limit;
 };
 
@@ -129,9 +129,6 @@ static int truth__segments(struct sim_world *w, struct sim_truth *t)
 	for (int i = 0; i < t->nseg; i++) {
 		t->seg[i].first_bin = t->nbins;
 		t->seg[i].ep = -1;
-		t->seg[i].on = -1;
-		t->seg[i].obs_t0 = -1;
-		t->seg[i].obs_last = -1;
 		t->nbins += t->seg[i].nbins;
 	}
 	t->bin_n = calloc((size_t)t->nbins + 1, sizeof(int));
@@ -198,8 +195,6 @@ static int truth__ep_new(struct sim_world *w, struct sim_truth *t, int type)
 	e->inc.ped = -1;
 	e->inc.obstacle = -1;
 	e->last = w->t;
-	e->obs_t0 = -1;
-	e->obs_last = -1;
 	/* A collision risk is detectable only once its pair has been
 	 * observable long enough (truth__cr_seen()). */
 	if (type == V2X_EVT_COLLISION_RISK)
@@ -282,19 +277,21 @@ static void truth__cr_seen(struct sim_world *w, struct nat_ep *e, int vi, int ld
 {
 	const struct sim_truth_config *c = &w->cfg.truth;
 	const struct sim_vehicle *v = &w->veh[vi];
+	int seen;
 
-	if (e->inc.detect_t >= 0 || ld < 0 || !sim__observable(w, vi) ||
-	    !sim__observable(w, ld))
+	if (e->inc.detect_t >= 0)
 		return;
-	if (e->obs_t0 < 0 || w->t - e->obs_last > c->gap_s + 1e-9) {
-		e->obs_t0 = w->t;
+	seen = ld >= 0 && sim__observable(w, vi) && sim__observable(w, ld);
+	if (sim_run_step(&e->obs, w->t, seen, c->gap_s)) {
 		e->obs_x = v->x;
 		e->obs_y = v->y;
 		e->obs_lane = v->lane;
 	}
-	e->obs_last = w->t;
-	if (e->obs_last + SIM_DT - e->obs_t0 >= c->ttc_min_s - 1e-9) {
-		e->inc.detect_t = e->obs_t0;
+	/* Its steps from the first to this one, each SIM_DT long, as an
+	 * episode's length is measured (truth__close(): end = last +
+	 * SIM_DT); the injected rule measures from step to step, t - t0. */
+	if (seen && sim_run_span(&e->obs, w->t) + SIM_DT >= c->ttc_min_s - 1e-9) {
+		e->inc.detect_t = e->obs.t0;
 		truth__locate(w, &e->inc, e->obs_x, e->obs_y, e->obs_lane);
 	}
 }
@@ -553,18 +550,13 @@ static int truth__seg_injected(const struct sim_world *w, int seg)
  */
 static void truth__jam_seen(const struct sim_world *w, struct nat_seg *sg, int seen)
 {
-	if (!seen)
-		return;
-	if (sg->obs_t0 < 0 || w->t - sg->obs_last > w->cfg.truth.gap_s + 1e-9)
-		sg->obs_t0 = w->t;
-	sg->obs_last = w->t;
+	sim_run_step(&sg->obs, w->t, seen, w->cfg.truth.gap_s);
 }
 
 /* Has the jam been observable for jam_min_s, as the episode must hold? */
 static int truth__jam_detectable(const struct sim_world *w, const struct nat_seg *sg)
 {
-	return sg->obs_t0 >= 0 && w->t - sg->obs_last <= w->cfg.truth.gap_s + 1e-9 &&
-	       w->t - sg->obs_t0 >= w->cfg.truth.jam_min_s - 1e-9;
+	return sim_run_span(&sg->obs, w->t) >= w->cfg.truth.jam_min_s - 1e-9;
 }
 
 static void truth__congestion(struct sim_world *w, struct sim_truth *t)
@@ -630,20 +622,15 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 			if (holds)
 				e->last = w->t;
 			if (e->inc.detect_t < 0 && truth__jam_detectable(w, sg))
-				e->inc.detect_t = fmax(sg->obs_t0, e->inc.start_t);
+				e->inc.detect_t = fmax(sg->obs.t0, e->inc.start_t);
 			else if (w->t - e->last > c->jam_clear_s + 1e-9) {
 				truth__close(w, t, sg->ep, 0);
 				sg->ep = -1;
 			}
 			continue;
 		}
-		if (!holds) {
-			sg->on = -1;
-			continue;
-		}
-		if (sg->on < 0)
-			sg->on = w->t;
-		if (w->t - sg->on < c->jam_min_s - 1e-9)
+		sim_run_step(&sg->on, w->t, holds, SIM_DT);
+		if (!holds || sim_run_span(&sg->on, w->t) < c->jam_min_s - 1e-9)
 			continue;
 		sg->ep = truth__ep_new(w, t, V2X_EVT_CONGESTION);
 		if (sg->ep < 0) {
@@ -659,9 +646,9 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 				mid = w->road.lane[ln].length;
 			/* Onset: when it began to hold; detectable once it has
 			 * been observable (truth__jam_seen()). */
-			e->inc.start_t = sg->on;
+			e->inc.start_t = sg->on.t0;
 			e->inc.detect_t = truth__jam_detectable(w, sg) ?
-				fmax(sg->obs_t0, sg->on) : -1;
+				fmax(sg->obs.t0, sg->on.t0) : -1;
 			sim_lane_point(&w->road.lane[ln], mid, 0, &x, &y, &h, NULL);
 			truth__locate(w, &e->inc, x, y, ln);
 		}

@@ -769,6 +769,102 @@ static void test_deterministic_and_closure(void **state)
 	free(b);
 }
 
+/*
+ * Feed @r the steps @from..@to (in steps of SIM_DT, times as the world
+ * computes them: step * SIM_DT) in which the condition holds or not;
+ * returns how many of them began a run.
+ */
+static int run_steps(struct sim_run *r, int from, int to, int holds, double max_gap_s)
+{
+	int began = 0;
+
+	for (int k = from; k <= to; k++)
+		began += sim_run_step(r, (double)k * SIM_DT, holds, max_gap_s);
+	return began;
+}
+
+/*
+ * The truth's "held, while observable, for X s" bookkeeping (struct
+ * sim_run): steps that held at most max_gap_s apart are one run, a step
+ * farther than that from the latest one that held ends it; held counts
+ * SIM_DT per step that held, the span from the first step to now.
+ */
+static void test_run_helper(void **state)
+{
+	struct sim_run r;
+
+	(void)state;
+	/* Zeroed: no run. */
+	memset(&r, 0, sizeof(r));
+	assert_true(sim_run_span(&r, 1.0) < 0);
+	assert_int_equal(run_steps(&r, 1, 3, 0, 0.3), 0);
+	assert_false(r.on);
+
+	/* Gap 0.3 s: held 0.1-0.5 s, a dip at 0.6 and 0.7 s (steps held
+	 * 0.3 s apart), held again at 0.8 s - one run from 0.1 s. */
+	assert_int_equal(run_steps(&r, 1, 5, 1, 0.3), 1);
+	assert_int_equal(run_steps(&r, 6, 7, 0, 0.3), 0);
+	assert_true(r.on);
+	assert_float_equal(sim_run_span(&r, 0.7), 0.6, 1e-9);
+	assert_int_equal(run_steps(&r, 8, 8, 1, 0.3), 0);
+	assert_float_equal(r.t0, 0.1, 1e-9);
+	assert_float_equal(sim_run_span(&r, 0.8), 0.7, 1e-9);
+	assert_float_equal(r.held, 0.6, 1e-9);   /* six steps held, the dip not */
+	/* A dip of three steps (0.9-1.1 s; held 0.8 and 1.2 s, 0.4 s apart):
+	 * over the gap - the step at 1.2 s begins a new run. */
+	assert_int_equal(run_steps(&r, 9, 11, 0, 0.3), 0);
+	assert_true(r.on);        /* at 1.1 s it might still resume */
+	assert_float_equal(sim_run_span(&r, 1.1), 1.0, 1e-9);
+	assert_int_equal(run_steps(&r, 12, 12, 1, 0.3), 1);
+	assert_float_equal(r.t0, 1.2, 1e-9);
+	assert_float_equal(r.held, 0.1, 1e-9);
+	assert_float_equal(sim_run_span(&r, 1.2), 0.0, 1e-9);
+
+	/* The same three-step dip, but called only at steps that held (the
+	 * natural collision risk's pair): the same new run. */
+	memset(&r, 0, sizeof(r));
+	run_steps(&r, 1, 5, 1, 0.3);
+	assert_int_equal(run_steps(&r, 9, 9, 1, 0.3), 1);
+	assert_float_equal(r.t0, 0.9, 1e-9);
+	/* ... and a two-step dip so: still the one run. */
+	memset(&r, 0, sizeof(r));
+	run_steps(&r, 1, 5, 1, 0.3);
+	assert_int_equal(run_steps(&r, 8, 8, 1, 0.3), 0);
+	assert_float_equal(r.t0, 0.1, 1e-9);
+
+	/* Gap SIM_DT: contiguous - one step missed begins a new run, and
+	 * two missed end it. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(run_steps(&r, 1, 10, 1, SIM_DT), 1);
+	assert_float_equal(sim_run_span(&r, 1.0), 0.9, 1e-9);
+	run_steps(&r, 11, 11, 0, SIM_DT);
+	assert_int_equal(run_steps(&r, 12, 12, 1, SIM_DT), 1);
+	assert_float_equal(r.t0, 1.2, 1e-9);
+	run_steps(&r, 13, 14, 0, SIM_DT);
+	assert_false(r.on);
+	assert_true(sim_run_span(&r, 1.4) < 0);
+
+	/* Gap 0.3 s + SIM_DT (a dip may miss 0.3 s of steps): the
+	 * three-step dip above does not break it, four steps do. */
+	memset(&r, 0, sizeof(r));
+	run_steps(&r, 1, 5, 1, 0.3 + SIM_DT);
+	run_steps(&r, 6, 8, 0, 0.3 + SIM_DT);
+	assert_int_equal(run_steps(&r, 9, 9, 1, 0.3 + SIM_DT), 0);
+	assert_float_equal(r.t0, 0.1, 1e-9);
+	run_steps(&r, 10, 13, 0, 0.3 + SIM_DT);
+	assert_int_equal(run_steps(&r, 14, 14, 1, 0.3 + SIM_DT), 1);
+
+	/* Gap INFINITY: time in all - held 0.3 s, 2 s not, 0.5 s again: one
+	 * run from its first step, 0.8 s held, spanning 2.7 s. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(run_steps(&r, 1, 3, 1, INFINITY), 1);
+	assert_int_equal(run_steps(&r, 4, 23, 0, INFINITY), 0);
+	assert_int_equal(run_steps(&r, 24, 28, 1, INFINITY), 0);
+	assert_float_equal(r.t0, 0.1, 1e-9);
+	assert_float_equal(r.held, 0.8, 1e-9);
+	assert_float_equal(sim_run_span(&r, 2.8), 2.7, 1e-9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_natural_cr_needs_the_pair_observed),
 		cmocka_unit_test(test_natural_jam_needs_vehicles_observed),
 		cmocka_unit_test(test_deterministic_and_closure),
+		cmocka_unit_test(test_run_helper),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
