@@ -19,11 +19,13 @@
 #define HB_MIN_S 2.0   /* injected hard braking lasts at least this long */
 /*
  * Steps that hold at most this far apart are one run of an injected
- * speeding or collision risk (struct sim_run): a dip may miss gap_s of
- * steps.  The natural truth's runs of observable steps, like the broker's
- * GRACE_NS, allow gap_s between two steps that hold - one step less.
+ * collision risk (struct sim_run): a dip may miss gap_s of steps, as the
+ * broker's collision detector restarts only on a sample not at risk more
+ * than its grace after the latest at risk (broker/detect_collision.c).
+ * The natural collision risk's run of observable steps allows gap_s
+ * between two steps that hold - one step less; left so.
  */
-#define RUN_GAP_S (w->cfg.truth.gap_s + SIM_DT)
+#define CR_RUN_GAP_S (w->cfg.truth.gap_s + SIM_DT)
 
 static double default_duration(int type)
 {
@@ -521,11 +523,16 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * those steps, and "detected 18.4 s late".  Intersection seed
 		 * 16, incident 11: a speeder held behind slower traffic for
 		 * 46 s crossed the threshold 0.4 s before it left the network
-		 * - no sustained speeding anybody could have seen.
+		 * - no sustained speeding anybody could have seen.  Steps
+		 * over it at most gap_s apart are one run, as the broker's
+		 * speeding detector has it: a sample over the threshold more
+		 * than its grace after the latest one over starts its clock
+		 * again (broker/detect_speeding.c) - a dip of three steps
+		 * (0.4 s between two steps over it) is not under gap_s.
 		 */
 		holds = v->v > speeding_threshold(w, v->lane) &&
 			sim__observable(w, inc->veh[0]);
-		if (sim_run_step(&inc->cond, w->t, holds, RUN_GAP_S) &&
+		if (sim_run_step(&inc->cond, w->t, holds, w->cfg.truth.gap_s) &&
 		    inc->detect_t < 0)
 			inc__locate(w, inc, v->x, v->y, v->lane);
 		if (holds && inc->detect_t < 0 &&
@@ -614,7 +621,7 @@ static void inc__step(struct sim_world *w, struct sim_incident *inc)
 		 * view 0.1 s after the onset could be seen by nobody.
 		 */
 		holds = inc->phase >= 1 && tc < TTC_S && seen;
-		sim_run_step(&inc->cond, w->t, holds, RUN_GAP_S);
+		sim_run_step(&inc->cond, w->t, holds, CR_RUN_GAP_S);
 		if (holds && inc->detect_t < 0 &&
 		    sim_run_span(&inc->cond, w->t) >= w->cfg.truth.ttc_min_s - 1e-9) {
 			inc__detect(w, inc, f->x, f->y, f->lane);

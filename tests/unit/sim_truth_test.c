@@ -865,6 +865,64 @@ static void test_run_helper(void **state)
 	assert_float_equal(sim_run_span(&r, 2.8), 2.7, 1e-9);
 }
 
+/*
+ * An injected speeder (connected, so observable throughout) is over the
+ * threshold from 0.2 s, under it for @dip steps from 0.7 s, then over it
+ * again until 3 s.  Returns its incident's detect_t (s; < 0: never).
+ */
+static double speeding_dip(int dip)
+{
+	struct sim_config *cfg = base_config(4, 200, 1);
+	struct sim_world *w;
+	struct sim_vehicle *v;
+	char err[256] = "";
+	double limit, detect_t;
+
+	cfg->penetration = 1;
+	cfg->nsensors = 0;
+	cfg->nincidents = 1;
+	cfg->incident[0].type = V2X_EVT_SPEEDING;
+	cfg->incident[0].at = 0.1;
+	cfg->incident[0].duration = 60;
+	if (sim_world_new(cfg, &w, err, sizeof(err)) < 0)
+		fail_msg("sim_world_new: %s", err);
+	w->t = 0.1;
+	sim__incidents_step(w);
+	assert_int_equal(w->inc[0].state, SIM_INC_ACTIVE);
+	v = &w->veh[w->inc[0].veh[0]];
+	assert_true(v->connected);
+	limit = w->road.lane[v->lane].speed_limit;
+	for (int k = 2; k <= 30; k++) {
+		w->t = k * SIM_DT;
+		v->v = k >= 7 && k < 7 + dip ? 0.9 * limit : 1.5 * limit;
+		sim__incidents_step(w);
+	}
+	detect_t = w->inc[0].detect_t;
+	sim_world_free(w);
+	free(cfg);
+	return detect_t;
+}
+
+/*
+ * An injected speeding is detectable from the onset of a run over the
+ * threshold that held --truth-speed-min-s (0.8 s), steps over it at most
+ * --truth-gap-s (0.3 s) apart - the broker's speeding grace
+ * (broker/detect_speeding.c: a sample over the threshold more than
+ * GRACE_NS after the latest one over starts the clock again).  A dip of
+ * two steps keeps the run (detectable from 0.2 s); one of three steps
+ * (0.6 s and 1.0 s over, 0.4 s apart) starts a new run at 1.0 s - the
+ * broker could raise it only at 1.8 s.  (The rule had let a dip miss
+ * gap_s of steps, one step more: still 0.2 s.)
+ */
+static void test_speeding_run_gap(void **state)
+{
+	(void)state;
+	assert_float_equal(speeding_dip(0), 0.2, 1e-9);
+	assert_float_equal(speeding_dip(2), 0.2, 1e-9);
+	assert_float_equal(speeding_dip(3), 1.0, 1e-9);
+	assert_float_equal(speeding_dip(4), 1.1, 1e-9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -877,6 +935,7 @@ int main(void)
 		cmocka_unit_test(test_natural_jam_needs_vehicles_observed),
 		cmocka_unit_test(test_deterministic_and_closure),
 		cmocka_unit_test(test_run_helper),
+		cmocka_unit_test(test_speeding_run_gap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
