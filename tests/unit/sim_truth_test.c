@@ -678,6 +678,79 @@ static void test_natural_jam_needs_vehicles_observed(void **state)
 	assert_true(det > start + 499 * ms && det < start + 501 * ms);
 }
 
+/*
+ * Six connected vehicles crawl at 2 m/s in one bin (a jam) from 0 s to
+ * 1.9 s, then drive at 25 m/s until, from @again s, they crawl again,
+ * until 12 s.  Returns the natural congestion episodes; the last one's
+ * start_ts in *@start.
+ */
+static int jam_again(double again, uint64_t *start)
+{
+	struct sim_config *cfg = base_config(24, 20, 1);
+	struct sim_world *w;
+	char err[256] = "";
+	FILE *truth = tmpfile();
+	struct sim_vehicle *v[24];
+	uint64_t det;
+	int nl = 0;
+
+	assert_non_null(truth);
+	cfg->penetration = 0;
+	cfg->nsensors = 0;
+	if (sim_world_new(cfg, &w, err, sizeof(err)) < 0)
+		fail_msg("sim_world_new: %s", err);
+	w->truth = truth;
+	sim_world_truth_header(w);
+	for (int k = 0; k < w->nveh; k++)
+		if (w->veh[k].active && w->veh[k].lane == w->veh[0].lane)
+			v[nl++] = &w->veh[k];
+	assert_true(nl >= 6);
+	for (int a = 0; a < nl; a++)
+		for (int b = a + 1; b < nl; b++)
+			if (v[b]->s < v[a]->s) {
+				struct sim_vehicle *t = v[a];
+
+				v[a] = v[b];
+				v[b] = t;
+			}
+	for (int k = 0; k < nl; k++) {
+		v[k]->s = k < 6 ? 210 + 10 * k + v[k]->length : 1000 + 50 * k;
+		v[k]->v = 25;
+		v[k]->a = 0;
+		v[k]->lat_off = 0;
+		v[k]->connected = (uint8_t)(k < 6);
+	}
+	for (int step = 0; step <= 120; step++) {
+		w->t = step * SIM_DT;
+		for (int k = 0; k < 6; k++)
+			v[k]->v = w->t < 1.95 || w->t > again - 0.05 ? 2 : 25;
+		sim__truth_step(w);
+	}
+	*start = 0;
+	return natural_episodes(w, cfg, truth, "congestion", -1, -1, start, &det);
+}
+
+/*
+ * A natural congestion begins when its condition began to hold, in
+ * steps one after the other; one that closed (not held for
+ * --truth-jam-clear-s, 5 s: its last step 1.9 s, closed at 7.0 s) and
+ * holds again at the very next step (7.1 s) is a new one from 7.1 s -
+ * not one from the first's onset at 0 s, written at once (9a2668f kept
+ * that onset while an episode was open and used it again).  Again from
+ * 8.0 s: from 8.0 s, as before.
+ */
+static void test_jam_onset_after_episode(void **state)
+{
+	uint64_t start;
+	const uint64_t ms = 1000000;
+
+	(void)state;
+	assert_int_equal(jam_again(7.1, &start), 2);
+	assert_true(start > START_NS + 7099 * ms && start < START_NS + 7101 * ms);
+	assert_int_equal(jam_again(8.0, &start), 2);
+	assert_true(start > START_NS + 7999 * ms && start < START_NS + 8001 * ms);
+}
+
 /* One run of the mixed scenario; its truth text and BSM hash. */
 static char *mixed_run(int with_truth, uint64_t *hash, size_t *nbsm)
 {
@@ -936,6 +1009,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic_and_closure),
 		cmocka_unit_test(test_run_helper),
 		cmocka_unit_test(test_speeding_run_gap),
+		cmocka_unit_test(test_jam_onset_after_episode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
