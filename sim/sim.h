@@ -242,6 +242,10 @@ struct sim_incident {
 			       * wrong way faster than truth ww_mps (both in
 			       * all), speeding over the threshold, the TTC
 			       * under it (runs) - inc__step() */
+	struct sim_run stretch; /* wrong way: the stretch of driving
+				 * against the lane (dips under gap_s
+				 * kept) that cond's total is reached
+				 * in - where it is placed */
 	int ntemp;
 	uint32_t temp_ids[SIM_INC_IDS_MAX];
 	int nsobj;

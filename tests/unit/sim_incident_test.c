@@ -664,6 +664,45 @@ static void test_wrong_way_turn_and_stand(void **state)
 }
 
 /*
+ * Regression (intersection seeds 23, 9 and 19): a wrong-way driver is
+ * placed at the onset of the stretch of driving against its lane in which
+ * its total reached --truth-ww-min-s, not at the first step it ever held.
+ * Seed 23's incident 10, connected, turned at 136.4 s, was faster than
+ * walking pace for 0.3 s before it braked for the traffic it met, stood
+ * facing it until 187.2 s and passed 2.5 m/s again at 189.2 s (1 s in all
+ * at 189.9 s, when the broker raised it): called detectable at 136.5 s, it
+ * was "detected 53.4 s late".  Seed 9's incident 17 (only a sensor saw
+ * it) drove 0.3 s, stood 40 s and drove off at 273.9 s; seed 19's (BSMs)
+ * 0.1 s, then off at 244.4 s.  With no persistence (0) each is detectable
+ * at its first step (136.5 s; 232.0 s for 9 and 19), as before; seed 23's other
+ * wrong-way drivers (3 and 17), which drove on from the turn, are
+ * detectable from the same step with a persistence of 1 s as with none.
+ */
+static void test_wrong_way_truth_stretch(void **state)
+{
+	const uint64_t s = 1000000000ull;
+	uint64_t det, first;
+
+	(void)state;
+	first = accuracy_run_detectable(SIM_SCN_INTERSECTION, 23, 10, 200, 2.5, 0);
+	det = accuracy_run_detectable(SIM_SCN_INTERSECTION, 23, 10, 200, 2.5, 1.0);
+	assert_true(first > 0);
+	assert_true(det >= first + 50 * s && det <= first + 54 * s);
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_INTERSECTION, 23, 3, 100, 2.5, 1.0),
+			 accuracy_run_detectable(SIM_SCN_INTERSECTION, 23, 3, 100, 2.5, 0));
+	assert_int_equal(accuracy_run_detectable(SIM_SCN_INTERSECTION, 23, 17, 300, 2.5, 1.0),
+			 accuracy_run_detectable(SIM_SCN_INTERSECTION, 23, 17, 300, 2.5, 0));
+	first = accuracy_run_detectable(SIM_SCN_INTERSECTION, 9, 17, 300, 2.5, 0);
+	det = accuracy_run_detectable(SIM_SCN_INTERSECTION, 9, 17, 300, 2.5, 1.0);
+	assert_true(first > 0);
+	assert_true(det >= first + 40 * s && det <= first + 43 * s);
+	first = accuracy_run_detectable(SIM_SCN_INTERSECTION, 19, 17, 300, 2.5, 0);
+	det = accuracy_run_detectable(SIM_SCN_INTERSECTION, 19, 17, 300, 2.5, 1.0);
+	assert_true(first > 0);
+	assert_true(det >= first + 10 * s && det <= first + 14 * s);
+}
+
+/*
  * Regression (highway seed 15, incident 2): a car no BSM and only one
  * radar reported braked at 6.5 m/s^2 from 27.3 s to 29.6 s, 300 m down
  * the radar's view: the radar saw the first 0.4 s of it (five frames,
@@ -737,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_way),
 		cmocka_unit_test(test_wrong_way_truth_sustained),
 		cmocka_unit_test(test_wrong_way_turn_and_stand),
+		cmocka_unit_test(test_wrong_way_truth_stretch),
 		cmocka_unit_test(test_speeding),
 		cmocka_unit_test(test_collision_risk),
 		cmocka_unit_test(test_unobservable_not_detectable),
