@@ -16,6 +16,17 @@
  *   connected cars at 16-23 m/s, a 13 s moderate congestion the truth
  *   never had); two slow vehicles among them still are, and so is a bin
  *   dense enough whatever its speeds.
+ * - A vehicle is left out near a stop line by its front, not by the centre
+ *   its samples give (measured: intersection seed 21 at 190.8 s, a 12 m
+ *   truck with its front 146-150 m before the stop line counted by its
+ *   centre in the bin beyond, a moderate congestion the truth never had);
+ *   the same truck 20 m farther back still counts.
+ * - A vehicle whose track changes (a new BSM TemporaryID) counts once, not
+ *   twice until its old track goes stale (measured: intersection seed 21
+ *   at 202.0 s, a standing car's id change made 3 vehicles of a bin 4 for
+ *   2 s, a heavy congestion the truth never had); a bin of 4 with such a
+ *   change, a queue behind a closure and a highway jam (heavy and
+ *   moderate) with id changes of moving cars still raise, at their level.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -188,12 +199,227 @@ static void test_dense_bin_with_one_slow_vehicle(void **state)
 	free(f);
 }
 
+/*
+ * One sample of a vehicle of length @len_m at ENU (x, y), eastbound, at
+ * the harness time (fx_sample() with a length: fx_sample() gives every
+ * vehicle 4.5 m).
+ */
+static void sample_len(struct fx *f, uint64_t track, uint8_t cls, double x,
+		       double y, float speed, float len_m)
+{
+	struct det_sample s;
+	double lat, lon;
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	s.track_id = track;
+	s.t_ns = f->now;
+	s.sources = V2X_SRC_V2X;
+	s.cls = cls;
+	s.x = x;
+	s.y = y;
+	fx_geo(x, y, &lat, &lon);
+	s.lat = (int32_t)lrint(lat * 1e7);
+	s.lon = (int32_t)lrint(lon * 1e7);
+	s.speed_mps = speed;
+	s.heading_deg = 90;
+	s.accel_mps2 = NAN;
+	s.length_m = len_m;
+	s.width_m = 2.0f;
+	roadmap_match(f->map, x, y, s.heading_deg, &s.match);
+	f->env.now_ns = f->now;
+	for (i = 0; i < f->n_det; i++)
+		f->det[i].ops->on_sample(f->det[i].self, &s, &f->env);
+}
+
+/*
+ * Lane 1 (signalised, stop line at x = 495: vehicles with their front at
+ * x >= 345 are left out; bin 1 is x 200..400), 30 s, positions held: cars
+ * at 13 m/s (x 260), 11 m/s (x 300) and 5 m/s (x 335, front 152.75 m before
+ * the stop line) and a 12 m truck at 3.5 m/s with its centre at @truck_x.
+ * Four vehicles, two slow: harmonic mean 0.44 of the limit, moderate.
+ * Returns the congestion events opened; the level of the last candidate
+ * in *level.
+ */
+static int truck_at_queue_tail(double truck_x, int *level)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	f->env.raise = record_raise;
+	memset(&last_cand, 0, sizeof(last_cand));
+	for (i = 0; i < 300; i++) {
+		sample_len(f, 600, CAR, 260, -1.75, 13.0f, 4.5f);
+		sample_len(f, 601, CAR, 300, -1.75, 11.0f, 4.5f);
+		sample_len(f, 602, CAR, 335, -1.75, 5.0f, 4.5f);
+		sample_len(f, 603, V2X_CLASS_TRUCK, truck_x, -1.75, 3.5f, 12.0f);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW);
+	*level = last_cand.level;
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+static void test_stop_line_exclusion_by_front(void **state)
+{
+	int level;
+
+	(void)state;
+	/* Centre 154 m before the stop line, front 148 m: in the signal
+	 * queue's zone, not in the bin beyond (3 vehicles there). */
+	assert_int_equal(truck_at_queue_tail(341, &level), 0);
+	/* Must still raise: the truck 20 m farther back (front 169 m before
+	 * the stop line) is in the bin, moderate. */
+	assert_int_equal(truck_at_queue_tail(321, &level), 1);
+	assert_int_equal(level, V2X_CONGESTION_MODERATE);
+}
+
+/*
+ * Lane 3 (segment 11, no stop line), bin 0 (x 505..705), 30 s, positions
+ * held: @nstand cars standing from x 600, 10 m apart, and one at 12 m/s
+ * at x 680.  At 10 s the first standing car changes its track id (a new
+ * BSM TemporaryID): its old track falls silent, the new one sends from
+ * 0.3 m off (GNSS).  Returns the congestion events opened; cleared ones in
+ * *cleared, the last candidate's level in *level.
+ */
+static int standing_with_new_id(int nstand, int *cleared, int *level)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	f->env.raise = record_raise;
+	memset(&last_cand, 0, sizeof(last_cand));
+	for (i = 0; i < 300; i++) {
+		for (k = 0; k < nstand; k++) {
+			if (k == 0 && i >= 100)
+				sample_len(f, 710, CAR, 600.3, -1.75, 0.0f, 4.5f);
+			else
+				sample_len(f, 700 + (uint64_t)k, CAR, 600 + 10.0 * k,
+					   -1.75, 0.0f, 4.5f);
+		}
+		sample_len(f, 720, CAR, 680, -1.75, 12.0f, 4.5f);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW);
+	*cleared = fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_CLEARED);
+	*level = last_cand.level;
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+static void test_new_temporary_id_counts_once(void **state)
+{
+	int cleared, level;
+
+	(void)state;
+	/* Two standing and one fast: 3 vehicles, never 4 (the old track is
+	 * the same car). */
+	assert_int_equal(standing_with_new_id(2, &cleared, &level), 0);
+	/* Must still raise: three standing and one fast, heavy throughout,
+	 * the id change neither clearing nor doubling anything. */
+	assert_int_equal(standing_with_new_id(3, &cleared, &level), 1);
+	assert_int_equal(cleared, 0);
+	assert_int_equal(level, V2X_CONGESTION_HEAVY);
+}
+
+/*
+ * A queue behind a lane closure (lane 3 closed at x 900; segment 11 has
+ * one lane): 8 cars standing or creeping at 0.2 m/s from x 780, 8 m
+ * apart, for 60 s; car 3 changes its track id at 20 s and car 6 at 40 s.
+ * Heavy, one event, never cleared.
+ */
+static void test_queue_behind_closure_still_heavy(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	f->env.raise = record_raise;
+	memset(&last_cand, 0, sizeof(last_cand));
+	for (i = 0; i < 600; i++) {
+		for (k = 0; k < 8; k++) {
+			uint64_t id = 800 + (uint64_t)k;
+
+			if ((k == 3 && i >= 200) || (k == 6 && i >= 400))
+				id += 100;
+			sample_len(f, id, CAR, 780 + 8.0 * k, -1.75,
+				   k % 2 ? 0.2f : 0.0f, 4.5f);
+		}
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW), 1);
+	assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_CLEARED), 0);
+	assert_int_equal(last_cand.level, V2X_CONGESTION_HEAVY);
+	fx_fini(f);
+	free(f);
+}
+
+/*
+ * A jam on the highway (segment 60, lanes 11 and 12, 100 km/h, bin 1 x
+ * 200..400): 10 cars at @speed, 12 m apart from x 205 alternating lanes,
+ * driving for 8 s; two change their track id at 3 s (the new track where
+ * the old one would be).  Returns the level of the last candidate; one
+ * event, never cleared.
+ */
+static int highway_jam(float speed)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x[10];
+	int i, k, level;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	f->env.raise = record_raise;
+	memset(&last_cand, 0, sizeof(last_cand));
+	for (k = 0; k < 10; k++)
+		x[k] = 205 + 12.0 * k;
+	for (i = 0; i < 80; i++) {
+		for (k = 0; k < 10; k++) {
+			uint64_t id = 900 + (uint64_t)k;
+
+			if ((k == 2 || k == 7) && i >= 30)
+				id += 100;
+			x[k] += speed * 0.1;
+			sample_len(f, id, CAR, x[k], k % 2 ? -40.0 : -43.5, speed,
+				   4.5f);
+		}
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW), 1);
+	assert_int_equal(fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_CLEARED), 0);
+	level = last_cand.level;
+	fx_fini(f);
+	free(f);
+	return level;
+}
+
+static void test_highway_jam_still_raised(void **state)
+{
+	(void)state;
+	/* 5 m/s is 0.18 of the limit: heavy; 10 m/s is 0.36: moderate. */
+	assert_int_equal(highway_jam(5.0f), V2X_CONGESTION_HEAVY);
+	assert_int_equal(highway_jam(10.0f), V2X_CONGESTION_MODERATE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_position_is_centroid_of_worst_bin),
 		cmocka_unit_test(test_one_slow_vehicle_is_no_congestion),
 		cmocka_unit_test(test_dense_bin_with_one_slow_vehicle),
+		cmocka_unit_test(test_stop_line_exclusion_by_front),
+		cmocka_unit_test(test_new_temporary_id_counts_once),
+		cmocka_unit_test(test_queue_behind_closure_still_heavy),
+		cmocka_unit_test(test_highway_jam_still_raised),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
