@@ -211,16 +211,22 @@ static void test_older_sample_no_instant_collision_risk(void **state)
  * sample for 2 s.  A TTC hovering about the threshold is not one held
  * under it: no collision risk.  Returns the collision-risk transitions;
  * @under_every: the gap is the short one on every sample (TTC 1.4 s
- * held) - a collision risk.
+ * held) - a collision risk.  This tests how time at risk is counted, on
+ * the positions as measured (lateral_filter_s 0): a gap held while the
+ * speeds say it closes at 3 m/s is no motion the filtered positions,
+ * moved at the speeds, would follow.
  */
 static int hovering(int under_every)
 {
 	struct fx *f = calloc(1, sizeof(*f));
+	struct detect_config cfg;
 	double xl = 700, gap;
 	int i, n;
 
 	assert_non_null(f);
-	assert_int_equal(fx_init(f, NULL), 0);
+	detect_config_defaults(&cfg);
+	cfg.collision.lateral_filter_s = 0;
+	assert_int_equal(fx_init(f, &cfg), 0);
 	for (i = 0; i < 30; i++) {
 		xl += 3.0 * 0.1;
 		gap = under_every || i % 2 ? 4.2 : 4.8;
@@ -303,6 +309,129 @@ static void test_queue_run_in_collision_risk(void **state)
 	assert_true(queue_pull_out(0.3, -0.7, 0.15, 0.7) > 0);
 }
 
+/*
+ * A connected car at 9.4 m/s brakes at @dec m/s^2 from 26 m (bumper)
+ * behind a connected car standing in lane 11.  Both send BSMs; from
+ * t = 1 s their GNSS errors drift over 1.5 s, the leader's from 0.6 m
+ * ahead to 1.4 m back (@err x), the follower's from 0.3 m back to 0.8 m
+ * ahead, stay there 1 s and drift back over 1.5 s: the gap measured
+ * first 0.9 m long, then 2.2 m short.  At 2 m/s^2 it stops 3.9 m
+ * behind, its TTC never under 1.98 s; by the positions as sent, 1.31-
+ * 1.49 s for 0.9 s (highway seed 22 at 221.4 s: 1.89 s, seen 1.29-1.39 s
+ * for 0.8 s, the GNSS errors 0.5-1.0 m forward and 1.0-1.4 m back).  At
+ * 1 m/s^2 it runs into it, the TTC under 1.5 s from 1.7 s.  Returns
+ * the collision-risk transitions; @onset: when the TTC first fell
+ * under 1.5 s (-1 never), @raised: when it was raised (-1 never).
+ */
+static int approach_standing(const struct detect_config *cfg, double dec,
+			     double err, double *onset, double *raised)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xl = 600, xf = 600 - 4.5 - 26, v = 9.4, t, a, gap;
+	const struct v2x_event *e;
+	int i, ret;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, cfg), 0);
+	*onset = *raised = -1;
+	for (i = 0; i < 60; i++) {
+		t = i * 0.1;
+		a = t < 1.0 ? 0 : t < 2.5 ? (t - 1.0) / 1.5 : t < 3.5 ? 1 :
+		    t < 5.0 ? 1 - (t - 3.5) / 1.5 : 0;
+		gap = xl - xf - 4.5;
+		if (*onset < 0 && v > 0 && gap / v < 1.5)
+			*onset = t;
+		fx_sample(f, 230, CAR, xl + err * (0.6 - 2.0 * a), LANE_Y, 0, 90,
+			  V2X_SRC_V2X);
+		fx_sample(f, 231, CAR, xf + err * (-0.3 + 1.1 * a), LANE_Y,
+			  (float)v, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+		xf += fmax(0, v * 0.1 - 0.5 * dec * 0.01);
+		v = fmax(0, v - dec * 0.1);
+	}
+	e = fx_first(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW);
+	if (e)
+		*raised = (double)(e->ts_ns - T0) / 1e9;
+	ret = fx_count(f, V2X_EVT_COLLISION_RISK, -1);
+	fx_fini(f);
+	free(f);
+	return ret;
+}
+
+/* Braking to a stop 3.9 m behind it, seen through those GNSS errors: no
+ * collision risk - the positions are moved at the speeds and only
+ * pulled towards the measured ones (lateral_filter_s), and an error that
+ * drifts over two seconds averages out.  Taken as measured, one. */
+static void test_gnss_drift_short_gap_no_collision_risk(void **state)
+{
+	struct detect_config cfg;
+	double onset, raised;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	assert_int_equal(approach_standing(&cfg, 2.0, 1.0, &onset, &raised), 0);
+	assert_true(onset < 0);
+	cfg.collision.lateral_filter_s = 0;
+	assert_true(approach_standing(&cfg, 2.0, 1.0, &onset, &raised) > 0);
+}
+
+/* Must still raise: braking too little (1 m/s^2), with the errors, none
+ * or the opposite ones (the gap measured long, then short), within 1 s
+ * of its TTC falling under 1.5 s. */
+static void test_approach_standing_too_fast_collision_risk(void **state)
+{
+	static const double errs[] = { 1.0, 0, -1.0 };
+	struct detect_config cfg;
+	double onset, raised;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		assert_true(approach_standing(&cfg, 1.0, errs[i], &onset, &raised) > 0);
+		assert_true(onset > 1.5 && onset < 2.0);
+		assert_true(raised >= onset && raised <= onset + 1.0);
+	}
+}
+
+/* The braking leader of test_deep_ttc_raised_sooner(), both seen through
+ * GNSS errors drifting 1 m apart over a second as the leader brakes:
+ * still raised within 0.7 s. */
+static void test_braking_leader_gnss_drift_collision_risk(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xl = 610.5, xf = 600, vl = 15, vf = 15, t, gap, onset = -1, n;
+	const struct v2x_event *e;
+	int i;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 40; i++) {
+		t = i * 0.1;
+		if (t >= 1.0)
+			vl = fmax(0, vl - 8.0 * 0.1);
+		if (t >= 2.2)
+			vf = fmax(0, vf - 9.0 * 0.1);
+		xl += vl * 0.1;
+		xf += vf * 0.1;
+		gap = xl - xf - 4.5;
+		if (onset < 0 && vf > vl && gap / (vf - vl) < 1.5)
+			onset = t;
+		/* The leader's error drifts 0.5 m ahead, the follower's
+		 * 0.5 m back: the gap measured 1 m long. */
+		n = 0.5 * fmin(1.0, fmax(0.0, t - 1.0));
+		fx_sample(f, 240, CAR, xl + n, LANE_Y, (float)vl, 90, V2X_SRC_V2X);
+		fx_sample(f, 241, CAR, xf - n, LANE_Y, (float)vf, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	e = fx_first(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW);
+	assert_non_null(e);
+	assert_true(onset > 1.0);
+	assert_true((double)(e->ts_ns - T0) / 1e9 <= onset + 0.7);
+	fx_fini(f);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +443,9 @@ int main(void)
 		cmocka_unit_test(test_hovering_ttc_no_collision_risk),
 		cmocka_unit_test(test_queue_pull_out_no_collision_risk),
 		cmocka_unit_test(test_queue_run_in_collision_risk),
+		cmocka_unit_test(test_gnss_drift_short_gap_no_collision_risk),
+		cmocka_unit_test(test_approach_standing_too_fast_collision_risk),
+		cmocka_unit_test(test_braking_leader_gnss_drift_collision_risk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
