@@ -280,8 +280,10 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 	 * red-light queue with its front 146-150 m before the stop line was
 	 * counted by its centre (152-156 m) in the bin beyond, among two cars
 	 * at 10-13 m/s and one slowing to 5 m/s: 4 vehicles, 2 slow, ratio
-	 * 0.49 - a moderate congestion for 0.6 s that the truth (3 vehicles
-	 * in that bin) never had.
+	 * 0.49 - a moderate congestion for 0.6 s that the truth (every
+	 * vehicle with its front in that bin: 4-5, ratio 0.58-0.72) never
+	 * had; by its front the truck was not in the bin, which held 3
+	 * connected vehicles.
 	 */
 	if (s->match.to_stop_line_m >= 0 &&
 	    s->match.to_stop_line_m - fmaxf(s->length_m, 0.0f) / 2 <=
