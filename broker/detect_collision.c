@@ -16,7 +16,8 @@
  * a candidate (both tracks involved): the time between samples in a row
  * at risk counts, twice over under half the threshold (a near-collision
  * closing fast leaves no time to wait); dips shorter than GRACE_NS do
- * not restart the count but add nothing to it.  Samples of a fused
+ * not restart the count but add nothing to it, nor does a silence
+ * (no samples) longer than GRACE_NS.  Samples of a fused
  * track come from several sources, not in time order: an older one
  * neither adds time nor ends a grace.  Vehicles closer than DUP_DIST_M
  * centre to centre are taken as a second track of the same road user
@@ -340,9 +341,14 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		 * half the threshold - a near-collision closing that fast
 		 * leaves no time to wait. */
 		float w = ttc < co->ttc / 2 ? 2.0f : 1.0f;
+		uint64_t dt = s->t_ns - PRIV(e)->ref_ns;
 
-		if (PRIV(e)->counted)
-			PRIV(e)->score += w * (float)((double)(s->t_ns - PRIV(e)->ref_ns) * 1e-6);
+		/* A track silent for longer than the grace (a sensor's
+		 * missed frames, a BSM gap) was not seen at risk in
+		 * between: that time is no evidence, or a sample after a
+		 * second's silence would raise at once. */
+		if (PRIV(e)->counted && dt <= GRACE_NS)
+			PRIV(e)->score += w * (float)((double)dt * 1e-6);
 		PRIV(e)->ref_ns = s->t_ns;
 		PRIV(e)->counted = 1;
 	}

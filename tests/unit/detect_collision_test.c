@@ -248,6 +248,59 @@ static void test_hovering_ttc_no_collision_risk(void **state)
 }
 
 /*
+ * A follower 3.6 m behind a leader, closing at 3 m/s (TTC 1.2 s), sends
+ * samples every 0.1 s but none for @silence_s from 0.6 s (its sensor
+ * missed it, its BSMs were lost); the leader one every 0.1 s
+ * throughout.  Positions as measured (lateral_filter_s 0): the gap is
+ * held.  Returns the time the risk was raised, from the first samples
+ * (< 0: never, within 3 s).
+ */
+static double silence(double silence_s)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct detect_config cfg;
+	const struct v2x_event *e;
+	double xl = 800, t, ret = -1;
+	int i;
+
+	assert_non_null(f);
+	detect_config_defaults(&cfg);
+	cfg.collision.lateral_filter_s = 0;
+	assert_int_equal(fx_init(f, &cfg), 0);
+	for (i = 0; i < 30; i++) {
+		t = i * 0.1;
+		xl += 10.0 * 0.1;
+		fx_sample(f, 230, CAR, xl, LANE_Y, 10, 90, V2X_SRC_SENSOR);
+		if (!(t > 0.55 && t < 0.55 + silence_s))
+			fx_sample(f, 231, CAR, xl - 4.5 - 3.6, LANE_Y, 13, 90, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	e = fx_first(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW);
+	if (e)
+		ret = (double)(e->ts_ns - T0) / 1e9;
+	fx_fini(f);
+	free(f);
+	return ret;
+}
+
+/* Seen throughout, raised after 0.8 s at risk (from 0.3 s: the leader is
+ * confirmed in its third sample).  A follower seen at risk for 0.2 s,
+ * unseen for 0.65 s and seen at risk again at 1.2 s is no 0.85 s at
+ * risk: its time goes on from its return (raised 0.6 s of samples after
+ * it, not at its first sample back). */
+static void test_silence_no_time_at_risk(void **state)
+{
+	double t;
+
+	(void)state;
+	t = silence(0);
+	assert_true(t > 1.05 && t < 1.15);
+	t = silence(0.65);
+	assert_true(t > 1.2 + 0.55);
+	assert_true(t < 1.2 + 0.65);
+}
+
+/*
  * A car queued 4 m (bumper to bumper) behind a car stopped in lane 11
  * pulls out round it: from t = 1 s it accelerates from 1 m/s at
  * 1.22 m/s^2 and steers left at @vy m/s across (up to a lane over).  At
@@ -441,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_deep_ttc_raised_sooner),
 		cmocka_unit_test(test_older_sample_no_instant_collision_risk),
 		cmocka_unit_test(test_hovering_ttc_no_collision_risk),
+		cmocka_unit_test(test_silence_no_time_at_risk),
 		cmocka_unit_test(test_queue_pull_out_no_collision_risk),
 		cmocka_unit_test(test_queue_run_in_collision_risk),
 		cmocka_unit_test(test_gnss_drift_short_gap_no_collision_risk),
