@@ -437,6 +437,34 @@ static int truth__ttc(struct sim_world *w, int vi, int *leader, double *gap)
 			}
 		}
 	}
+	/*
+	 * A vehicle leaving v's lane for the next one is in that lane at
+	 * once, but its body crosses at 1 m/s: until it is clear it is
+	 * still ahead of v (highway seed 19 at 293.9 s: a car queued
+	 * behind a 13.6 m truck pulling out of a closed lane accelerated
+	 * to 4 m/s into the truck's rear corner, 0.6 m from it with the
+	 * bodies 0.5 m into each other sideways, and passed it within
+	 * centimetres - no episode, since only v's own lane was judged).
+	 */
+	for (int side = -1; side <= 1 && !cr; side += 2) {
+		int nb = side > 0 ? l->left : l->right, ln2 = -1;
+		double off = side > 0 ? l->left_off : l->right_off, vl2 = 0, gap2, sep;
+
+		if (nb < 0)
+			continue;
+		gap2 = sim_world_leader(w, nb, v->s + off, vi, &vl2, &ln2);
+		/* Only one displaced towards v's lane is leaving it. */
+		if (ln2 < 0 || w->veh[ln2].lat_off * side >= 0)
+			continue;
+		/* Its centre across v's lane, from v's. */
+		sep = w->veh[ln2].lat_off + side * 0.5 * (l->width + w->road.lane[nb].width) -
+		      v->lat_off;
+		if (truth__ttc_to(c, v, &w->veh[ln2], vl2, gap2, sep)) {
+			*leader = ln2;
+			*gap = gap2;
+			cr = 1;
+		}
+	}
 	return cr;
 }
 

@@ -383,13 +383,42 @@ static void test_speeder_braking_is_hard_braking(void **state)
 	free(cfg);
 }
 
+/* Move vehicle vi from the list of the lane it is on to lane @to's, in
+ * order of s (the simulator's lane lists, which a leader search reads). */
+static void move_to_lane(struct sim_world *w, int vi, int to)
+{
+	struct sim_lane *from = &w->road.lane[w->veh[vi].lane], *l = &w->road.lane[to];
+	int k;
+
+	for (k = 0; k < from->nveh && from->veh[k] != vi; k++)
+		;
+	if (k < from->nveh) {
+		memmove(&from->veh[k], &from->veh[k + 1],
+			(size_t)(from->nveh - k - 1) * sizeof(int));
+		from->nveh--;
+	}
+	if (l->nveh == l->capveh) {
+		int *p = realloc(l->veh, (size_t)(l->capveh + 8) * sizeof(*p));
+
+		assert_non_null(p);
+		l->veh = p;
+		l->capveh += 8;
+	}
+	for (k = l->nveh; k > 0 && w->veh[l->veh[k - 1]].s > w->veh[vi].s; k--)
+		l->veh[k] = l->veh[k - 1];
+	l->veh[k] = vi;
+	l->nveh++;
+	w->veh[vi].lane = to;
+}
+
 /*
  * Vehicle B has just begun a lane change from lane R (where A drives) to
  * its left: moved to the new lane, its body @across_m across lane R's
- * centre line, 8 m behind A and 8 m/s faster (TTC 1 s).  Judge 1.2 s of
- * that state; return the natural collision-risk episodes of the pair.
+ * centre line, 8 m behind A and 8 m/s faster (TTC 1 s).  With @leaver,
+ * A is the one leaving lane R, ahead of B driving on in it.  Judge 1.2 s
+ * of that state; return the natural collision-risk episodes of the pair.
  */
-static int lane_change_cr(double across_m)
+static int lane_change_cr(double across_m, int leaver)
 {
 	struct sim_config *cfg = base_config(2, 200, 2);
 	struct sim_world *w;
@@ -399,7 +428,7 @@ static int lane_change_cr(double across_m)
 	const struct sim_lane *r;
 	json_t *lines, *j;
 	size_t i;
-	int n = 0, side, nl;
+	int n = 0, side, nl, lb0;
 
 	assert_non_null(truth);
 	cfg->penetration = 0;
@@ -422,6 +451,7 @@ static int lane_change_cr(double across_m)
 	side = r->left >= 0 ? 1 : -1;
 	nl = side > 0 ? r->left : r->right;
 	assert_true(nl >= 0);
+	lb0 = b->lane;
 	a->s = 500;
 	a->v = 10;
 	a->lat_off = 0;
@@ -430,6 +460,15 @@ static int lane_change_cr(double across_m)
 	b->v = 18;
 	/* Moved to lane nl, its body still beside lane R's centre. */
 	b->lat_off = -side * (0.5 * (r->width + w->road.lane[nl].width) - across_m);
+	if (leaver) {
+		b->lane = lb0; /* the list it is on */
+		b->s = a->s - a->length - 8;
+		b->lat_off = 0;
+		move_to_lane(w, (int)(b - w->veh), a->lane);
+		a->s += side > 0 ? r->left_off : r->right_off;
+		a->lat_off = -side * (0.5 * (r->width + w->road.lane[nl].width) - across_m);
+		move_to_lane(w, (int)(a - w->veh), nl);
+	}
 	for (int k = 0; k < 12; k++) {
 		sim__truth_step(w);
 		w->t += 0.1;
@@ -457,11 +496,27 @@ static int lane_change_cr(double across_m)
 static void test_late_lane_change_is_collision_risk(void **state)
 {
 	(void)state;
-	assert_int_equal(lane_change_cr(0.5), 1);
-	assert_int_equal(lane_change_cr(2.6), 0);
+	assert_int_equal(lane_change_cr(0.5, 0), 1);
+	assert_int_equal(lane_change_cr(2.6, 0), 0);
 	/* 1.2 m across now, 2.2 m when it gets there (1 s at 1 m/s): its
 	 * body will be clear of A's - no risk of hitting it. */
-	assert_int_equal(lane_change_cr(1.2), 0);
+	assert_int_equal(lane_change_cr(1.2, 0), 0);
+}
+
+/*
+ * The same with the leader leaving the follower's lane: it is in its new
+ * lane at once, but until its body is clear it is still ahead of the
+ * follower (highway seed 19 at 293.9 s: a car queued behind a truck
+ * pulling out of a closed lane ran up into its rear corner, 0.6 m from
+ * it, the bodies 0.5 m into each other sideways - no episode, since only
+ * the follower's own lane was judged).
+ */
+static void test_leader_leaving_is_collision_risk(void **state)
+{
+	(void)state;
+	assert_int_equal(lane_change_cr(0.5, 1), 1);
+	assert_int_equal(lane_change_cr(2.6, 1), 0);
+	assert_int_equal(lane_change_cr(1.2, 1), 0);
 }
 
 /*
@@ -1004,6 +1059,7 @@ int main(void)
 		cmocka_unit_test(test_flagged_braking_is_hard_braking),
 		cmocka_unit_test(test_speeder_braking_is_hard_braking),
 		cmocka_unit_test(test_late_lane_change_is_collision_risk),
+		cmocka_unit_test(test_leader_leaving_is_collision_risk),
 		cmocka_unit_test(test_natural_cr_needs_the_pair_observed),
 		cmocka_unit_test(test_natural_jam_needs_vehicles_observed),
 		cmocka_unit_test(test_deterministic_and_closure),
