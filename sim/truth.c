@@ -73,7 +73,6 @@ struct sim_truth {
 	int nbins;
 	int *bin_n, *bin_lane;
 	int *bin_obs;       /* vehicles observable (sim__observable()) */
-	int *bin_slow;      /* vehicles slower than jam_ratio x limit */
 	double *bin_inv;    /* sum of 1 / v */
 };
 
@@ -136,8 +135,7 @@ static int truth__segments(struct sim_world *w, struct sim_truth *t)
 	t->bin_lane = calloc((size_t)t->nbins + 1, sizeof(int));
 	t->bin_inv = calloc((size_t)t->nbins + 1, sizeof(double));
 	t->bin_obs = calloc((size_t)t->nbins + 1, sizeof(int));
-	t->bin_slow = calloc((size_t)t->nbins + 1, sizeof(int));
-	if (!t->bin_n || !t->bin_lane || !t->bin_inv || !t->bin_obs || !t->bin_slow)
+	if (!t->bin_n || !t->bin_lane || !t->bin_inv || !t->bin_obs)
 		return -ENOMEM;
 	return 0;
 }
@@ -589,19 +587,6 @@ static int truth__jam_detectable(const struct sim_world *w, const struct nat_seg
 	return sim_run_span(&sg->obs, w->t) >= w->cfg.truth.jam_min_s - 1e-9;
 }
 
-/*
- * A bin holds a jam only with at least JAM_MIN_SLOW of its vehicles
- * slower than jam_ratio x limit (spot speeds, not floored): one slow
- * vehicle is no queue - the broker's congestion rule (MIN_SLOW in
- * broker/detect_congestion.c, speed < moderate_ratio x limit).  One
- * standing vehicle among fast ones pulls the harmonic mean under the
- * ratio on its own: measured, intersection seed 24, segment 8, a car
- * standing 2 m into lane 15 from 282 s to 292 s among 2-6 others at
- * 9-13 m/s held its bin at ratio 0.10-0.20, a congestion (episode 82,
- * 282.3-293.2 s) the broker rightly did not report during it.
- */
-#define JAM_MIN_SLOW 2
-
 static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 {
 	const struct sim_truth_config *c = &w->cfg.truth;
@@ -611,7 +596,6 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 	memset(t->bin_n, 0, (size_t)t->nbins * sizeof(int));
 	memset(t->bin_inv, 0, (size_t)t->nbins * sizeof(double));
 	memset(t->bin_obs, 0, (size_t)t->nbins * sizeof(int));
-	memset(t->bin_slow, 0, (size_t)t->nbins * sizeof(int));
 	for (int i = 0; i < w->nveh; i++) {
 		const struct sim_vehicle *v = &w->veh[i];
 		const struct sim_lane *l;
@@ -636,7 +620,6 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 		b += sg->first_bin;
 		t->bin_n[b]++;
 		t->bin_inv[b] += 1.0 / fmax(v->v, 0.5);
-		t->bin_slow[b] += v->v < c->jam_ratio * sg->limit;
 		t->bin_lane[b] = v->lane;
 		t->bin_obs[b] += sim__observable(w, i);
 	}
@@ -650,8 +633,7 @@ static void truth__congestion(struct sim_world *w, struct sim_truth *t)
 		for (int b = sg->first_bin; b < sg->first_bin + sg->nbins; b++) {
 			double r;
 
-			if (t->bin_n[b] < c->jam_min_vehicles ||
-			    t->bin_slow[b] < JAM_MIN_SLOW)
+			if (t->bin_n[b] < c->jam_min_vehicles)
 				continue;
 			r = t->bin_n[b] / t->bin_inv[b] / sg->limit;
 			seen |= r < c->jam_ratio && t->bin_obs[b] >= c->jam_min_vehicles;
@@ -841,7 +823,6 @@ void sim__truth_free(struct sim_world *w)
 	free(t->bin_n);
 	free(t->bin_lane);
 	free(t->bin_inv);
-	free(t->bin_slow);
 	free(t->bin_obs);
 	free(t);
 	w->nat = NULL;
