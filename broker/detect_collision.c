@@ -78,7 +78,7 @@
 #include "v2x/msg.h"
 #include "detect_common.h"
 
-#define PRIV(e) (&(e)->p[DET_K_COLLISION])
+#define PRIV(e) (&(e)->priv.collision)
 
 #define DUP_DIST_M 3.5f
 #define DEFAULT_LEN_M 4.5f
@@ -277,8 +277,8 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	lead = detect__lanes_leader(co->dl, e, DUP_DIST_M, co->max_gap);
 	/* The leader it was closing on at risk, now closer than DUP_DIST_M:
 	 * the near-collision going on, not a second track of itself. */
-	if (PRIV(e)->since_ns && PRIV(e)->aux) {
-		const struct det_entry *was = detect__lanes_get(co->dl, PRIV(e)->aux);
+	if (PRIV(e)->risk_ns && PRIV(e)->leader_id) {
+		const struct det_entry *was = detect__lanes_get(co->dl, PRIV(e)->leader_id);
 
 		if (was && was != e && was->lane == e->lane &&
 		    fabsf(was->along_m - e->along_m) < DUP_DIST_M &&
@@ -308,7 +308,7 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		/* The gap to the leader it was already closing on at risk
 		 * shrank to nothing: a near-collision, not a duplicate. */
 		else if (gap <= 0 && closing > co->min_closing &&
-			 PRIV(e)->aux == lead->track_id) {
+			 PRIV(e)->leader_id == lead->track_id) {
 			ttc = 0;
 			level = 1;
 		}
@@ -318,22 +318,22 @@ static void col_on_sample(void *self, const struct det_sample *s,
 	if (!(ttc < co->ttc)) {
 		/* Samples of the track's other source may be older than the
 		 * latest one at risk: they change nothing. */
-		if (s->t_ns <= PRIV(e)->ref_ns)
+		if (s->t_ns <= PRIV(e)->last_risk_ns)
 			return;
-		PRIV(e)->counted = 0; /* the latest sample is not at risk */
-		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {
-			PRIV(e)->since_ns = 0;
-			PRIV(e)->active = 0;
+		PRIV(e)->at_risk = 0; /* the latest sample is not at risk */
+		if (PRIV(e)->reported || s->t_ns - PRIV(e)->last_risk_ns > GRACE_NS) {
+			PRIV(e)->risk_ns = 0;
+			PRIV(e)->reported = 0;
 		}
 		return;
 	}
-	PRIV(e)->aux = lead->track_id;
-	if (!PRIV(e)->since_ns) {
-		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
-		PRIV(e)->ref_ns = s->t_ns;
-		PRIV(e)->score = 0;
-		PRIV(e)->counted = 1;
-	} else if (s->t_ns > PRIV(e)->ref_ns) {
+	PRIV(e)->leader_id = lead->track_id;
+	if (!PRIV(e)->risk_ns) {
+		PRIV(e)->risk_ns = s->t_ns ? s->t_ns : 1;
+		PRIV(e)->last_risk_ns = s->t_ns;
+		PRIV(e)->risk_ms = 0;
+		PRIV(e)->at_risk = 1;
+	} else if (s->t_ns > PRIV(e)->last_risk_ns) {
 		/* Evidence: the time between two samples in a row at risk
 		 * (a dip shorter than the grace does not restart the count,
 		 * but is no time at risk: a TTC hovering about the threshold
@@ -341,20 +341,20 @@ static void col_on_sample(void *self, const struct det_sample *s,
 		 * half the threshold - a near-collision closing that fast
 		 * leaves no time to wait. */
 		float w = ttc < co->ttc / 2 ? 2.0f : 1.0f;
-		uint64_t dt = s->t_ns - PRIV(e)->ref_ns;
+		uint64_t dt = s->t_ns - PRIV(e)->last_risk_ns;
 
 		/* A track silent for longer than the grace (a sensor's
 		 * missed frames, a BSM gap) was not seen at risk in
 		 * between: that time is no evidence, or a sample after a
 		 * second's silence would raise at once. */
-		if (PRIV(e)->counted && dt <= GRACE_NS)
-			PRIV(e)->score += w * (float)((double)dt * 1e-6);
-		PRIV(e)->ref_ns = s->t_ns;
-		PRIV(e)->counted = 1;
+		if (PRIV(e)->at_risk && dt <= GRACE_NS)
+			PRIV(e)->risk_ms += w * (float)((double)dt * 1e-6);
+		PRIV(e)->last_risk_ns = s->t_ns;
+		PRIV(e)->at_risk = 1;
 	}
-	if (PRIV(e)->score < (float)co->persist_ms)
+	if (PRIV(e)->risk_ms < (float)co->persist_ms)
 		return;
-	PRIV(e)->active = 1;
+	PRIV(e)->reported = 1;
 	detect__cand_from_sample(&c, V2X_EVT_COLLISION_RISK, s);
 	c.severity = ttc < co->ttc / 2 ? 6 : 5;
 	c.n_tracks = 2;

@@ -20,30 +20,117 @@
 
 #define DET_NONE UINT32_MAX
 
-/* Detector kinds: each has its private state in every entry, so that all
- * detectors can share one table (one lookup per sample, not seven). */
-enum det_kind {
-	DET_K_STOPPED,
-	DET_K_HARD_BRAKING,
-	DET_K_WRONG_WAY,
-	DET_K_SPEEDING,
-	DET_K_CONGESTION,
-	DET_K_COLLISION,
-	DET_K_VRU,
-	DET_K_COUNT,
+/*
+ * Each detector's private state about one track, in every entry, so that
+ * all detectors can share one table (one lookup per sample, not seven).
+ * Zeroed with the entry (detect__lanes_update()); times are the track's
+ * sender times.
+ */
+
+/* detect_stopped.c */
+struct det_stopped_priv {
+	uint8_t reported;      /* the stop is reported (a candidate) */
+	uint8_t crawl_persist; /* this stop must last crawl_persist_ms: slow
+				* traffic beside it or far ahead, or it
+				* merged standing from a closed lane */
+	uint8_t waited_at_closure; /* this stop has waited at a known
+				    * closure */
+	int32_t head_lane;     /* 1 + the lane it stood at the head of,
+				* with no reason to wait (0: none; a
+				* departure sideways from there is an
+				* obstruction, note_departure()) */
+	float head_along;      /* where along that lane it stood, m */
+	uint32_t stand_slot;   /* 1 + the slot of the standing-track ring
+				* that names it for a change of id (0:
+				* none; take_over_stop()) */
+	uint64_t stop_ns;      /* stop start, 0 = not standing */
+	uint64_t hold_until_ns; /* end of the reason hold: a reason to
+				 * wait gone a moment ago still holds
+				 * before this time */
+	uint64_t crawl_ns;     /* crawling (below jam_speed_mps, 20 %
+				* hysteresis) since, 0 = not crawling */
+	float move_off_s;      /* when, after stop_ns, it began to move
+				* off (0 = standing) */
 };
 
-/* A detector's private state about one track (zeroed with the entry). */
+/* detect_hard_braking.c */
+struct det_hard_braking_priv {
+	uint64_t against_ns;   /* latest sample moving against its lane,
+				* 0 = none */
+};
+
+/* detect_wrong_way.c */
+struct det_wrong_way_priv {
+	uint8_t reported;      /* a wrong-way driver (a candidate); read by
+				* detect_stopped.c */
+	int32_t lane;          /* lane its latest sample was matched to (-1
+				* off the map), preferred for the next one;
+				* 0 (as zeroed) before its first sample
+				* here, as the detectors that run before
+				* this one create the entry */
+	float evidence_s;      /* s of evidence (floor 0, ceiling
+				* persist_ms) */
+	uint64_t last_ns;      /* newest sample seen, 0 = none */
+};
+
+/* detect_speeding.c */
+struct det_speeding_priv {
+	uint8_t reported;      /* speeding (a candidate) */
+	uint64_t over_ns;      /* onset of the current run over the
+				* threshold, 0 = none */
+	uint64_t last_over_ns; /* latest sample over it */
+	uint64_t judged_ns;    /* latest sample of the track that counted
+				* (newer samples only) */
+};
+
+/* detect_congestion.c */
+struct det_congestion_priv {
+	uint8_t in_bin;        /* counted in bin bin_idx's sums */
+	uint8_t slow;          /* slower than moderate_ratio x limit:
+				* counted in its bin's n_slow */
+	int32_t bin_idx;       /* the bin it is counted in */
+	uint32_t ring_slot;    /* 1 + the slot of the counted-track ring
+				* that names it (0: none; handover()) */
+	float inv_speed;       /* 1 / speed, as added to the bin's sum */
+	/* The position it added to its bin's sums.  e->lat/lon cannot be
+	 * subtracted: detect__lanes_update() has already overwritten them
+	 * with the next sample's when uncount() runs, and the sums drifted
+	 * by every move (highway seed 5: event centroids 69-1727 m from the
+	 * road of their segment). */
+	int32_t lat, lon;
+	uint64_t generation;   /* map generation bin_idx is of (0: never
+				* counted) */
+};
+
+/* detect_collision.c */
+struct det_collision_priv {
+	uint8_t reported;      /* collision risk (a candidate) */
+	uint8_t at_risk;       /* the latest sample is at risk: the time
+				* to the next one counts */
+	float risk_ms;         /* ms of evidence (time at risk, twice over
+				* under half the TTC threshold) */
+	uint64_t risk_ns;      /* start of the run at risk, 0 = none */
+	uint64_t last_risk_ns; /* latest sample at risk */
+	uint64_t leader_id;    /* the leader of its latest sample at risk
+				* (kept when the risk ends; 0 = none) */
+};
+
+/* detect_vru.c */
+struct det_vru_priv {
+	uint8_t reported;      /* on the roadway (a candidate) */
+	uint64_t inside_ns;    /* onset of the stay in a vehicle lane, 0 =
+				* none */
+	uint64_t last_inside_ns; /* latest sample inside */
+};
+
 struct det_priv {
-	uint8_t active;        /* condition currently reported */
-	uint8_t counted;
-	int32_t seg_idx;
-	uint64_t since_ns;     /* condition start, 0 = not holding */
-	uint64_t ref_ns;
-	uint64_t aux;
-	float ref_speed, score, contrib;
-	float move_s;          /* stopped: when, after since_ns, it began to
-				* move off (0 = standing) */
+	struct det_stopped_priv stopped;
+	struct det_hard_braking_priv hard_braking;
+	struct det_wrong_way_priv wrong_way;
+	struct det_speeding_priv speeding;
+	struct det_congestion_priv congestion;
+	struct det_collision_priv collision;
+	struct det_vru_priv vru;
 };
 
 /* One track's entry. */
@@ -67,7 +154,7 @@ struct det_entry {
 				* track seen once or twice may be a false
 				* detection, not a road user */
 	uint32_t sensor_id;
-	struct det_priv p[DET_K_COUNT];
+	struct det_priv priv;  /* zeroed with the entry */
 };
 
 struct det_lanes;

@@ -39,7 +39,7 @@
 #include "v2x/msg.h"
 #include "detect_common.h"
 
-#define PRIV(e) (&(e)->p[DET_K_CONGESTION])
+#define PRIV(e) (&(e)->priv.congestion)
 #include "roadmap.h"
 
 #define MIN_SPEED 0.5f
@@ -78,9 +78,6 @@
 #define DUP_DIST_M 3.5f
 #define HANDOVER_NS 2000000000ull
 #define RING_MAX 1024
-/* The congestion slot's `score`: 1 + the slot of cg->ring naming the
- * track (0: none). */
-#define RING_SLOT(e) (PRIV(e)->score)
 
 struct bin_state {
 	uint32_t n;
@@ -115,46 +112,22 @@ static int is_vehicle(uint8_t cls)
 	return cls != V2X_CLASS_PEDESTRIAN && cls != V2X_CLASS_CYCLIST;
 }
 
-/*
- * The position a track added to its bin's sums.  e->lat/lon cannot be
- * subtracted: detect__lanes_update() has already overwritten them with the
- * next sample's when uncount() runs, and the sums drifted by every move
- * (highway seed 5: event centroids 69-1727 m from the road of their
- * segment).  The congestion slot has no other use for since_ns and
- * ref_ns; they hold lat and lon offset into unsigned range.
- */
-static void keep_pos(struct det_priv *p, int32_t lat, int32_t lon)
-{
-	p->since_ns = (uint64_t)((int64_t)lat - INT32_MIN);
-	p->ref_ns = (uint64_t)((int64_t)lon - INT32_MIN);
-}
-
-static int32_t kept_lat(const struct det_priv *p)
-{
-	return (int32_t)((int64_t)p->since_ns + INT32_MIN);
-}
-
-static int32_t kept_lon(const struct det_priv *p)
-{
-	return (int32_t)((int64_t)p->ref_ns + INT32_MIN);
-}
-
 static void uncount(struct congestion *cg, struct det_entry *e)
 {
 	struct bin_state *sg;
 
-	if (!PRIV(e)->counted)
+	if (!PRIV(e)->in_bin)
 		return;
-	PRIV(e)->counted = 0;
-	if (PRIV(e)->aux != cg->generation || PRIV(e)->seg_idx < 0 ||
-	    (uint32_t)PRIV(e)->seg_idx >= cg->n_bin)
+	PRIV(e)->in_bin = 0;
+	if (PRIV(e)->generation != cg->generation || PRIV(e)->bin_idx < 0 ||
+	    (uint32_t)PRIV(e)->bin_idx >= cg->n_bin)
 		return;
-	sg = &cg->bin[PRIV(e)->seg_idx];
+	sg = &cg->bin[PRIV(e)->bin_idx];
 	sg->n--;
-	sg->n_slow -= PRIV(e)->active;
-	sg->inv_sum -= PRIV(e)->contrib;
-	sg->lat_sum -= kept_lat(PRIV(e));
-	sg->lon_sum -= kept_lon(PRIV(e));
+	sg->n_slow -= PRIV(e)->slow;
+	sg->inv_sum -= PRIV(e)->inv_speed;
+	sg->lat_sum -= PRIV(e)->lat;
+	sg->lon_sum -= PRIV(e)->lon;
 	if (!sg->n) {
 		sg->inv_sum = sg->lat_sum = sg->lon_sum = 0;
 		sg->n_slow = 0;
@@ -169,12 +142,12 @@ static void on_remove(void *ctx, struct det_entry *e)
 /* Name counted track @e in the ring unless its slot still names it. */
 static void note_counted(struct congestion *cg, struct det_entry *e)
 {
-	uint32_t k = (uint32_t)RING_SLOT(e);
+	uint32_t k = PRIV(e)->ring_slot;
 
 	if (k && k <= RING_MAX && cg->ring[k - 1] == e->track_id)
 		return;
 	cg->ring[cg->ring_next] = e->track_id;
-	RING_SLOT(e) = (float)(cg->ring_next + 1);
+	PRIV(e)->ring_slot = cg->ring_next + 1;
 	cg->ring_next = (cg->ring_next + 1) % RING_MAX;
 }
 
@@ -195,7 +168,7 @@ static void handover(struct congestion *cg, const struct det_sample *s)
 		if (!cg->ring[i] || cg->ring[i] == s->track_id)
 			continue;
 		o = detect__lanes_get(cg->dl, cg->ring[i]);
-		if (!o || !PRIV(o)->counted || o->lane != s->match.lane ||
+		if (!o || !PRIV(o)->in_bin || o->lane != s->match.lane ||
 		    o->t_ns > s->t_ns || s->t_ns - o->t_ns > HANDOVER_NS)
 			continue;
 		dt = (double)(s->t_ns - o->t_ns) / 1e9;
@@ -297,20 +270,20 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 	if (b >= seg->n_bins)
 		b = seg->n_bins - 1;
 	sg = &cg->bin[seg->first_bin + b];
-	if (!PRIV(e)->aux)
+	if (!PRIV(e)->generation)
 		handover(cg, s);
 	note_counted(cg, e);
-	PRIV(e)->seg_idx = (int32_t)(seg->first_bin + b);
-	PRIV(e)->aux = cg->generation;
-	PRIV(e)->contrib = 1.0f / fmaxf(s->speed_mps, MIN_SPEED);
-	PRIV(e)->counted = 1;
-	/* The congestion slot's `active`: slow, counted in n_slow. */
-	PRIV(e)->active = s->speed_mps <
+	PRIV(e)->bin_idx = (int32_t)(seg->first_bin + b);
+	PRIV(e)->generation = cg->generation;
+	PRIV(e)->inv_speed = 1.0f / fmaxf(s->speed_mps, MIN_SPEED);
+	PRIV(e)->in_bin = 1;
+	PRIV(e)->slow = s->speed_mps <
 		cg->cfg.congestion.moderate_ratio * si.speed_limit_mps;
-	keep_pos(PRIV(e), s->lat, s->lon);
+	PRIV(e)->lat = s->lat;
+	PRIV(e)->lon = s->lon;
 	sg->n++;
-	sg->n_slow += PRIV(e)->active;
-	sg->inv_sum += PRIV(e)->contrib;
+	sg->n_slow += PRIV(e)->slow;
+	sg->inv_sum += PRIV(e)->inv_speed;
 	sg->lat_sum += s->lat;
 	sg->lon_sum += s->lon;
 	seg->sources |= s->sources;

@@ -36,7 +36,7 @@
 #include "v2x/msg.h"
 #include "detect_common.h"
 
-#define PRIV(e) (&(e)->p[DET_K_HARD_BRAKING])
+#define PRIV(e) (&(e)->priv.hard_braking)
 
 #define HB_HIST 16
 #define GAP_NS 1000000000ull  /* silent this long: a new appearance */
@@ -199,12 +199,12 @@ static void hb_on_sample(void *self, const struct det_sample *s,
 		h->slope_hits = 0;
 	}
 	if (e->against)
-		PRIV(e)->ref_ns = s->t_ns ? s->t_ns : 1;
+		PRIV(e)->against_ns = s->t_ns ? s->t_ns : 1;
 	if (!hit || s->t_ns - h->first_ns < hb->warmup_ns)
 		return;
 	/* A wrong-way driver braking (for the traffic it meets) is part of
 	 * the wrong-way incident, reported by its own detector. */
-	if (PRIV(e)->ref_ns && s->t_ns - PRIV(e)->ref_ns < AGAINST_NS)
+	if (PRIV(e)->against_ns && s->t_ns - PRIV(e)->against_ns < AGAINST_NS)
 		return;
 	detect__cand_from_sample(&c, V2X_EVT_HARD_BRAKING, s);
 	c.severity = decel >= 1.5f * hb->decel ? 6 : 4;

@@ -31,7 +31,7 @@
 #include "detect_common.h"
 #include "roadmap.h"
 
-#define PRIV(e) (&(e)->p[DET_K_SPEEDING])
+#define PRIV(e) (&(e)->priv.speeding)
 
 #define GRACE_NS 300000000ull
 
@@ -52,11 +52,7 @@ static int sp__vehicle_lane(const struct det_env *env, int32_t lane)
 	       li.type == ROADMAP_LANE_VEHICLE;
 }
 
-/*
- * Private state: since_ns - onset of the current run over the threshold
- * (0: none), ref_ns - the latest sample over it, aux - the latest sample
- * of the track that counted (newer samples only).
- */
+/* Private state: struct det_speeding_priv (detect_common.h). */
 static void sp_on_sample(void *self, const struct det_sample *s,
 			 struct det_env *env)
 {
@@ -71,38 +67,38 @@ static void sp_on_sample(void *self, const struct det_sample *s,
 	e = detect__lanes_update(sp->dl, s, &created);
 	if (!e)
 		return;
-	if (s->t_ns < PRIV(e)->aux)
+	if (s->t_ns < PRIV(e)->judged_ns)
 		return; /* older than one already judged: another source's */
 	if (s->match.lane < 0 || !(limit > 0)) {
-		PRIV(e)->since_ns = 0;
-		PRIV(e)->active = 0;
-		PRIV(e)->aux = s->t_ns;
+		PRIV(e)->over_ns = 0;
+		PRIV(e)->reported = 0;
+		PRIV(e)->judged_ns = s->t_ns;
 		return;
 	}
 	if (!sp__vehicle_lane(env, s->match.lane))
 		return;
-	PRIV(e)->aux = s->t_ns;
+	PRIV(e)->judged_ns = s->t_ns;
 	thr = limit + fmaxf(limit * sp->pct / 100.0f, sp->tol_mps);
-	over = s->speed_mps > (PRIV(e)->active ? thr - sp->resume_mps : thr);
+	over = s->speed_mps > (PRIV(e)->reported ? thr - sp->resume_mps : thr);
 	if (over) {
 		/* No evidence for longer than the grace before the
 		 * persistence was reached: start over. */
-		if (!PRIV(e)->active && PRIV(e)->since_ns &&
-		    s->t_ns > PRIV(e)->ref_ns + GRACE_NS)
-			PRIV(e)->since_ns = 0;
-		PRIV(e)->ref_ns = s->t_ns; /* last time over */
-		if (!PRIV(e)->since_ns)
-			PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
+		if (!PRIV(e)->reported && PRIV(e)->over_ns &&
+		    s->t_ns > PRIV(e)->last_over_ns + GRACE_NS)
+			PRIV(e)->over_ns = 0;
+		PRIV(e)->last_over_ns = s->t_ns; /* last time over */
+		if (!PRIV(e)->over_ns)
+			PRIV(e)->over_ns = s->t_ns ? s->t_ns : 1;
 	} else {
-		if (PRIV(e)->active || s->t_ns > PRIV(e)->ref_ns + GRACE_NS) {
-			PRIV(e)->since_ns = 0;
-			PRIV(e)->active = 0;
+		if (PRIV(e)->reported || s->t_ns > PRIV(e)->last_over_ns + GRACE_NS) {
+			PRIV(e)->over_ns = 0;
+			PRIV(e)->reported = 0;
 		}
 		return;
 	}
-	if (s->t_ns < PRIV(e)->since_ns + sp->persist_ns)
+	if (s->t_ns < PRIV(e)->over_ns + sp->persist_ns)
 		return;
-	PRIV(e)->active = 1;
+	PRIV(e)->reported = 1;
 	detect__cand_from_sample(&c, V2X_EVT_SPEEDING, s);
 	over_pct = (s->speed_mps - limit) / limit;
 	c.severity = over_pct >= 0.4f ? 4 : over_pct >= 0.2f ? 3 : 2;

@@ -81,12 +81,7 @@
 #include "detect_common.h"
 #include "roadmap.h"
 
-#define PRIV(e) (&(e)->p[DET_K_STOPPED])
-/* Two private fields this detector has no other use for: 1 while the stop
- * has waited at a known closure; 1 + the slot of st->stand that names the
- * standing track (0: none). */
-#define WAITED_AT_CLOSURE(e) (PRIV(e)->contrib)
-#define STAND_SLOT(e) (PRIV(e)->ref_speed)
+#define PRIV(e) (&(e)->priv.stopped)
 
 #define SIG_MAX 64
 #define DUP_DIST_M 3.5f
@@ -329,7 +324,7 @@ static int in_closure_queue(const struct stopped *st, const struct det_entry *e,
 	lead = detect__lanes_leader(st->dl, e, DUP_DIST_M,
 				    fmaxf(st->queue_lookahead, st->lookahead));
 	return lead && lead->speed_mps < st->jam_speed &&
-	       WAITED_AT_CLOSURE(lead) > 0.0f;
+	       PRIV(lead)->waited_at_closure;
 }
 
 /* Is (lane, along) at an obstruction seen lately? */
@@ -370,8 +365,8 @@ static void add_obstruction(struct stopped *st, int32_t lane, float along,
 }
 
 /*
- * A vehicle that stood at the head of its lane (PRIV seg_idx = lane + 1,
- * score = along) and leaves it into a neighbouring lane without driving
+ * A vehicle that stood at the head of its lane (head_lane = lane + 1,
+ * head_along = along) and leaves it into a neighbouring lane without driving
  * on past the spot went round something there: an obstruction the broker
  * does not see (a lane closure, debris, an unseen broken-down vehicle).
  */
@@ -379,20 +374,20 @@ static void note_departure(struct stopped *st, struct det_entry *e,
 			   const struct det_sample *s, const struct det_env *env)
 {
 	struct roadmap_lane_info li;
-	int32_t lane = PRIV(e)->seg_idx - 1;
+	int32_t lane = PRIV(e)->head_lane - 1;
 
-	if (PRIV(e)->seg_idx <= 0 || s->match.lane == lane)
+	if (PRIV(e)->head_lane <= 0 || s->match.lane == lane)
 	{
-		if (PRIV(e)->seg_idx > 0 && s->match.along_m > PRIV(e)->score + OBS_NEAR_M)
-			PRIV(e)->seg_idx = 0; /* drove on through */
+		if (PRIV(e)->head_lane > 0 && s->match.along_m > PRIV(e)->head_along + OBS_NEAR_M)
+			PRIV(e)->head_lane = 0; /* drove on through */
 		return;
 	}
-	PRIV(e)->seg_idx = 0;
+	PRIV(e)->head_lane = 0;
 	if (s->match.lane < 0 || !env->map ||
 	    roadmap_lane(env->map, lane, &li) < 0 ||
 	    (li.left_lane_id != s->match.lane && li.right_lane_id != s->match.lane))
 		return;
-	add_obstruction(st, lane, PRIV(e)->score, s->t_ns);
+	add_obstruction(st, lane, PRIV(e)->head_along, s->t_ns);
 }
 
 /*
@@ -405,7 +400,7 @@ static void note_wrong_way(struct stopped *st, const struct det_entry *e,
 	struct ww_sighting *w = &st->ww[0];
 	int i;
 
-	if (!e->p[DET_K_WRONG_WAY].active || s->match.lane < 0 || !st->ww_ns)
+	if (!e->priv.wrong_way.reported || s->match.lane < 0 || !st->ww_ns)
 		return;
 	for (i = 0; i < WW_MAX; i++) {
 		if (st->ww[i].t_ns && st->ww[i].track == s->track_id) {
@@ -480,12 +475,12 @@ static int in_wrong_way_path(const struct stopped *st,
 /* Name standing track @e in the ring unless its slot still names it. */
 static void note_standing(struct stopped *st, struct det_entry *e)
 {
-	uint32_t k = (uint32_t)STAND_SLOT(e);
+	uint32_t k = PRIV(e)->stand_slot;
 
 	if (k && k <= STAND_MAX && st->stand[k - 1] == e->track_id)
 		return;
 	st->stand[st->stand_next] = e->track_id;
-	STAND_SLOT(e) = (float)(st->stand_next + 1);
+	PRIV(e)->stand_slot = st->stand_next + 1;
 	st->stand_next = (st->stand_next + 1) % STAND_MAX;
 }
 
@@ -511,7 +506,7 @@ static void take_over_stop(struct stopped *st, struct det_entry *e,
 		if (!st->stand[i] || st->stand[i] == s->track_id)
 			continue;
 		o = detect__lanes_get(st->dl, st->stand[i]);
-		if (!o || !PRIV(o)->since_ns || o->lane != s->match.lane ||
+		if (!o || !PRIV(o)->stop_ns || o->lane != s->match.lane ||
 		    fabsf(o->along_m - s->match.along_m) > DUP_DIST_M ||
 		    o->t_ns > s->t_ns || s->t_ns - o->t_ns > HANDOVER_NS)
 			continue;
@@ -520,11 +515,11 @@ static void take_over_stop(struct stopped *st, struct det_entry *e,
 	}
 	if (!best)
 		return;
-	PRIV(e)->since_ns = PRIV(best)->since_ns;
-	PRIV(e)->ref_ns = PRIV(best)->ref_ns;
-	PRIV(e)->aux = PRIV(best)->aux;
-	PRIV(e)->counted = PRIV(best)->counted;
-	WAITED_AT_CLOSURE(e) = WAITED_AT_CLOSURE(best);
+	PRIV(e)->stop_ns = PRIV(best)->stop_ns;
+	PRIV(e)->hold_until_ns = PRIV(best)->hold_until_ns;
+	PRIV(e)->crawl_ns = PRIV(best)->crawl_ns;
+	PRIV(e)->crawl_persist = PRIV(best)->crawl_persist;
+	PRIV(e)->waited_at_closure = PRIV(best)->waited_at_closure;
 }
 
 static void stopped_on_sample(void *self, const struct det_sample *s,
@@ -544,14 +539,14 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		return;
 	note_departure(st, e, s, env);
 	note_wrong_way(st, e, s);
-	slow = s->speed_mps < (PRIV(e)->active ? st->resume : st->speed);
+	slow = s->speed_mps < (PRIV(e)->reported ? st->resume : st->speed);
 	kind = on_vehicle_lane(s, env, st->lookahead);
-	/* Crawling (below jam_speed_mps, with 20 % hysteresis) since aux. */
+	/* Crawling (below jam_speed_mps, with 20 % hysteresis) since crawl_ns. */
 	if (s->speed_mps < st->jam_speed) {
-		if (!PRIV(e)->aux)
-			PRIV(e)->aux = s->t_ns ? s->t_ns : 1;
+		if (!PRIV(e)->crawl_ns)
+			PRIV(e)->crawl_ns = s->t_ns ? s->t_ns : 1;
 	} else if (s->speed_mps >= st->jam_speed * 1.2f) {
-		PRIV(e)->aux = 0;
+		PRIV(e)->crawl_ns = 0;
 	}
 	if (kind && (slow || s->speed_mps < st->jam_speed)) {
 		/*
@@ -562,7 +557,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		 */
 		lead = detect__lanes_leader(st->dl, e, DUP_DIST_M, st->lookahead);
 		waiting = lead && (lead->speed_mps < st->jam_speed || lead->against);
-		/* Until when the reason holds once it is gone (ref_ns): a
+		/* Until when the reason holds once it is gone (hold_until_ns): a
 		 * moment for the driver, and for a leader farther ahead the
 		 * time its moving off takes to come back through the queue
 		 * between them (measured: intersection seed 20, a connected
@@ -578,7 +573,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 			waiting = slow_in_next_lane(st, s, env);
 		/* A wrong-way driver may be coming down the lane (or stand
 		 * in it) out of sight. */
-		if (!waiting && !e->p[DET_K_WRONG_WAY].active)
+		if (!waiting && !e->priv.wrong_way.reported)
 			waiting = in_wrong_way_path(st, s, env);
 		/*
 		 * It faces against its lane (more than the wrong-way
@@ -595,7 +590,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		    fabsf(s->match.heading_err_deg) > st->against_deg)
 			waiting = 1;
 		if (waiting)
-			PRIV(e)->ref_ns = s->t_ns + hold_ns;
+			PRIV(e)->hold_until_ns = s->t_ns + hold_ns;
 		/* A lane the cloud announced closed: the vehicle waits to
 		 * merge out at (or queues before) the closure. */
 		if (closures_at(env->closures, s->match.lane, s->match.along_m,
@@ -611,9 +606,9 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 			 * reported after crawl_persist_ms, a false positive).
 			 */
 			waiting = 1;
-			PRIV(e)->ref_ns = s->t_ns + st->reason_hold_ns;
-			WAITED_AT_CLOSURE(e) = 1.0f;
-		} else if (slow && WAITED_AT_CLOSURE(e) > 0.0f &&
+			PRIV(e)->hold_until_ns = s->t_ns + st->reason_hold_ns;
+			PRIV(e)->waited_at_closure = 1;
+		} else if (slow && PRIV(e)->waited_at_closure &&
 			   beside_closure(st, s, env)) {
 			/*
 			 * It waited at the closure and has moved, standing,
@@ -625,9 +620,9 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 			 * before a closure, no vehicle visible ahead, was
 			 * reported 5 s later and drove on 1 s after that).
 			 */
-			WAITED_AT_CLOSURE(e) = 0.0f;
-			PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
-			PRIV(e)->counted = 1;
+			PRIV(e)->waited_at_closure = 0;
+			PRIV(e)->stop_ns = s->t_ns ? s->t_ns : 1;
+			PRIV(e)->crawl_persist = 1;
 		}
 		/* A signal has its own grace (green_grace_ms). */
 		waiting |= waiting_at_signal(st, s, env);
@@ -643,28 +638,28 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	 * reported).  Meanwhile the stop is held: neither raised nor ended.
 	 */
 	if (slow) {
-		PRIV(e)->move_s = 0.0f;
-	} else if (kind && PRIV(e)->since_ns && !PRIV(e)->active &&
-		   s->speed_mps < st->resume && s->t_ns >= PRIV(e)->since_ns) {
-		float at = (float)((double)(s->t_ns - PRIV(e)->since_ns) * 1e-9);
+		PRIV(e)->move_off_s = 0.0f;
+	} else if (kind && PRIV(e)->stop_ns && !PRIV(e)->reported &&
+		   s->speed_mps < st->resume && s->t_ns >= PRIV(e)->stop_ns) {
+		float at = (float)((double)(s->t_ns - PRIV(e)->stop_ns) * 1e-9);
 
-		if (PRIV(e)->move_s <= 0.0f)
-			PRIV(e)->move_s = fmaxf(at, 1e-6f);
-		if ((double)(at - PRIV(e)->move_s) * 1e9 < (double)MOVE_OFF_NS)
+		if (PRIV(e)->move_off_s <= 0.0f)
+			PRIV(e)->move_off_s = fmaxf(at, 1e-6f);
+		if ((double)(at - PRIV(e)->move_off_s) * 1e9 < (double)MOVE_OFF_NS)
 			return;
 	}
 	if (!slow || !kind) {
-		PRIV(e)->move_s = 0.0f;
-		PRIV(e)->since_ns = 0;
-		PRIV(e)->active = 0;
-		PRIV(e)->counted = 0;
-		WAITED_AT_CLOSURE(e) = 0.0f;
+		PRIV(e)->move_off_s = 0.0f;
+		PRIV(e)->stop_ns = 0;
+		PRIV(e)->reported = 0;
+		PRIV(e)->crawl_persist = 0;
+		PRIV(e)->waited_at_closure = 0;
 		return;
 	}
-	if (!PRIV(e)->since_ns && e->n_samples == 1)
+	if (!PRIV(e)->stop_ns && e->n_samples == 1)
 		take_over_stop(st, e, s);
-	if (!PRIV(e)->since_ns)
-		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
+	if (!PRIV(e)->stop_ns)
+		PRIV(e)->stop_ns = s->t_ns ? s->t_ns : 1;
 	note_standing(st, e);
 	need = st->persist_ns;
 	/* In a junction box vehicles wait to turn or for their exit to
@@ -674,37 +669,37 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	/* Crawled for a long time before it stopped: stop-and-go in a queue
 	 * whose vehicles ahead the broker may not see (not connected, out of
 	 * sensor range); a vehicle that breaks down drops from speed. */
-	if (PRIV(e)->aux && PRIV(e)->since_ns > PRIV(e)->aux &&
-	    PRIV(e)->since_ns - PRIV(e)->aux >= st->crawl_ns &&
+	if (PRIV(e)->crawl_ns && PRIV(e)->stop_ns > PRIV(e)->crawl_ns &&
+	    PRIV(e)->stop_ns - PRIV(e)->crawl_ns >= st->crawl_ns &&
 	    st->crawl_persist_ns > need)
 		need = st->crawl_persist_ns;
 	/* Traffic beside it in the neighbouring lanes stands or crawls too:
 	 * a jam (or the queue at an obstruction), not a vehicle that broke
 	 * down in moving traffic. */
-	if (!PRIV(e)->active && st->crawl_persist_ns > need &&
-	    s->t_ns - PRIV(e)->since_ns >= st->persist_ns &&
-	    (PRIV(e)->counted || slow_alongside(st, s, env) ||
+	if (!PRIV(e)->reported && st->crawl_persist_ns > need &&
+	    s->t_ns - PRIV(e)->stop_ns >= st->persist_ns &&
+	    (PRIV(e)->crawl_persist || slow_alongside(st, s, env) ||
 	     slow_far_ahead(st, e))) {
-		PRIV(e)->counted = 1; /* for this stop */
+		PRIV(e)->crawl_persist = 1; /* for this stop */
 		need = st->crawl_persist_ns;
 	}
-	if (s->t_ns - PRIV(e)->since_ns < need)
+	if (s->t_ns - PRIV(e)->stop_ns < need)
 		return;
 	/* Stopped for a reason already reported (or normal), or for one
 	 * that went away a moment ago: the driver is about to move on (a
 	 * pedestrian who left the lane, a queue ahead that moved off, the
 	 * vehicle ahead that merged out of a closed lane). */
-	if (waiting || s->t_ns < PRIV(e)->ref_ns)
+	if (waiting || s->t_ns < PRIV(e)->hold_until_ns)
 		return;
 	/* Standing at the head of its lane: if it leaves sideways, the spot
 	 * is an obstruction (note_departure()). */
-	PRIV(e)->seg_idx = s->match.lane + 1;
-	PRIV(e)->score = s->match.along_m;
+	PRIV(e)->head_lane = s->match.lane + 1;
+	PRIV(e)->head_along = s->match.along_m;
 	/* Queued at an obstruction that earlier vehicles went round: not a
 	 * new incident (the first one there was reported). */
-	if (!PRIV(e)->active && at_obstruction(st, s->match.lane, s->match.along_m, s->t_ns))
+	if (!PRIV(e)->reported && at_obstruction(st, s->match.lane, s->match.along_m, s->t_ns))
 		return;
-	PRIV(e)->active = 1;
+	PRIV(e)->reported = 1;
 	detect__cand_from_sample(&c, V2X_EVT_STOPPED_VEHICLE, s);
 	c.severity = 5;
 	env->raise(env->owner, &c);

@@ -14,7 +14,7 @@
 #include "v2x/msg.h"
 #include "detect_common.h"
 
-#define PRIV(e) (&(e)->p[DET_K_VRU])
+#define PRIV(e) (&(e)->priv.vru)
 #include "roadmap.h"
 
 #define GRACE_NS 300000000ull
@@ -46,18 +46,18 @@ static void vru_on_sample(void *self, const struct det_sample *s,
 				 &lane) &&
 		 !roadmap_on_crosswalk(env->map, s->x, s->y);
 	if (!inside) {
-		if (PRIV(e)->active || s->t_ns - PRIV(e)->ref_ns > GRACE_NS) {
-			PRIV(e)->since_ns = 0;
-			PRIV(e)->active = 0;
+		if (PRIV(e)->reported || s->t_ns - PRIV(e)->last_inside_ns > GRACE_NS) {
+			PRIV(e)->inside_ns = 0;
+			PRIV(e)->reported = 0;
 		}
 		return;
 	}
-	PRIV(e)->ref_ns = s->t_ns;
-	if (!PRIV(e)->since_ns)
-		PRIV(e)->since_ns = s->t_ns ? s->t_ns : 1;
-	if (s->t_ns - PRIV(e)->since_ns < v->persist_ns)
+	PRIV(e)->last_inside_ns = s->t_ns;
+	if (!PRIV(e)->inside_ns)
+		PRIV(e)->inside_ns = s->t_ns ? s->t_ns : 1;
+	if (s->t_ns - PRIV(e)->inside_ns < v->persist_ns)
 		return;
-	PRIV(e)->active = 1;
+	PRIV(e)->reported = 1;
 	detect__cand_from_sample(&c, V2X_EVT_VRU_ON_ROAD, s);
 	c.lane = lane;
 	{

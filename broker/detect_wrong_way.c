@@ -20,7 +20,7 @@
 #include "v2x/msg.h"
 #include "detect_common.h"
 
-#define PRIV(e) (&(e)->p[DET_K_WRONG_WAY])
+#define PRIV(e) (&(e)->priv.wrong_way)
 #include "roadmap.h"
 
 #define MAX_STEP_NS 1000000000ull
@@ -47,20 +47,20 @@ static void ww_on_sample(void *self, const struct det_sample *s,
 	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
 		return;
 	e = detect__lanes_get(ww->dl, s->track_id);
-	prev_lane = e ? (int32_t)PRIV(e)->aux : -1;
+	prev_lane = e ? PRIV(e)->lane : -1;
 	if (env->map && prev_lane >= 0 && m.lane != prev_lane)
 		roadmap_match_prefer(env->map, s->x, s->y, s->heading_deg,
 				     prev_lane, &m);
 	e = detect__lanes_update(ww->dl, s, &created);
 	if (!e)
 		return;
-	if (PRIV(e)->ref_ns && s->t_ns > PRIV(e)->ref_ns)
-		dt = s->t_ns - PRIV(e)->ref_ns;
+	if (PRIV(e)->last_ns && s->t_ns > PRIV(e)->last_ns)
+		dt = s->t_ns - PRIV(e)->last_ns;
 	if (dt > MAX_STEP_NS)
 		dt = MAX_STEP_NS;
-	if (s->t_ns > PRIV(e)->ref_ns)
-		PRIV(e)->ref_ns = s->t_ns;
-	PRIV(e)->aux = (uint64_t)(int64_t)m.lane;
+	if (s->t_ns > PRIV(e)->last_ns)
+		PRIV(e)->last_ns = s->t_ns;
+	PRIV(e)->lane = m.lane;
 	cond = m.lane >= 0 && s->speed_mps > ww->min_speed &&
 	       fabsf(m.heading_err_deg) > ww->err_deg;
 	if (cond && env->map && roadmap_lane(env->map, m.lane, &li) == 0 &&
@@ -71,17 +71,17 @@ static void ww_on_sample(void *self, const struct det_sample *s,
 	 * traffic - the evidence is kept, not lost. */
 	if (!cond && m.lane >= 0 && s->speed_mps <= ww->min_speed)
 		dt = 0;
-	score = PRIV(e)->score + (cond ? 1.0f : -1.0f) * (float)dt * 1e-9f;
+	score = PRIV(e)->evidence_s + (cond ? 1.0f : -1.0f) * (float)dt * 1e-9f;
 	if (score < 0)
 		score = 0;
 	if (score > (float)ww->persist_ns * 1e-9f)
 		score = (float)ww->persist_ns * 1e-9f;
-	PRIV(e)->score = score;
-	if (!PRIV(e)->active && score >= (float)ww->persist_ns * 1e-9f * 0.999f)
-		PRIV(e)->active = 1;
-	else if (PRIV(e)->active && score < (float)ww->persist_ns * 0.5e-9f)
-		PRIV(e)->active = 0;
-	if (!PRIV(e)->active)
+	PRIV(e)->evidence_s = score;
+	if (!PRIV(e)->reported && score >= (float)ww->persist_ns * 1e-9f * 0.999f)
+		PRIV(e)->reported = 1;
+	else if (PRIV(e)->reported && score < (float)ww->persist_ns * 0.5e-9f)
+		PRIV(e)->reported = 0;
+	if (!PRIV(e)->reported)
 		return;
 	detect__cand_from_sample(&c, V2X_EVT_WRONG_WAY, s);
 	c.lane = m.lane >= 0 ? m.lane : c.lane;
