@@ -199,37 +199,11 @@ static void test_dense_bin_with_one_slow_vehicle(void **state)
 	free(f);
 }
 
-/*
- * One sample of a vehicle of length @len_m at ENU (x, y), eastbound, at
- * the harness time (fx_sample() with a length: fx_sample() gives every
- * vehicle 4.5 m).
- */
+/* One connected vehicle of length @len_m at ENU (x, y), eastbound. */
 static void sample_len(struct fx *f, uint64_t track, uint8_t cls, double x,
 		       double y, float speed, float len_m)
 {
-	struct det_sample s;
-	double lat, lon;
-	int i;
-
-	memset(&s, 0, sizeof(s));
-	s.track_id = track;
-	s.t_ns = f->now;
-	s.sources = V2X_SRC_V2X;
-	s.cls = cls;
-	s.x = x;
-	s.y = y;
-	fx_geo(x, y, &lat, &lon);
-	s.lat = (int32_t)lrint(lat * 1e7);
-	s.lon = (int32_t)lrint(lon * 1e7);
-	s.speed_mps = speed;
-	s.heading_deg = 90;
-	s.accel_mps2 = NAN;
-	s.length_m = len_m;
-	s.width_m = 2.0f;
-	roadmap_match(f->map, x, y, s.heading_deg, &s.match);
-	f->env.now_ns = f->now;
-	for (i = 0; i < f->n_det; i++)
-		f->det[i].ops->on_sample(f->det[i].self, &s, &f->env);
+	fx_sample_size(f, track, cls, x, y, speed, 90, V2X_SRC_V2X, len_m, 2.0f);
 }
 
 /*

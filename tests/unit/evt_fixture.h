@@ -233,9 +233,11 @@ static inline void fx_signal(struct fx *f, int state)
 	f->env.n_spat = 1;
 }
 
-/* One sample of a road user at ENU (x, y) at the harness time. */
-static inline void fx_sample(struct fx *f, uint64_t track, uint8_t cls, double x,
-		      double y, float speed, float heading, uint8_t sources)
+/* One sample of a road user of @len_m x @width_m at ENU (x, y) at the
+ * harness time. */
+static inline void fx_sample_size(struct fx *f, uint64_t track, uint8_t cls, double x,
+				  double y, float speed, float heading, uint8_t sources,
+				  float len_m, float width_m)
 {
 	struct det_sample s;
 	double lat, lon;
@@ -255,12 +257,21 @@ static inline void fx_sample(struct fx *f, uint64_t track, uint8_t cls, double x
 	s.speed_mps = speed;
 	s.heading_deg = heading < 0 ? heading + 360 : heading >= 360 ? heading - 360 : heading;
 	s.accel_mps2 = NAN;
-	s.length_m = cls == V2X_CLASS_PEDESTRIAN ? 0.5f : 4.5f;
-	s.width_m = 1.8f;
+	s.length_m = len_m;
+	s.width_m = width_m;
 	roadmap_match(f->map, x, y, s.heading_deg, &s.match);
 	f->env.now_ns = f->now;
 	for (i = 0; i < f->n_det; i++)
 		f->det[i].ops->on_sample(f->det[i].self, &s, &f->env);
+}
+
+/* One sample of a road user at ENU (x, y) at the harness time (4.5 m x
+ * 1.8 m; a pedestrian 0.5 m). */
+static inline void fx_sample(struct fx *f, uint64_t track, uint8_t cls, double x,
+		      double y, float speed, float heading, uint8_t sources)
+{
+	fx_sample_size(f, track, cls, x, y, speed, heading, sources,
+		       cls == V2X_CLASS_PEDESTRIAN ? 0.5f : 4.5f, 1.8f);
 }
 
 /* Advance the harness clock by @dt_ns and tick detectors and lifecycle. */
