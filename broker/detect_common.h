@@ -63,14 +63,17 @@ struct det_hard_braking_priv {
 struct det_wrong_way_priv {
 	uint8_t reported;      /* a wrong-way driver (a candidate); read by
 				* detect_stopped.c */
+	uint8_t seen;          /* it has had a sample here (lane and
+				* last_ns are valid; a detector that runs
+				* before this one may have created the
+				* entry, zeroed) */
+	uint8_t against;       /* its newest sample met the condition: the
+				* time to the next one may count */
 	int32_t lane;          /* lane its latest sample was matched to (-1
-				* off the map), preferred for the next one;
-				* 0 (as zeroed) before its first sample
-				* here, as the detectors that run before
-				* this one create the entry */
+				* off the map), preferred for the next one */
 	float evidence_s;      /* s of evidence (floor 0, ceiling
 				* persist_ms) */
-	uint64_t last_ns;      /* newest sample seen, 0 = none */
+	uint64_t last_ns;      /* newest sample seen */
 };
 
 /* detect_speeding.c */

@@ -6,8 +6,11 @@
  * faster than min_speed_mps with a heading more than heading_err_deg off the
  * lane's direction of travel, its score grows by the elapsed time; any other
  * sample shrinks it by the same amount (floor 0, ceiling persist_ms).  The
- * vehicle is a candidate once the score reaches persist_ms, and stays one
- * until the score falls under half of it.  Position noise near the boundary
+ * time between two samples is evidence only when both of them met that
+ * condition: the onset is the first sample meeting it, not the one before
+ * it, which may be long ago (an unseen interval says nothing of when the
+ * vehicle turned).  The vehicle is a candidate once the score reaches
+ * persist_ms, and stays one until the score falls under half of it.  Position noise near the boundary
  * with an opposite lane is handled by lane keeping: the sample is
  * re-matched preferring the lane of the track's previous sample
  * (roadmap_match_prefer()), so a wrong-way driver is judged against the
@@ -41,36 +44,51 @@ static void ww_on_sample(void *self, const struct det_sample *s,
 	struct det_entry *e;
 	int32_t prev_lane;
 	uint64_t dt = 0;
-	int created, cond;
+	int created, cond, newest;
 	float score;
 
 	if (s->cls == V2X_CLASS_PEDESTRIAN || s->cls == V2X_CLASS_CYCLIST)
 		return;
 	e = detect__lanes_get(ww->dl, s->track_id);
-	prev_lane = e ? PRIV(e)->lane : -1;
+	/* An entry without a sample here was created (zeroed) by a detector
+	 * that ran before this one: its lane 0 is no lane the track was in. */
+	prev_lane = e && PRIV(e)->seen ? PRIV(e)->lane : -1;
 	if (env->map && prev_lane >= 0 && m.lane != prev_lane)
 		roadmap_match_prefer(env->map, s->x, s->y, s->heading_deg,
 				     prev_lane, &m);
 	e = detect__lanes_update(ww->dl, s, &created);
 	if (!e)
 		return;
-	if (PRIV(e)->last_ns && s->t_ns > PRIV(e)->last_ns)
+	newest = !PRIV(e)->seen || s->t_ns >= PRIV(e)->last_ns;
+	if (PRIV(e)->seen && s->t_ns > PRIV(e)->last_ns)
 		dt = s->t_ns - PRIV(e)->last_ns;
 	if (dt > MAX_STEP_NS)
 		dt = MAX_STEP_NS;
-	if (s->t_ns > PRIV(e)->last_ns)
-		PRIV(e)->last_ns = s->t_ns;
-	PRIV(e)->lane = m.lane;
 	cond = m.lane >= 0 && s->speed_mps > ww->min_speed &&
 	       fabsf(m.heading_err_deg) > ww->err_deg;
 	if (cond && env->map && roadmap_lane(env->map, m.lane, &li) == 0 &&
 	    li.type != ROADMAP_LANE_VEHICLE)
 		cond = 0;
+	/* The time since the previous sample is evidence only if that
+	 * sample was too: a vehicle creeping the right way, unseen for
+	 * 0.9 s while it turned and seen again against the lane had not
+	 * driven 0.9 s against it (intersection seed 27, incident 10: it
+	 * had for 0.3 s, and the whole gap raised it at the turn). */
+	if (cond && !PRIV(e)->against)
+		dt = 0;
 	/* Standing (or walking pace): its heading says nothing either way,
 	 * and a wrong-way driver that stopped in the lane still faces the
 	 * traffic - the evidence is kept, not lost. */
 	if (!cond && m.lane >= 0 && s->speed_mps <= ww->min_speed)
 		dt = 0;
+	/* An older sample (another source of a fused track) adds nothing
+	 * (dt 0) and does not say what the newest one was. */
+	if (newest) {
+		PRIV(e)->last_ns = s->t_ns;
+		PRIV(e)->against = (uint8_t)cond;
+	}
+	PRIV(e)->seen = 1;
+	PRIV(e)->lane = m.lane;
 	score = PRIV(e)->evidence_s + (cond ? 1.0f : -1.0f) * (float)dt * 1e-9f;
 	if (score < 0)
 		score = 0;
