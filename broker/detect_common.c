@@ -486,6 +486,45 @@ int detect__lanes_slow_in(const struct det_lanes *dl, int32_t lane,
 }
 
 /**
+ * detect__lanes_seen_near() - see detect_common.h.
+ */
+int detect__lanes_seen_near(struct det_lanes *dl, int32_t lane, float along,
+			    float radius_m, uint64_t t_ns, uint64_t max_age_ns,
+			    uint64_t except_id,
+			    void (*fn)(void *ctx, struct det_entry *o),
+			    void *ctx)
+{
+	/* A metre of margin on the cells: an entry within the radius by the
+	 * float difference below is in one of them whatever the rounding of
+	 * along +- radius. */
+	int32_t c0 = (int32_t)floorf((along - radius_m - 1.0f) / CELL_M);
+	int32_t c1 = (int32_t)floorf((along + radius_m + 1.0f) / CELL_M), c;
+	uint32_t cs, k;
+	int n = 0;
+
+	if (lane < 0)
+		return 0;
+	if (c1 - c0 > 64)
+		c1 = c0 + 64;
+	for (c = c0; c <= c1; c++) {
+		cs = cslot_find(dl, lane, c);
+		if (cs == DET_NONE)
+			continue;
+		for (k = dl->cslot[cs].head; k != DET_NONE; k = dl->ent[k].next) {
+			struct det_entry *o = &dl->ent[k];
+
+			if (o->track_id == except_id ||
+			    fabsf(o->along_m - along) > radius_m ||
+			    o->t_ns > t_ns || t_ns - o->t_ns > max_age_ns)
+				continue;
+			fn(ctx, o);
+			n++;
+		}
+	}
+	return n;
+}
+
+/**
  * detect__lanes_remove() - see detect_common.h.
  */
 void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e)

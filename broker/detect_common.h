@@ -40,9 +40,6 @@ struct det_stopped_priv {
 				* departure sideways from there is an
 				* obstruction, note_departure()) */
 	float head_along;      /* where along that lane it stood, m */
-	uint32_t stand_slot;   /* 1 + the slot of the standing-track ring
-				* that names it for a change of id (0:
-				* none; take_over_stop()) */
 	uint64_t stop_ns;      /* stop start, 0 = not standing */
 	uint64_t hold_until_ns; /* end of the reason hold: a reason to
 				 * wait gone a moment ago still holds
@@ -92,8 +89,6 @@ struct det_congestion_priv {
 	uint8_t slow;          /* slower than moderate_ratio x limit:
 				* counted in its bin's n_slow */
 	int32_t bin_idx;       /* the bin it is counted in */
-	uint32_t ring_slot;    /* 1 + the slot of the counted-track ring
-				* that names it (0: none; handover()) */
 	float inv_speed;       /* 1 / speed, as added to the bin's sum */
 	/* The position it added to its bin's sums.  e->lat/lon cannot be
 	 * subtracted: detect__lanes_update() has already overwritten them
@@ -262,6 +257,26 @@ void detect__lanes_stats(const struct det_lanes *dl,
  */
 int detect__lanes_slow_in(const struct det_lanes *dl, int32_t lane,
 			  float along_from, float along_to, float speed_below);
+
+/*
+ * The tracks a road user may have had until a moment ago, for a new track
+ * (a new BSM TemporaryID, a sensor object found again under a new id):
+ * calls @fn(@ctx, o) for every entry o on @lane, other than @except_id's,
+ * whose latest sample lies within @radius_m of @along along the lane
+ * (|o->along_m - @along| <= @radius_m) and was taken at most @max_age_ns
+ * before @t_ns and not after it (sender times).  Entries gone stale but
+ * not yet swept are included: the sender times decide.  The detector's
+ * policy (which of them is the same road user, what it takes over) is
+ * @fn's; @fn may change the entries' private fields, not the table.
+ * Looks at the lane's cells that the radius covers (up to 64; a wider
+ * radius is cut to them), in no particular order.  Returns the number of
+ * entries @fn was called for.
+ */
+int detect__lanes_seen_near(struct det_lanes *dl, int32_t lane, float along,
+			    float radius_m, uint64_t t_ns, uint64_t max_age_ns,
+			    uint64_t except_id,
+			    void (*fn)(void *ctx, struct det_entry *o),
+			    void *ctx);
 
 /* Remove @e now. */
 void detect__lanes_remove(struct det_lanes *dl, struct det_entry *e);

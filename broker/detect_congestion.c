@@ -71,13 +71,14 @@
  * the stop line of segment 1 changed its TemporaryID at 200.9 s; its old
  * track stayed in the bin until 202.5 s, the bin held 4 vehicles (3 of
  * them slow) instead of 3 and raised a heavy congestion for 0.5 s that
- * the truth, judging every vehicle, never had.  The counted tracks are
- * named in a self-healing ring (a track whose slot was taken takes the
- * next one on its next counted sample).
+ * the truth, judging every vehicle, never had.  The old tracks are
+ * looked for on the lane index (detect__lanes_seen_near()) as far back as
+ * HANDOVER_MAX_MPS covers in HANDOVER_NS: 80 m/s (288 km/h), more than
+ * any road vehicle drives.
  */
 #define DUP_DIST_M 3.5f
 #define HANDOVER_NS 2000000000ull
-#define RING_MAX 1024
+#define HANDOVER_MAX_MPS 80.0f
 
 struct bin_state {
 	uint32_t n;
@@ -103,8 +104,6 @@ struct congestion {
 	uint32_t n_bin;
 	float bin_m;
 	uint64_t generation;       /* bumped on a map change */
-	uint64_t ring[RING_MAX];   /* counted track ids (handover()) */
-	uint32_t ring_next;
 };
 
 static int is_vehicle(uint8_t cls)
@@ -139,16 +138,23 @@ static void on_remove(void *ctx, struct det_entry *e)
 	uncount(ctx, e);
 }
 
-/* Name counted track @e in the ring unless its slot still names it. */
-static void note_counted(struct congestion *cg, struct det_entry *e)
-{
-	uint32_t k = PRIV(e)->ring_slot;
+/* A new track's sample, for handover(). */
+struct handover_ctx {
+	struct congestion *cg;
+	const struct det_sample *s;
+};
 
-	if (k && k <= RING_MAX && cg->ring[k - 1] == e->track_id)
+static void drop_if_same(void *ctx, struct det_entry *o)
+{
+	struct handover_ctx *h = ctx;
+	double dt, at;
+
+	if (!PRIV(o)->in_bin)
 		return;
-	cg->ring[cg->ring_next] = e->track_id;
-	PRIV(e)->ring_slot = cg->ring_next + 1;
-	cg->ring_next = (cg->ring_next + 1) % RING_MAX;
+	dt = (double)(h->s->t_ns - o->t_ns) / 1e9;
+	at = o->along_m + o->speed_mps * dt;
+	if (fabs(at - h->s->match.along_m) <= DUP_DIST_M)
+		uncount(h->cg, o);
 }
 
 /*
@@ -159,23 +165,13 @@ static void note_counted(struct congestion *cg, struct det_entry *e)
  */
 static void handover(struct congestion *cg, const struct det_sample *s)
 {
-	uint32_t i;
+	struct handover_ctx h = { cg, s };
 
-	for (i = 0; i < RING_MAX; i++) {
-		struct det_entry *o;
-		double dt, at;
-
-		if (!cg->ring[i] || cg->ring[i] == s->track_id)
-			continue;
-		o = detect__lanes_get(cg->dl, cg->ring[i]);
-		if (!o || !PRIV(o)->in_bin || o->lane != s->match.lane ||
-		    o->t_ns > s->t_ns || s->t_ns - o->t_ns > HANDOVER_NS)
-			continue;
-		dt = (double)(s->t_ns - o->t_ns) / 1e9;
-		at = o->along_m + o->speed_mps * dt;
-		if (fabs(at - s->match.along_m) <= DUP_DIST_M)
-			uncount(cg, o);
-	}
+	detect__lanes_seen_near(cg->dl, s->match.lane, s->match.along_m,
+				DUP_DIST_M + HANDOVER_MAX_MPS *
+					(float)(HANDOVER_NS / 1e9),
+				s->t_ns, HANDOVER_NS, s->track_id,
+				drop_if_same, &h);
 }
 
 /* Follow a map change: per-segment and per-bin state sized for the map. */
@@ -272,7 +268,6 @@ static void cg_on_sample(void *self, const struct det_sample *s,
 	sg = &cg->bin[seg->first_bin + b];
 	if (!PRIV(e)->generation)
 		handover(cg, s);
-	note_counted(cg, e);
 	PRIV(e)->bin_idx = (int32_t)(seg->first_bin + b);
 	PRIV(e)->generation = cg->generation;
 	PRIV(e)->inv_speed = 1.0f / fmaxf(s->speed_mps, MIN_SPEED);

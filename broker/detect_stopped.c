@@ -91,7 +91,6 @@
 #define WW_MAX 32         /* wrong-way sightings remembered */
 #define WW_HOPS 3         /* lanes followed into the driver's path */
 #define WW_MIN_SPEED 8.0f /* m/s assumed for a driver seen slower */
-#define STAND_MAX 1024    /* standing tracks named for a change of id */
 #define HANDOVER_NS 2000000000ull /* a new id this soon after the old one */
 #define MOVE_OFF_NS 500000000ull  /* faster than speed_mps this long: moved off */
 /*
@@ -130,11 +129,6 @@ struct stopped {
 	uint64_t obs_ns;
 	struct ww_sighting ww[WW_MAX];
 	uint64_t ww_ns;
-	/* Standing tracks (a ring; a track whose slot was taken takes the
-	 * next one on its next standing sample): where a track that appears
-	 * standing looks for the one it replaces. */
-	uint64_t stand[STAND_MAX];
-	uint32_t stand_next;
 	float queue_lookahead;
 	float against_deg;        /* wrong_way.heading_err_deg */
 	float speed, resume, queue_zone, lookahead, jam_speed, closure_upstream;
@@ -472,16 +466,19 @@ static int in_wrong_way_path(const struct stopped *st,
 	return 0;
 }
 
-/* Name standing track @e in the ring unless its slot still names it. */
-static void note_standing(struct stopped *st, struct det_entry *e)
+/*
+ * The stop a new track takes over (take_over_stop()): the newest standing
+ * track's; of two seen at the same instant (a BSM's and a sensor's track
+ * of one vehicle), the one that stopped first - when the vehicle stopped.
+ */
+static void pick_standing(void *ctx, struct det_entry *o)
 {
-	uint32_t k = PRIV(e)->stand_slot;
+	const struct det_entry **best = ctx, *b = *best;
 
-	if (k && k <= STAND_MAX && st->stand[k - 1] == e->track_id)
-		return;
-	st->stand[st->stand_next] = e->track_id;
-	PRIV(e)->stand_slot = st->stand_next + 1;
-	st->stand_next = (st->stand_next + 1) % STAND_MAX;
+	if (PRIV(o)->stop_ns &&
+	    (!b || o->t_ns > b->t_ns ||
+	     (o->t_ns == b->t_ns && PRIV(o)->stop_ns < PRIV(b)->stop_ns)))
+		*best = o;
 }
 
 /*
@@ -490,29 +487,19 @@ static void note_standing(struct stopped *st, struct det_entry *e)
  * BSM TemporaryID, a sensor object re-acquired under a new id?  The
  * standing track of the same lane whose last sample lies within
  * DUP_DIST_M, at most HANDOVER_NS before @s and not after it, hands over
- * its stop.  Two vehicles cannot stand within DUP_DIST_M of each other in
- * one lane; a track of the same vehicle that goes on sending (a sensor's
- * duplicate) holds the same stop anyway.
+ * its stop (the newest; pick_standing()).  Two
+ * vehicles cannot stand within DUP_DIST_M of each other in one lane; a
+ * track of the same vehicle that goes on sending (a sensor's duplicate)
+ * holds the same stop anyway.
  */
 static void take_over_stop(struct stopped *st, struct det_entry *e,
 			   const struct det_sample *s)
 {
 	const struct det_entry *best = NULL;
-	uint32_t i;
 
-	for (i = 0; i < STAND_MAX; i++) {
-		const struct det_entry *o;
-
-		if (!st->stand[i] || st->stand[i] == s->track_id)
-			continue;
-		o = detect__lanes_get(st->dl, st->stand[i]);
-		if (!o || !PRIV(o)->stop_ns || o->lane != s->match.lane ||
-		    fabsf(o->along_m - s->match.along_m) > DUP_DIST_M ||
-		    o->t_ns > s->t_ns || s->t_ns - o->t_ns > HANDOVER_NS)
-			continue;
-		if (!best || o->t_ns > best->t_ns)
-			best = o;
-	}
+	detect__lanes_seen_near(st->dl, s->match.lane, s->match.along_m,
+				DUP_DIST_M, s->t_ns, HANDOVER_NS, s->track_id,
+				pick_standing, &best);
 	if (!best)
 		return;
 	PRIV(e)->stop_ns = PRIV(best)->stop_ns;
@@ -660,7 +647,6 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		take_over_stop(st, e, s);
 	if (!PRIV(e)->stop_ns)
 		PRIV(e)->stop_ns = s->t_ns ? s->t_ns : 1;
-	note_standing(st, e);
 	need = st->persist_ns;
 	/* In a junction box vehicles wait to turn or for their exit to
 	 * clear: only a much longer stop there is an incident. */

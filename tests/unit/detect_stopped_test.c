@@ -68,17 +68,24 @@ static struct roadmap *ends_map(void)
 	return m;
 }
 
-static struct fx *ends_fx_cfg(const struct detect_config *cfg)
+/* The harness on the ends map, with room for @lane_capacity tracks. */
+static struct fx *ends_fx_cap(const struct detect_config *cfg,
+			      uint32_t lane_capacity)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(fx_init(f, cfg), 0);
+	assert_int_equal(fx_init_cap(f, cfg, lane_capacity), 0);
 	roadmap_free(f->map);
 	f->map = ends_map();
 	assert_non_null(f->map);
 	f->env.map = f->map;
 	return f;
+}
+
+static struct fx *ends_fx_cfg(const struct detect_config *cfg)
+{
+	return ends_fx_cap(cfg, 1024);
 }
 
 static struct fx *ends_fx(void)
@@ -378,18 +385,20 @@ static void test_stop_behind_far_queue_head(void **state)
  * at 15 m/s, brakes at 3 m/s^2 to a stop at 800 and stands.  @change_s
  * after it came below speed_mps it stops sending, and @gap_s later track 3
  * appears standing at 800 + @offset_m (a new TemporaryID, when at the same
- * spot) until @stand_s after the stop.  With @churn, 40 other cars in lane
- * 24 stop and move off again every second meanwhile (stop-and-go: many
- * stops begin).  Returns the time of the first stopped-vehicle event of
- * car 2 or 3 after car 2 came below speed_mps, or -1.
+ * spot) until @stand_s after the stop.  With @churn 1, 40 other cars in
+ * lane 24 stop and move off again every second meanwhile (stop-and-go:
+ * many stops begin); with @churn 2, 1100 other cars appear standing in
+ * lane 24 (a sample each) at the first step car 2 is silent, before car
+ * 3's sample.  Returns the time of the first stopped-vehicle event of car
+ * 2 or 3 after car 2 came below speed_mps, or -1.
  */
 static double new_id_standing(int head, double change_s, double gap_s,
 			      double offset_m, double stand_s, int churn)
 {
-	struct fx *f = ends_fx();
+	struct fx *f = ends_fx_cap(NULL, 4096);
 	const struct v2x_event *e = NULL;
 	double x = 600, t_slow = -1, at;
-	int steps = 240 + (int)(stand_s * 10);
+	int steps = 240 + (int)(stand_s * 10), churned = 0;
 
 	for (int i = 0; i < steps; i++) {
 		double t = (double)(f->now - T0) / 1e9;
@@ -402,9 +411,14 @@ static double new_id_standing(int head, double change_s, double gap_s,
 			t_slow = t;
 		if (head)
 			fx_sample(f, 1, CAR, 890, -1.75, 0, 90, V2X_SRC_SENSOR);
-		for (int k = 0; churn && k < 40; k++)
+		for (int k = 0; churn == 1 && k < 40; k++)
 			fx_sample(f, 100 + k, CAR, 10 + 7 * k, -30, (i + k) % 10 < 5 ? 0.0f : 1.0f,
 				  90, V2X_SRC_V2X);
+		for (int k = 0; churn == 2 && !churned && t_slow >= 0 &&
+				t >= t_slow + change_s && k < 1100; k++)
+			fx_sample(f, 10000 + (uint64_t)k, CAR, 5 + 0.25 * k, -30,
+				  0.0f, 90, V2X_SRC_V2X);
+		churned |= churn == 2 && t_slow >= 0 && t >= t_slow + change_s;
 		if (t_slow < 0 || t < t_slow + change_s)
 			fx_sample(f, 2, CAR, x, -1.75, v, 90, V2X_SRC_V2X);
 		else if (t >= t_slow + change_s + gap_s)
@@ -431,7 +445,9 @@ static double new_id_standing(int head, double change_s, double gap_s,
  * id changes: reported once it stood crawl_persist_ms in all, not 40 s
  * later, also while many other stops begin (the first version named only
  * the tracks of the latest 256 stops begun: 72 s of stop-and-go at the
- * junction had pushed the car out).  Must not carry on: a track appearing 10 m away (another
+ * junction had pushed the car out), and when over a thousand stops begin
+ * while its old id is silent (the second version named them in a ring of
+ * 1024 tracks, whose slot for the car was taken in that moment).  Must not carry on: a track appearing 10 m away (another
  * vehicle), or 5 s after the old id fell silent.  Must still raise: alone
  * on the road, after persist_ms, under its first id or (if that changes
  * at once) its second.
@@ -449,6 +465,9 @@ static void test_stop_carried_over_new_track_id(void **state)
 	assert_true(at >= crawl && at <= crawl + 1.0);
 	/* The same while 1600 other stops begin (stop-and-go elsewhere). */
 	at = new_id_standing(1, 40, 0.1, 0, crawl + 20, 1);
+	assert_true(at >= crawl && at <= crawl + 1.0);
+	/* The same when 1100 stops begin in the moment it is silent. */
+	at = new_id_standing(1, 40, 0.1, 0, crawl + 20, 2);
 	assert_true(at >= crawl && at <= crawl + 1.0);
 	/* Another vehicle 10 m on, or the same spot 5 s later: a stop of
 	 * its own, crawl_persist_ms from when it appeared. */

@@ -184,15 +184,17 @@ static inline void fx_emit(void *ctx, const struct v2x_event *e)
 		f->out[f->n_out++] = *e;
 }
 
-/* Set up with @cfg (NULL = defaults); returns 0 or -1. */
-static inline int fx_init(struct fx *f, const struct detect_config *cfg)
+/* Set up with @cfg (NULL = defaults) and room for @lane_capacity tracks;
+ * returns 0 or -1. */
+static inline int fx_init_cap(struct fx *f, const struct detect_config *cfg,
+			      uint32_t lane_capacity)
 {
 	memset(f, 0, sizeof(*f));
 	if (cfg)
 		f->cfg = *cfg;
 	else
 		detect_config_defaults(&f->cfg);
-	f->cfg.fusion.lane_capacity = 1024;
+	f->cfg.fusion.lane_capacity = lane_capacity;
 	f->cfg.events.id_base = 1000;
 	f->map = fx_map_load();
 	if (!f->map)
@@ -210,6 +212,12 @@ static inline int fx_init(struct fx *f, const struct detect_config *cfg)
 	f->env.n_spat = 0;
 	f->now = T0;
 	return 0;
+}
+
+/* Set up with @cfg (NULL = defaults), room for 1024 tracks; 0 or -1. */
+static inline int fx_init(struct fx *f, const struct detect_config *cfg)
+{
+	return fx_init_cap(f, cfg, 1024);
 }
 
 static inline void fx_fini(struct fx *f)
