@@ -125,13 +125,14 @@ static int json__int(json_t *o, const char *key, int *out, int dflt)
 	return 0;
 }
 
-static int score__incident(struct bench_score *sc, json_t *o)
+static int score__incident(struct bench_score *sc, json_t *o, int marginal)
 {
 	struct bench_incident in;
 	const char *tname = json_string_value(json_object_get(o, "type"));
 	int ret;
 
 	memset(&in, 0, sizeof(in));
+	in.marginal = marginal;
 	if (!tname)
 		return V2X_E_MISSING;
 	in.type = v2x_event_type_from_name(tname);
@@ -230,8 +231,8 @@ int bench_score_load_truth(struct bench_score *sc, const char *path, int *bad_li
 		kind = json_string_value(json_object_get(o, "kind"));
 		if (!kind) {
 			ret = V2X_E_MISSING;
-		} else if (!strcmp(kind, "incident")) {
-			ret = score__incident(sc, o);
+		} else if (!strcmp(kind, "incident") || !strcmp(kind, "marginal")) {
+			ret = score__incident(sc, o, !strcmp(kind, "marginal"));
 		} else if (!strcmp(kind, "incident_skipped")) {
 			sc->nskipped++;
 		} else if (!strcmp(kind, "run")) {
@@ -320,6 +321,7 @@ static int score__find(struct bench_score *sc, uint64_t id, int insert)
 			memset(&sc->evt[sc->nevt], 0, sizeof(sc->evt[0]));
 			sc->evt[sc->nevt].id = id;
 			sc->evt[sc->nevt].matched_incident = -1;
+			sc->evt[sc->nevt].matched_marginal = -1;
 			sc->index[h] = key;
 			sc->index_slot[h] = sc->nevt;
 			return sc->nevt++;
@@ -617,7 +619,14 @@ static int score__pos_matches(const struct bench_score *sc, const struct bench_i
 		in->detectable_ts : in->start_ts;
 	uint64_t tol = (uint64_t)(sc->cfg.tolerance_s * 1e9);
 	uint64_t w0 = t0 > tol ? t0 - tol : 0;
-	uint64_t w1 = in->end_ts + (uint64_t)(sc->cfg.grace_s * 1e9);
+	/* A marginal line excuses an event raised while the pair was
+	 * within the margin, give or take the tolerance; the grace after
+	 * the end is for detections that come late, which a marginal line
+	 * does not ask for.  (Collision-risk events moved 20-40 s in time,
+	 * over the 24 runs of /tmp/acc10: 30 of 177 fell on a marginal line
+	 * of their segment with the grace, 13 with the tolerance.) */
+	uint64_t w1 = in->end_ts + (uint64_t)((in->marginal ? sc->cfg.tolerance_s :
+					       sc->cfg.grace_s) * 1e9);
 	double d, radius;
 
 	if (p->ts < w0 || p->ts > w1)
@@ -630,6 +639,13 @@ static int score__pos_matches(const struct bench_score *sc, const struct bench_i
 		return bench_distance_m(in->lat, in->lon, p->lat, p->lon) <=
 		       sc->cfg.congestion_radius_m;
 	}
+	/* A marginal line excuses only an event on its own road segment:
+	 * there are many of them (every gap near the threshold), and the
+	 * radius growing with the time would reach the opposite carriageway
+	 * and the next road (highway seed 26: an event on segment 10 fell
+	 * within the radius of a marginal pair on segment 2). */
+	if (in->marginal && in->segment >= 0 && p->segment != in->segment)
+		return 0;
 	d = bench_distance_m(in->lat, in->lon, p->lat, p->lon);
 	radius = sc->cfg.radius_m;
 	if (is_moving_type(in->type) && p->ts > t0)
@@ -706,6 +722,7 @@ void bench_score_run(struct bench_score *sc)
 	for (int j = 0; j < sc->nevt; j++) {
 		sc->evt[j].matched_incident = -1;
 		sc->evt[j].matched_injected = 0;
+		sc->evt[j].matched_marginal = -1;
 	}
 
 	for (int i = 0; i < sc->ninc; i++) {
@@ -731,15 +748,22 @@ void bench_score_run(struct bench_score *sc)
 			if (!hit_ts)
 				continue;
 			in->n_matched++;
+			if (!in->first_event_ts || hit_ts < in->first_event_ts) {
+				in->first_event_ts = hit_ts;
+				in->first_event_id = e->id;
+			}
+			/* A marginal line only excuses an event that nothing
+			 * else matches (bench_type_score.marginal_matched). */
+			if (in->marginal) {
+				if (e->matched_marginal < 0)
+					e->matched_marginal = in->id;
+				continue;
+			}
 			/* Prefer naming an injected incident. */
 			if (e->matched_incident < 0 || (!in->natural && !e->matched_injected))
 				e->matched_incident = in->id;
 			if (!in->natural)
 				e->matched_injected = 1;
-			if (!in->first_event_ts || hit_ts < in->first_event_ts) {
-				in->first_event_ts = hit_ts;
-				in->first_event_id = e->id;
-			}
 		}
 	}
 
@@ -777,6 +801,10 @@ void bench_score_run(struct bench_score *sc)
 
 			if (in->type != t)
 				continue;
+			if (in->marginal) {
+				ts->marginal++;
+				continue;
+			}
 			if (in->natural) {
 				uint64_t min_ns = (uint64_t)(sc->cfg.natural_min_s * 1e9);
 
@@ -808,10 +836,14 @@ void bench_score_run(struct bench_score *sc)
 			if (sc->evt[j].matched_incident >= 0) {
 				ts->matched_events++;
 				ts->matched_natural_only += !sc->evt[j].matched_injected;
+			} else if (sc->evt[j].matched_marginal >= 0) {
+				ts->marginal_matched++;
 			}
 			ts->unmatched_at_closure += sc->evt[j].at_closure;
 		}
-		ts->precision = ts->events ? (double)ts->matched_events / ts->events : NAN;
+		ts->precision = ts->events > ts->marginal_matched ?
+			(double)ts->matched_events / (ts->events - ts->marginal_matched) : NAN;
+		ts->precision_strict = ts->events ? (double)ts->matched_events / ts->events : NAN;
 		ts->recall = ts->detectable ? (double)ts->detected / ts->detectable : NAN;
 		ts->recall_observed = ts->observed ?
 			(double)ts->detected_observed / ts->observed : NAN;

@@ -3,8 +3,9 @@
  * bench/bench_score.h - event accuracy of the broker against the
  * simulator's ground truth (v2x-bench).
  *
- * Ground truth: the JSON lines of `v2x-sim run --truth-out` (incident lines;
- * "run", "summary" and "incident_skipped" lines are read for context).
+ * Ground truth: the JSON lines of `v2x-sim run --truth-out` (incident and
+ * marginal lines; "run", "summary" and "incident_skipped" lines are read
+ * for context).
  * Events: every `event` frame received from the broker, fed one transition
  * at a time.  Scoring matches each incident to the distinct events of its
  * type (see bench_score_run() for the rule) and yields per type precision,
@@ -49,6 +50,11 @@ struct bench_incident {
 				 * congestion always */
 	int natural;            /* "cause":"natural" (a condition of the
 				 * simulated traffic, not an injected one) */
+	int marginal;           /* a "kind":"marginal" line: a natural
+				 * collision risk only within the position
+				 * error of the pair (sim/truth.c); in no
+				 * recall, and an event matching only it is
+				 * neither true nor false (marginal_matched) */
 	int nclosed;            /* congestion: lanes of its "closure" (0 =
 				 * none); lat/lon is where the closure starts */
 	int closed_lane[8];
@@ -80,6 +86,8 @@ struct bench_event {
 	/* Filled by bench_score_run(). */
 	int matched_incident;  /* incident id (an injected one if any), or -1 */
 	int matched_injected;  /* matched at least one injected incident */
+	int matched_marginal;  /* matched no incident or episode but a
+				* marginal line (its id), or -1 */
 	int at_closure;        /* unmatched stopped vehicle whose first
 				* transition is at the head of a closed lane
 				* (see bench_type_score.unmatched_at_closure) */
@@ -98,8 +106,11 @@ struct bench_type_score {
 	int natural_scored;     /* detectable, observed and detectable for
 				 * >= natural_min_s */
 	int natural_detected;   /* of those, with >= 1 matched event */
+	int marginal;           /* marginal lines of the type (in no recall) */
 	int events;             /* distinct event ids of the type */
 	int matched_events;     /* events matched to some incident or episode */
+	int marginal_matched;   /* events matched to marginal lines only:
+				 * neither hits nor false positives */
 	int matched_natural_only; /* of those, matched to natural ones only */
 	int unmatched_at_closure; /* stopped_vehicle: unmatched events whose
 				   * first transition lies in a closed lane of
@@ -108,8 +119,12 @@ struct bench_type_score {
 				   * starts - a vehicle standing at the head of
 				   * a closed lane, whose obstacle is no track;
 				   * informational, still counted false */
-	double precision, recall; /* NAN when undefined (0/0); recall over
-				   * the injected incidents */
+	double precision, recall; /* NAN when undefined (0/0); precision =
+				   * matched_events / (events -
+				   * marginal_matched), recall over the
+				   * injected incidents */
+	double precision_strict;  /* matched_events / events: an event
+				   * matching only a marginal line false */
 	double recall_observed;   /* detected_observed / observed */
 	double recall_natural;    /* natural_detected / natural_scored */
 	int ndelay;             /* delays of the detected injected incidents */
@@ -234,7 +249,11 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  * the first transition (the `new`) counts.  Injected incidents and natural episodes (real
  * conditions of the simulated traffic) are matched alike.
  * Precision = events matching an injected incident or a natural episode /
- * distinct events; recall = detected detectable injected incidents /
+ * distinct events that match more than a marginal line only (a
+ * collision risk within the pair's position error, which no roadside
+ * system can tell from one outside it: such an event is neither a hit nor
+ * a false positive, and a marginal line is in no recall);
+ * precision_strict = the same / all distinct events; recall = detected detectable injected incidents /
  * detectable injected incidents (and the same over the observed ones only:
  * an incident whose road users neither sent a BSM nor were seen by a
  * sensor cannot be detected); recall_natural = detected / natural episodes

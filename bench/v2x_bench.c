@@ -1143,7 +1143,9 @@ static double loss_frac(double in, double out)
 	return in > 0 ? (in - out) / in : NAN;
 }
 
-/* Distinct events that matched no incident, in arrival order. */
+/* Distinct events that matched no incident, in arrival order ("marginal":
+ * the marginal line's id when one matched it - not false then but for the
+ * strict precision). */
 static json_t *fp_json(const struct step *st, int limit, uint64_t t0)
 {
 	json_t *a = json_array();
@@ -1154,13 +1156,15 @@ static json_t *fp_json(const struct step *st, int limit, uint64_t t0)
 
 		if (e->matched_incident >= 0)
 			continue;
-		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:o,s:f,s:f,s:i,s:i,s:i,s:b}",
+		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:o,s:f,s:f,s:i,s:i,s:i,s:b,s:o}",
 			"id", (json_int_t)e->id, "type", v2x_event_type_name(e->type),
 			"sources", e->sources,
 			"t_s", jnum(t0 && e->first_ts >= t0 ? (double)(e->first_ts - t0) / 1e9 : NAN),
 			"lat", e->pos[0].lat, "lon", e->pos[0].lon, "lane", e->pos[0].lane,
 			"segment", e->pos[0].segment, "transitions", e->ntransitions,
-			"at_closure", e->at_closure));
+			"at_closure", e->at_closure,
+			"marginal", e->matched_marginal >= 0 ? json_integer(e->matched_marginal) :
+							    json_null()));
 		n++;
 	}
 	return a;
@@ -1175,7 +1179,8 @@ static json_t *incidents_json(const struct step *st, uint64_t t0)
 
 		json_array_append_new(a, json_pack("{s:i,s:s,s:s,s:b,s:o,s:o,s:o,s:f,s:f,s:i,s:i,s:i,s:o}",
 			"id", in->id, "type", v2x_event_type_name(in->type),
-			"cause", in->natural ? "natural" : "injected", "observed", in->observed,
+			"cause", in->marginal ? "marginal" : in->natural ? "natural" : "injected",
+			"observed", in->observed,
 			"start_s", jnum(t0 ? ((double)in->start_ts - (double)t0) / 1e9 : NAN),
 			"detectable_s", jnum(in->detectable_ts && t0 ?
 					     ((double)in->detectable_ts - (double)t0) / 1e9 : NAN),
@@ -1197,7 +1202,7 @@ static json_t *accuracy_json(const struct step *st, int fp_limit)
 		const struct bench_type_score *ts = &sc->type[t];
 
 		json_object_set_new(types, v2x_event_type_name(t),
-			json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+			json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 				  "incidents", ts->incidents, "detectable", ts->detectable,
 				  "detected", ts->detected, "observed", ts->observed,
 				  "detected_observed", ts->detected_observed,
@@ -1206,7 +1211,10 @@ static json_t *accuracy_json(const struct step *st, int fp_limit)
 				  "matched_events", ts->matched_events,
 				  "matched_natural_only", ts->matched_natural_only,
 				  "unmatched_at_closure", ts->unmatched_at_closure,
-				  "precision", jnum(ts->precision), "recall", jnum(ts->recall),
+				  "marginal", ts->marginal, "marginal_matched", ts->marginal_matched,
+				  "precision", jnum(ts->precision),
+				  "precision_strict", jnum(ts->precision_strict),
+				  "recall", jnum(ts->recall),
 				  "recall_observed", jnum(ts->recall_observed),
 				  "recall_natural", jnum(ts->recall_natural),
 				  "delay_p50_s", jnum(ts->delay_p50_s),
@@ -1348,8 +1356,10 @@ accuracy:
 		fprintf(f, "\naccuracy (%s): %d incidents, %d distinct events\n", st->label,
 			st->score.ninc, st->score.nevt);
 		fprintf(f, "(inc..rec_obs: injected incidents; nat/nat_sc/nat_fd/rec_nat: natural "
-			"episodes, scored = observed and detectable >= %.1f s; precision over all "
-			"events, nat_only = events matching natural episodes only)\n",
+			"episodes, scored = observed and detectable >= %.1f s; nat_only = events "
+			"matching natural episodes only; marg = events matching only a marginal "
+			"collision risk (within the position error), left out of precision and "
+			"counted false in p_strict)\n",
 			st->score.cfg.natural_min_s);
 		if (st->score.nseg)
 			fprintf(f, "(congestion matched on the incident's segment or upstream of it "
@@ -1359,28 +1369,29 @@ accuracy:
 			fprintf(f, "(congestion matched within %.0f m or on the incident's segment: "
 				"no map, the radius also reaches the opposite carriageway)\n",
 				st->score.cfg.congestion_radius_m);
-		fprintf(f, "%-16s %4s %4s %4s %5s %5s %6s %6s %7s %6s %7s %9s %7s %8s %7s %9s %9s %6s\n",
+		fprintf(f, "%-16s %4s %4s %4s %5s %5s %6s %6s %7s %6s %7s %9s %4s %9s %8s %7s %8s %9s %9s %6s\n",
 			"type", "inc", "det", "obs", "found", "nat", "nat_sc", "nat_fd", "rec_nat",
-			"events", "matched", "nat_only", "precision", "recall", "rec_obs",
-			"delay_p50", "delay_p90", "ev/inc");
+			"events", "matched", "nat_only", "marg", "precision", "p_strict", "recall",
+			"rec_obs", "delay_p50", "delay_p90", "ev/inc");
 		for (int t = 0; t < BENCH_NTYPES; t++) {
 			const struct bench_type_score *ts = &st->score.type[t];
-			char p[16], r[16], ro[16], rn[16], d50[16], d90[16], epi[16];
+			char p[16], ps[16], r[16], ro[16], rn[16], d50[16], d90[16], epi[16];
 
 			if (!ts->incidents && !ts->natural && !ts->events)
 				continue;
 			fmt_num(p, sizeof(p), ts->precision, "%.3f");
+			fmt_num(ps, sizeof(ps), ts->precision_strict, "%.3f");
 			fmt_num(r, sizeof(r), ts->recall, "%.3f");
 			fmt_num(ro, sizeof(ro), ts->recall_observed, "%.3f");
 			fmt_num(rn, sizeof(rn), ts->recall_natural, "%.3f");
 			fmt_num(d50, sizeof(d50), ts->delay_p50_s, "%.2fs");
 			fmt_num(d90, sizeof(d90), ts->delay_p90_s, "%.2fs");
 			fmt_num(epi, sizeof(epi), ts->events_per_incident, "%.2f");
-			fprintf(f, "%-16s %4d %4d %4d %5d %5d %6d %6d %7s %6d %7d %8d %9s %7s %8s %9s %9s %6s\n",
+			fprintf(f, "%-16s %4d %4d %4d %5d %5d %6d %6d %7s %6d %7d %9d %4d %9s %8s %7s %8s %9s %9s %6s\n",
 				v2x_event_type_name(t), ts->incidents, ts->detectable, ts->observed,
 				ts->detected, ts->natural, ts->natural_scored, ts->natural_detected, rn,
-				ts->events, ts->matched_events, ts->matched_natural_only, p, r, ro,
-				d50, d90, epi);
+				ts->events, ts->matched_events, ts->matched_natural_only,
+				ts->marginal_matched, p, ps, r, ro, d50, d90, epi);
 		}
 		if (st->score.type[V2X_EVT_STOPPED_VEHICLE].unmatched_at_closure)
 			fprintf(f, "(stopped_vehicle: %d of the unmatched events stand at the head "
@@ -1535,11 +1546,15 @@ accuracy:
 			   "%.0f m %s, window [detectable - %.1f s, end + %.1f s]. "
 			   "Incidents, detected and recall: injected incidents; natural episodes "
 			   "(conditions of the simulated traffic) are scored when observed and "
-			   "detectable for &ge; %.1f s; precision counts events matching either.</p>"
+			   "detectable for &ge; %.1f s; precision counts events matching either, "
+			   "and leaves out those matching only a marginal collision risk (one "
+			   "within the pair's position error), which strict precision counts "
+			   "false.</p>"
 			   "<table><tr><th>type</th><th>incidents</th><th>detectable</th>"
 			   "<th>observed</th><th>detected</th><th>natural</th><th>natural scored</th>"
 			   "<th>natural detected</th><th>recall (natural)</th>"
-			   "<th>events</th><th>matched</th><th>matched natural only</th><th>precision</th>"
+			   "<th>events</th><th>matched</th><th>matched natural only</th>"
+			   "<th>marginal only</th><th>precision</th><th>precision (strict)</th>"
 			   "<th>recall</th><th>recall (observed)</th><th>delay p50 s</th><th>delay p90 s</th><th>events/incident</th></tr>\n",
 			st->label, sc->ninc, sc->nskipped, sc->nevt, sc->cfg.radius_m,
 			sc->cfg.move_mps, sc->cfg.congestion_radius_m,
@@ -1549,9 +1564,10 @@ accuracy:
 			sc->cfg.grace_s, sc->cfg.natural_min_s);
 		for (int t = 0; t < BENCH_NTYPES; t++) {
 			const struct bench_type_score *ts = &sc->type[t];
-			char p[16], r[16], ro[16], rn[16], d50[16], d90[16], epi[16];
+			char p[16], ps[16], r[16], ro[16], rn[16], d50[16], d90[16], epi[16];
 
 			fmt_num(p, sizeof(p), ts->precision, "%.3f");
+			fmt_num(ps, sizeof(ps), ts->precision_strict, "%.3f");
 			fmt_num(r, sizeof(r), ts->recall, "%.3f");
 			fmt_num(ro, sizeof(ro), ts->recall_observed, "%.3f");
 			fmt_num(rn, sizeof(rn), ts->recall_natural, "%.3f");
@@ -1560,12 +1576,12 @@ accuracy:
 			fmt_num(epi, sizeof(epi), ts->events_per_incident, "%.2f");
 			fprintf(f, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td>"
 				   "<td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%d</td>"
-				   "<td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-				   "<td>%s</td></tr>\n",
+				   "<td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td>"
+				   "<td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
 				v2x_event_type_name(t), ts->incidents, ts->detectable, ts->observed,
 				ts->detected, ts->natural, ts->natural_scored, ts->natural_detected, rn,
-				ts->events, ts->matched_events, ts->matched_natural_only, p, r, ro,
-				d50, d90, epi);
+				ts->events, ts->matched_events, ts->matched_natural_only,
+				ts->marginal_matched, p, ps, r, ro, d50, d90, epi);
 		}
 		fprintf(f, "</table><h3>Incidents</h3><table><tr><th>id</th><th>type</th>"
 			   "<th>cause</th><th>start s</th><th>detectable s</th><th>end s</th><th>lane</th>"
@@ -1575,7 +1591,8 @@ accuracy:
 			double t0 = (double)sc->run_start_ts;
 
 			fprintf(f, "<tr><td>%d</td><td>%s</td><td>%s</td><td>%.1f</td><td>", in->id,
-				v2x_event_type_name(in->type), in->natural ? "natural" : "injected",
+				v2x_event_type_name(in->type),
+				in->marginal ? "marginal" : in->natural ? "natural" : "injected",
 				((double)in->start_ts - t0) / 1e9);
 			if (in->detectable_ts)
 				fprintf(f, "%.1f", ((double)in->detectable_ts - t0) / 1e9);
@@ -1592,7 +1609,8 @@ accuracy:
 		}
 		fprintf(f, "</table><h3>False positives (first %d)</h3><table><tr><th>id</th>"
 			   "<th>type</th><th>t s</th><th>lat</th><th>lon</th><th>lane</th>"
-			   "<th>segment</th><th>transitions</th><th>sources</th></tr>\n", o->fp_list);
+			   "<th>segment</th><th>transitions</th><th>sources</th>"
+			   "<th>marginal</th></tr>\n", o->fp_list);
 		for (int j = 0; j < sc->nevt && n < o->fp_list; j++) {
 			const struct bench_event *e = &sc->evt[j];
 
@@ -1600,11 +1618,16 @@ accuracy:
 				continue;
 			n++;
 			fprintf(f, "<tr><td>%llu</td><td>%s</td><td>%.1f</td><td>%.7f</td>"
-				   "<td>%.7f</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td></tr>\n",
+				   "<td>%.7f</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>",
 				(unsigned long long)e->id, v2x_event_type_name(e->type),
 				((double)e->first_ts - (double)sc->run_start_ts) / 1e9,
 				e->pos[0].lat, e->pos[0].lon, e->pos[0].lane, e->pos[0].segment,
 				e->ntransitions, e->sources);
+			if (e->matched_marginal >= 0)
+				fprintf(f, "%d", e->matched_marginal);
+			else
+				fprintf(f, "-");
+			fprintf(f, "</td></tr>\n");
 		}
 		fprintf(f, "</table>\n");
 	}

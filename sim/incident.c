@@ -761,8 +761,8 @@ void sim__incidents_step(struct sim_world *w)
 
 /*
  * sim__incident_write() - one ground-truth line for inc, if a truth file
- * is open.  Times are wall-clock ns; a condition never detected has
- * detectable_ts 0.
+ * is open ("kind":"marginal" for a marginal collision risk, sim/truth.c).
+ * Times are wall-clock ns; a condition never detected has detectable_ts 0.
  */
 void sim__incident_write(struct sim_world *w, struct sim_incident *inc)
 {
@@ -777,10 +777,10 @@ void sim__incident_write(struct sim_world *w, struct sim_incident *inc)
 			(unsigned long long)sim_world_ns(w, inc->at), inc->why);
 		return;
 	}
-	fprintf(f, "{\"kind\":\"incident\",\"id\":%d,\"type\":\"%s\",\"start_ts\":%llu,"
+	fprintf(f, "{\"kind\":\"%s\",\"id\":%d,\"type\":\"%s\",\"start_ts\":%llu,"
 		   "\"detectable_ts\":%llu,\"end_ts\":%llu,\"lat\":%.7f,\"lon\":%.7f,"
 		   "\"lane\":%d,\"segment\":%d,\"cause\":\"%s\",",
-		inc->id, v2x_event_type_name(inc->type),
+		inc->marginal ? "marginal" : "incident", inc->id, v2x_event_type_name(inc->type),
 		(unsigned long long)sim_world_ns(w, inc->start_t),
 		(unsigned long long)(inc->detect_t >= 0 ? sim_world_ns(w, inc->detect_t) : 0),
 		(unsigned long long)sim_world_ns(w, inc->end_t >= 0 ? inc->end_t : w->t),

@@ -252,6 +252,9 @@ struct sim_incident {
 	uint32_t sobj_sensor[SIM_INC_IDS_MAX], sobj_id[SIM_INC_IDS_MAX];
 	char why[96];         /* why it failed */
 	uint8_t natural;      /* 1: produced by the traffic, not injected */
+	uint8_t marginal;     /* 1: a natural collision risk only within the
+			       * position error (sim/truth.c), written as
+			       * kind "marginal" */
 	/* congestion: the lane closure (lanes closed, s interval, centre) */
 	int nclosed;
 	int closed_lane_id[16];
