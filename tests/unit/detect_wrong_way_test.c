@@ -11,7 +11,9 @@
  * 0.3 s after the turn, though it drove against the lane above walking
  * pace for 0.3 s and then stood for 6 s (the truth dates it from its
  * drive-off).  The time between two samples is now evidence only when
- * both met the condition.
+ * both met the condition, and the first sample against the lane counts
+ * for its own sampling interval (at most 0.1 s), as the truth counts each
+ * 0.1 s step meeting its condition, the first included.
  */
 #include <errno.h>
 #include <math.h>
@@ -90,10 +92,11 @@ static int turn_after_gap(struct fx *f, const float *back, int n_back,
 }
 
 /*
- * Seed 27's speeds after the gap: 3.02 and 2.64 m/s (0.1 s against the
- * lane above walking pace, seen), then braking to a stand.  No event while
- * it stands (before: raised at its second sample back, 0.9 + 0.1 s); one
- * when it drives off, once the 0.1 s and 0.9 s of the drive-off make 1 s.
+ * Seed 27's speeds after the gap: 3.02 and 2.64 m/s (two samples, 0.2 s
+ * against the lane above walking pace), then braking to a stand.  No event
+ * while it stands (before: raised at its second sample back, 0.9 + 0.1 s);
+ * one when it drives off, once the 0.2 s and eight samples of the
+ * drive-off make 1 s.
  */
 static void test_gap_over_turn_is_no_evidence(void **state)
 {
@@ -109,18 +112,18 @@ static void test_gap_over_turn_is_no_evidence(void **state)
 	assert_true(over > off);
 	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
 	t = first_at(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW);
-	assert_true(t >= over + 0.9 - 1e-3 && t <= over + 1.0 + 1e-3);
+	assert_true(t >= over + 0.7 - 1e-3 && t <= over + 0.8 + 1e-3);
 	fx_fini(f);
 	free(f);
 }
 
 /*
- * Seen once above walking pace after the gap (3.0 m/s), then braking:
- * nothing driven against the lane counts, so the event comes 1 s after
- * the drive-off passed min_speed_mps, not at once (before: the 0.9 s gap
- * was kept while it stood, and its first fast sample made 1 s).
+ * Seen once above walking pace after the gap (3.0 m/s), then braking: that
+ * sample counts for 0.1 s, not 0.9, so the event comes 0.8 s after the
+ * drive-off passed min_speed_mps (nine samples), not at once (before: the
+ * 0.9 s gap was kept while it stood, and its first fast sample made 1 s).
  */
-static void test_drive_off_after_gap_needs_its_own_second(void **state)
+static void test_one_sample_after_gap_counts_one_interval(void **state)
 {
 	static const float back[] = { 3.0f, 2.4f, 1.7f, 1.1f, 0.6f, 0.2f };
 	struct fx *f = calloc(1, sizeof(*f));
@@ -132,7 +135,31 @@ static void test_drive_off_after_gap_needs_its_own_second(void **state)
 	assert_int_equal(turn_after_gap(f, back, 6, &off, &over), 0);
 	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
 	t = first_at(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW);
-	assert_true(t >= over + 1.0 - 1e-3 && t <= over + 1.1 + 1e-3);
+	assert_true(t >= over + 0.8 - 1e-3 && t <= over + 0.9 + 1e-3);
+	fx_fini(f);
+	free(f);
+}
+
+/*
+ * Seen after the gap only below walking pace (nothing kept): the drive-off
+ * is raised at its tenth sample faster than min_speed_mps, 0.9 s after
+ * the first - ten samples at 10 Hz are 1 s of driving, as ten 0.1 s steps
+ * are to the truth (counting nothing for the first sample asked for
+ * eleven, 1.0 s after the first).
+ */
+static void test_drive_off_counts_its_first_sample(void **state)
+{
+	static const float back[] = { 2.2f, 1.7f, 1.1f, 0.6f, 0.2f };
+	struct fx *f = calloc(1, sizeof(*f));
+	double off, over, t;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	assert_int_equal(turn_after_gap(f, back, 5, &off, &over), 0);
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
+	t = first_at(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW);
+	assert_true(t >= over + 0.9 - 1e-3 && t <= over + 0.9 + 1e-3);
 	fx_fini(f);
 	free(f);
 }
@@ -140,9 +167,9 @@ static void test_drive_off_after_gap_needs_its_own_second(void **state)
 /*
  * Must still raise: a connected car driving east in the westbound lane 2
  * at 13 m/s, BSMs at 10 Hz, every fifth one lost (the time between two
- * samples against the lane counts, gap or not): raised 1 s after its
- * first sample, within one sample.  It had driven the right way before it
- * turned (in lane 3, heading 90 there): the same bound from the turn.
+ * samples against the lane counts, gap or not), having driven the right
+ * way in lane 3 before it turned: raised 0.9 s after its first sample
+ * against the lane (that sample counts for its 0.1 s), as before.
  */
 static void test_bsm_against_lane_raised_in_time(void **state)
 {
@@ -158,14 +185,14 @@ static void test_bsm_against_lane_raised_in_time(void **state)
 		x += 13.0 * 0.1;
 		if (turned && first < 0)
 			first = now_s(f);
-		if (i % 5 != 4)
+		if (i % 5 != 2)
 			fx_sample(f, 7, CAR, x, turned ? LANE2_Y : LANE3_Y, 13,
 				  90, V2X_SRC_V2X);
 		fx_tick(f, STEP);
 	}
 	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
 	t = first_at(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW);
-	assert_true(t >= first + 1.0 - 1e-3 && t <= first + 1.1 + 1e-3);
+	assert_true(t >= first + 0.9 - 1e-3 && t <= first + 0.9 + 1e-3);
 	assert_int_equal(fx_first(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW)->lane, 2);
 	fx_fini(f);
 	free(f);
@@ -271,7 +298,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gap_over_turn_is_no_evidence),
-		cmocka_unit_test(test_drive_off_after_gap_needs_its_own_second),
+		cmocka_unit_test(test_one_sample_after_gap_counts_one_interval),
+		cmocka_unit_test(test_drive_off_counts_its_first_sample),
 		cmocka_unit_test(test_bsm_against_lane_raised_in_time),
 		cmocka_unit_test(test_right_way_noise_and_gaps),
 		cmocka_unit_test(test_lane_id_zero_is_no_previous_lane),
