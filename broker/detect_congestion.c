@@ -22,7 +22,10 @@
  * Hysteresis: stepping down is judged with the ratio thresholds raised by
  * `hysteresis` and the density thresholds lowered by that fraction.
  * The segment's level is that of its worst bin; a new level must hold up_ms
- * (up) or down_ms (down) before it is taken.  A segment at min_level or
+ * (up) or down_ms (down) before it is taken.  A level held while no bin
+ * has min_vehicles is let go once nothing was raised for events.hold_ms
+ * (the lifecycle has ended the event): congestion seen after that must
+ * hold up_ms, as a new event.  A segment at min_level or
  * above is raised every tick (key = segment id, position = centroid of the
  * vehicles of its worst bin).  Segments shorter than min_segment_m
  * (junction boxes) are not judged.
@@ -90,6 +93,7 @@ struct seg_state {
 	uint32_t first_bin, n_bins;
 	uint8_t level, pending;
 	uint64_t pending_since;
+	uint64_t raised_ns;        /* tick clock of its latest candidate */
 	uint8_t sources;
 	uint32_t sensor_id;
 };
@@ -350,6 +354,23 @@ static void cg_tick(void *self, struct det_env *env)
 			if (ld > down)
 				down = ld;
 		}
+		/*
+		 * No bin with min_vehicles for events.hold_ms: nothing was
+		 * raised, and the lifecycle has cleared the segment's event.
+		 * The level held for down_ms was that event's; congestion
+		 * seen next must hold up_ms as a new one.  Measured:
+		 * intersection seed 2, segment 5, no bin of 4 vehicles from
+		 * 223.6 s (the event cleared at 225.6 s); the level still
+		 * held "heavy" was raised at 227.9 s, when a fourth car at
+		 * 12 m/s entered a bin, as a new event (the truth's jam had
+		 * ended at 222.7 s): a false positive.
+		 */
+		if (sg->level >= cg->cfg.congestion.min_level && !worst &&
+		    now - sg->raised_ns >=
+			    (uint64_t)cg->cfg.events.hold_ms * 1000000u) {
+			sg->level = sg->pending = V2X_CONGESTION_FREE;
+			sg->pending_since = now;
+		}
 		if (up > sg->level)
 			target = up;
 		else if (down < sg->level)
@@ -387,6 +408,7 @@ static void cg_tick(void *self, struct det_env *env)
 		 * is news (a level change always is). */
 		c.move_m = (float)cg->bin_m / 4.0f;
 		env->raise(env->owner, &c);
+		sg->raised_ns = now;
 	}
 }
 

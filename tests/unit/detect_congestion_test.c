@@ -401,6 +401,73 @@ static void test_highway_jam_still_raised(void **state)
 	assert_int_equal(highway_jam(10.0f), V2X_CONGESTION_MODERATE);
 }
 
+/*
+ * Bin 0 of lane 3 (x 505..705), 25 s: four cars stand at x 600..660 (a
+ * heavy queue) until 10 s, then fall silent (they leave the view: no bin
+ * holds min_vehicles once their tracks are stale).  From 10 s + @gap_s
+ * four other cars are in the bin at @speed, positions held, and (with
+ * @speed_after_s > 0) at 0.2 m/s from @speed_after_s on.  Returns the
+ * congestion events opened; the cleared ones in *cleared.
+ */
+static int seen_again(double gap_s, float speed, double speed_after_s,
+		      int *cleared)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 250; i++) {
+		double t = i * 0.1;
+
+		for (k = 0; t < 10.0 && k < 4; k++)
+			fx_sample(f, 600 + (uint64_t)k, CAR, 600 + 20.0 * k, -1.75,
+				  0.0f, 90, V2X_SRC_V2X);
+		for (k = 0; t >= 10.0 + gap_s - 1e-6 && k < 4; k++)
+			fx_sample(f, 610 + (uint64_t)k, CAR, 560 + 40.0 * k, -1.75,
+				  speed_after_s > 0 && t >= speed_after_s - 1e-6 ?
+					  0.2f : speed,
+				  90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	n = fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW);
+	*cleared = fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_CLEARED);
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+/*
+ * A segment's level is held for down_ms once its bins lighten, but its
+ * event ends (the lifecycle clears it) once no candidate came for
+ * events.hold_ms - as when no bin has min_vehicles.  The held level must
+ * not open a new event for the free traffic seen next.  Measured:
+ * intersection seed 2, segment 5, a natural jam ended at 222.7 s; the
+ * broker's event cleared at 225.6 s (no bin of 4 connected vehicles since
+ * 223.6 s), and at 227.9 s, the fourth connected car at 12 m/s entering
+ * the bin, the level still held "heavy" opened a new event until it
+ * stepped down at 228.6 s: a false positive.
+ */
+static void test_held_level_does_not_reopen(void **state)
+{
+	int cleared;
+
+	(void)state;
+	/* Four cars at 12 m/s 5 s after the queue went out of view (2 s
+	 * stale, then the event's 2 s hold): the first event only. */
+	assert_int_equal(seen_again(5.0, 12.0f, 0, &cleared), 1);
+	assert_int_equal(cleared, 1);
+	/* Must still: a new queue seen there then is a new event, and one
+	 * that forms later among those cars too. */
+	assert_int_equal(seen_again(5.0, 0.0f, 0, &cleared), 2);
+	assert_int_equal(seen_again(5.0, 12.0f, 18.0, &cleared), 2);
+	/* Must still: traffic seen again before the event ended, free for
+	 * 3 s and queued again - one event, its level held through the free
+	 * spell (down_ms), never cleared. */
+	assert_int_equal(seen_again(0.5, 12.0f, 13.0, &cleared), 1);
+	assert_int_equal(cleared, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_new_temporary_id_counts_once),
 		cmocka_unit_test(test_queue_behind_closure_still_heavy),
 		cmocka_unit_test(test_highway_jam_still_raised),
+		cmocka_unit_test(test_held_level_does_not_reopen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
