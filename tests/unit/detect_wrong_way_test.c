@@ -199,6 +199,44 @@ static void test_bsm_against_lane_raised_in_time(void **state)
 }
 
 /*
+ * A sensor-only car that comes into view driving west in lane 3 at
+ * 10 m/s: its first sample counts for its 0.1 s, as the truth counts its
+ * first observable step - raised at its tenth sample, 0.9 s after the
+ * first (counting nothing for it: 1.0 s, highway seed 26 twice).  One
+ * seen for nine samples only and then lost: nothing.
+ */
+static void test_first_sample_of_track_counts(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double x = 990, first, t;
+	int i;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (i = 0; i < 9; i++) {
+		x -= 10.0 * 0.1;
+		fx_sample(f, 30, CAR, x, LANE3_Y, 10, 270, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	for (i = 0; i < 30; i++)
+		fx_tick(f, STEP);
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, -1), 0);
+	x = 800;
+	first = now_s(f);
+	for (i = 0; i < 20; i++) {
+		x -= 10.0 * 0.1;
+		fx_sample(f, 31, CAR, x, LANE3_Y, 10, 270, V2X_SRC_SENSOR);
+		fx_tick(f, STEP);
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW), 1);
+	t = first_at(f, V2X_EVT_WRONG_WAY, V2X_EVT_NEW);
+	assert_true(t >= first + 0.9 - 1e-3 && t <= first + 0.9 + 1e-3);
+	fx_fini(f);
+	free(f);
+}
+
+/*
  * Must not raise: right-way cars next to the opposite lane with GNSS
  * noise of +-2 m and +-10 degrees, unseen now and then for 0.3-0.9 s
  * (a sensor's dropouts), for 60 s.
@@ -301,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_one_sample_after_gap_counts_one_interval),
 		cmocka_unit_test(test_drive_off_counts_its_first_sample),
 		cmocka_unit_test(test_bsm_against_lane_raised_in_time),
+		cmocka_unit_test(test_first_sample_of_track_counts),
 		cmocka_unit_test(test_right_way_noise_and_gaps),
 		cmocka_unit_test(test_lane_id_zero_is_no_previous_lane),
 	};
