@@ -247,14 +247,18 @@ int bench_score_add_event_json(struct bench_score *sc, const char *text, size_t 
  * that stood (from its first to its last transition) at any time in the
  * window, with or without a transition inside it; for the other types only
  * the first transition (the `new`) counts.  Injected incidents and natural episodes (real
- * conditions of the simulated traffic) are matched alike.
+ * conditions of the simulated traffic) are matched alike; a marginal line
+ * ("kind":"marginal") too, but only by an event on its own segment and
+ * up to end_ts + tolerance (it excuses an event, it waits for no late
+ * detection).
  * Precision = events matching an injected incident or a natural episode /
  * distinct events that match more than a marginal line only (a
  * collision risk within the pair's position error, which no roadside
  * system can tell from one outside it: such an event is neither a hit nor
  * a false positive, and a marginal line is in no recall);
- * precision_strict = the same / all distinct events; recall = detected detectable injected incidents /
- * detectable injected incidents (and the same over the observed ones only:
+ * precision_strict = the same / all distinct events; recall = detected
+ * detectable injected incidents / detectable injected incidents (and the
+ * same over the observed ones only:
  * an incident whose road users neither sent a BSM nor were seen by a
  * sensor cannot be detected); recall_natural = detected / natural episodes
  * that were observed and held for >= natural_min_s after detectable_ts
