@@ -99,8 +99,10 @@ static void ww_on_sample(void *self, const struct det_sample *s,
 	 * traffic - the evidence is kept, not lost. */
 	if (!cond && m.lane >= 0 && s->speed_mps <= ww->min_speed)
 		dt = 0;
-	/* An older sample (another source of a fused track) adds nothing
-	 * (dt 0) and does not say what the newest one was. */
+	/* A sample not newer than the newest adds nothing (dt 0): fusion
+	 * repeats a V2X track's latest BSM when a sensor sees the vehicle.
+	 * An older one (the track table drops reordered datagrams; a
+	 * caller may not) does not say what the newest one was either. */
 	if (newest) {
 		PRIV(e)->last_ns = s->t_ns;
 		PRIV(e)->against = (uint8_t)cond;
