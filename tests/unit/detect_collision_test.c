@@ -485,6 +485,114 @@ static void test_braking_leader_gnss_drift_collision_risk(void **state)
 	free(f);
 }
 
+/*
+ * Intersection seed 27, incident 13 (the simulator's state, 183.0-189.0
+ * s, 0.1 s apart): a connected follower braking at 2.4 m/s^2 behind a
+ * connected leader that brakes at 8 m/s^2 from 2.0 to 0.4 m/s at 186.8 s
+ * and creeps on.  The true TTC is under 1.5 s from 186.8 s (0.9-1.3 s)
+ * until the follower stops at 188.0 s; the follower is slower than
+ * min_speed_mps (2.5 m/s) from 187.6 s - 0.8 s after the onset.  Each
+ * position is off along the lane by its GNSS error as it was
+ * (the simulator's AR(1) noise, the leader's 0.3 m ahead to 0.4 m back,
+ * the follower's 0.4-0.7 m ahead).  Returns the collision-risk
+ * transitions; @raised: when it was raised, s after 183.0 s (-1 never).
+ */
+static int slowing_into_braking_leader(double *raised)
+{
+	static const double vf[] = {
+		12.44, 12.31, 12.17, 12.02, 11.87, 11.71, 11.54, 11.37, 11.20, 11.02, 10.83,
+		10.63, 10.44, 10.23, 10.03, 9.81, 9.60, 9.38, 9.15, 8.92, 8.69, 8.46, 8.22,
+		7.98, 7.74, 7.50, 7.26, 7.01, 6.77, 6.53, 6.28, 6.04, 5.79, 5.55, 5.31, 5.07,
+		4.84, 4.60, 4.37, 4.13, 3.90, 3.66, 3.43, 3.19, 2.96, 2.73, 2.49, 2.25, 2.02,
+		1.79, 0.89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	};
+	static const double vl[] = {
+		6.46, 6.33, 6.21, 6.08, 5.95, 5.82, 5.68, 5.55, 5.42, 5.29, 5.16, 5.03, 4.90,
+		4.77, 4.64, 4.51, 4.38, 4.25, 4.13, 4.00, 3.88, 3.75, 3.63, 3.51, 3.39, 3.27,
+		3.16, 3.04, 2.93, 2.82, 2.71, 2.61, 2.50, 2.40, 2.30, 2.20, 2.10, 2.01, 1.21,
+		0.41, 0.45, 0.48, 0.52, 0.55, 0.57, 0.60, 0.62, 0.65, 0.67, 0.68, 0.69, 0.71,
+		0.72, 0.72, 0.73, 0.73, 0.73, 0.73, 0.72, 0.71, 0.71,
+	};
+	/* GNSS errors along the lane, m (forward +). */
+	static const double ef[] = {
+		0.55, 0.66, 0.55, 0.22, 0.01, -0.20, -0.15, 0.07, 0.11, 0.18, 0.11, 0.09,
+		-0.01, -0.04, 0.01, 0.16, 0.17, 0.01, 0.10, -0.04, 0.00, -0.39, -0.40, -0.61,
+		-0.74, -0.43, -0.34, -0.35, -0.63, -0.54, -0.55, -0.56, -0.68, -0.42, -0.16,
+		0.18, 0.44, 0.58, 0.55, 0.47, 0.68, 0.65, 0.67, 0.46, 0.47, 0.51, 0.52, 0.39,
+		-0.03, 0.08, 0.16, 0.23, 0.13, 0.31, -0.12, -0.07, -0.07, 0.22, 0.23, -0.01,
+		-0.05,
+	};
+	static const double el[] = {
+		0.02, 0.08, 0.25, 0.19, 0.11, 0.00, -0.18, -0.02, 0.19, 0.24, 0.44, 0.61,
+		0.46, 0.23, 0.15, 0.15, 0.30, 0.49, 0.41, 0.41, 0.28, 0.39, 0.33, 0.51, 0.45,
+		0.54, 0.37, 0.44, 0.59, 0.38, 0.38, 0.48, 0.38, 0.46, 0.48, 0.47, 0.42, 0.33,
+		0.33, 0.39, 0.06, 0.15, -0.14, -0.17, -0.26, -0.31, -0.28, -0.42, -0.28,
+		-0.18, -0.22, -0.30, -0.32, -0.22, -0.13, 0.18, 0.20, -0.06, -0.30, -0.32,
+		-0.21,
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+	/* Centres 4.5 m + the bumper gap (21.82 m) apart. */
+	double xf = 500, xl = 500 + 4.5 + 21.82;
+	const struct v2x_event *e;
+	int ret;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	*raised = -1;
+	for (size_t i = 0; i < sizeof(vf) / sizeof(vf[0]); i++) {
+		fx_sample(f, 270, CAR, xl + el[i], LANE_Y, (float)vl[i], 90, V2X_SRC_V2X);
+		fx_sample(f, 271, CAR, xf + ef[i], LANE_Y, (float)vf[i], 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+		/* Trapezoidal: the simulator's speeds are its steps' ends. */
+		if (i + 1 < sizeof(vf) / sizeof(vf[0])) {
+			xl += 0.05 * (vl[i] + vl[i + 1]);
+			xf += 0.05 * (vf[i] + vf[i + 1]);
+		}
+	}
+	e = fx_first(f, V2X_EVT_COLLISION_RISK, V2X_EVT_NEW);
+	if (e)
+		*raised = (double)(e->ts_ns - T0) / 1e9;
+	ret = fx_count(f, V2X_EVT_COLLISION_RISK, -1);
+	fx_fini(f);
+	free(f);
+	return ret;
+}
+
+static void test_at_risk_slowing_under_min_speed_collision_risk(void **state)
+{
+	double raised;
+
+	(void)state;
+	assert_true(slowing_into_braking_leader(&raised) > 0);
+	/* After 0.8 s under 1.5 s (186.8 s), before it stops (188.0 s). */
+	assert_true(raised >= 4.5 && raised <= 5.0);
+}
+
+/*
+ * Must still not raise: a follower creeping at 2 m/s (under
+ * min_speed_mps throughout) up to a standing leader, from a 4 m gap to
+ * 0.6 m (TTC 2.0 s to 0.3 s, exact positions): a queue closing up, never
+ * at risk at speed.
+ */
+static void test_creeping_under_min_speed_no_collision_risk(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	double xl = 600, xf = 600 - 4.5 - 4.0;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	for (int i = 0; i < 18; i++) {
+		fx_sample(f, 280, CAR, xl, LANE_Y, 0, 90, V2X_SRC_V2X);
+		fx_sample(f, 281, CAR, xf, LANE_Y, 2.0f, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+		xf += 0.2;
+	}
+	assert_int_equal(fx_count(f, V2X_EVT_COLLISION_RISK, -1), 0);
+	fx_fini(f);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +608,8 @@ int main(void)
 		cmocka_unit_test(test_gnss_drift_short_gap_no_collision_risk),
 		cmocka_unit_test(test_approach_standing_too_fast_collision_risk),
 		cmocka_unit_test(test_braking_leader_gnss_drift_collision_risk),
+		cmocka_unit_test(test_at_risk_slowing_under_min_speed_collision_risk),
+		cmocka_unit_test(test_creeping_under_min_speed_no_collision_risk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
