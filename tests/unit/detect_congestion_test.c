@@ -468,6 +468,110 @@ static void test_held_level_does_not_reopen(void **state)
 	assert_int_equal(cleared, 0);
 }
 
+/*
+ * Bin 0 of lane 3 (x 505..705, 50 km/h: 13.9 m/s), four cars at x
+ * 560..680 for 25 s, all at the speed @speed_at[second] (positions held).
+ * Returns the congestion events opened; *cleared the ones cleared, *first
+ * and *last the times (s) of the first and last congestion candidate
+ * (-1: none), *lo and *hi the lowest and highest level raised.
+ */
+#define STEP_S 25
+static int level_steps(const float *speed_at, int *cleared, double *first,
+		       double *last, int *lo, int *hi)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int i, k, n;
+
+	assert_non_null(f);
+	assert_int_equal(fx_init(f, NULL), 0);
+	f->env.raise = record_raise;
+	*first = *last = -1;
+	*lo = 99;
+	*hi = -1;
+	for (i = 0; i < STEP_S * 10; i++) {
+		for (k = 0; k < 4; k++)
+			fx_sample(f, 700 + (uint64_t)k, CAR, 560 + 40.0 * k, -1.75,
+				  speed_at[i / 10], 90, V2X_SRC_V2X);
+		n_cand = 0;
+		fx_tick(f, STEP);
+		if (!n_cand)
+			continue;
+		if (*first < 0)
+			*first = i * 0.1;
+		*last = i * 0.1;
+		if (last_cand.level < *lo)
+			*lo = last_cand.level;
+		if (last_cand.level > *hi)
+			*hi = last_cand.level;
+	}
+	n = fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_NEW);
+	*cleared = fx_count(f, V2X_EVT_CONGESTION, V2X_EVT_CLEARED);
+	fx_fini(f);
+	free(f);
+	return n;
+}
+
+/* Speeds (m/s) of four cars against a 13.9 m/s limit: ratio 0 (heavy),
+ * 0.65 (light, also with the hysteresis: 0.55..0.80), 0.90 (free). */
+#define V_HEAVY 0.0f
+#define V_LIGHT 9.0f
+#define V_FREE 12.5f
+
+/*
+ * Stepping down must hold down_ms (5 s) from when the target first fell
+ * below the level, however the target moves below it.  Measured: highway
+ * seed 2, segment 8 stayed "heavy" for about 13 s while its bins said
+ * light and free alternately - the hold restarted at every flip.
+ */
+static void test_step_down_not_restarted_by_flips(void **state)
+{
+	float v[STEP_S];
+	double first, last;
+	int i, cleared, lo, hi;
+
+	(void)state;
+	/* Heavy for 10 s, then light and free alternately every 2 s: at
+	 * light (below min_level: no candidate) 5 s after 10 s, plus a
+	 * tick; before, heavy to the end. */
+	for (i = 0; i < STEP_S; i++)
+		v[i] = i < 10 ? V_HEAVY : (i - 10) / 2 % 2 ? V_FREE : V_LIGHT;
+	assert_int_equal(level_steps(v, &cleared, &first, &last, &lo, &hi), 1);
+	assert_int_equal(cleared, 1);
+	assert_int_equal(lo, V2X_CONGESTION_HEAVY);
+	if (last > 10.0 + 5.0 + 0.1 + 1e-6)
+		fail_msg("still raised at %.1f s, the hold began at 10 s", last);
+	assert_true(last >= 10.0 + 5.0 - 0.1 - 1e-6);
+
+	/* Must still: heavy, then free for good - also down_ms. */
+	for (i = 0; i < STEP_S; i++)
+		v[i] = i < 10 ? V_HEAVY : V_FREE;
+	assert_int_equal(level_steps(v, &cleared, &first, &last, &lo, &hi), 1);
+	assert_true(last >= 14.9 - 1e-6 && last <= 15.1 + 1e-6);
+
+	/* Must still: a dip under down_ms inside a heavy jam (4 s free, or
+	 * light and free alternately) keeps it heavy, one event, never
+	 * cleared. */
+	for (i = 0; i < STEP_S; i++)
+		v[i] = i >= 10 && i < 14 ? V_FREE : V_HEAVY;
+	assert_int_equal(level_steps(v, &cleared, &first, &last, &lo, &hi), 1);
+	assert_int_equal(cleared, 0);
+	assert_int_equal(lo, V2X_CONGESTION_HEAVY);
+	assert_true(last >= 24.8);
+	for (i = 0; i < STEP_S; i++)
+		v[i] = i < 10 || i >= 14 ? V_HEAVY : i % 2 ? V_FREE : V_LIGHT;
+	assert_int_equal(level_steps(v, &cleared, &first, &last, &lo, &hi), 1);
+	assert_int_equal(cleared, 0);
+	assert_int_equal(lo, V2X_CONGESTION_HEAVY);
+
+	/* Must still: going up holds up_ms (1 s): free for 10 s, then
+	 * heavy - raised 1 s after, not before. */
+	for (i = 0; i < STEP_S; i++)
+		v[i] = i < 10 ? V_FREE : V_HEAVY;
+	assert_int_equal(level_steps(v, &cleared, &first, &last, &lo, &hi), 1);
+	assert_true(first >= 10.0 + 1.0 - 0.1 - 1e-6 && first <= 11.0 + 0.1 + 1e-6);
+	assert_int_equal(hi, V2X_CONGESTION_HEAVY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_queue_behind_closure_still_heavy),
 		cmocka_unit_test(test_highway_jam_still_raised),
 		cmocka_unit_test(test_held_level_does_not_reopen),
+		cmocka_unit_test(test_step_down_not_restarted_by_flips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
