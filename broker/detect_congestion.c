@@ -387,10 +387,13 @@ static void cg_tick(void *self, struct det_env *env)
 		 * run, so a target that wanders below the level (light, free,
 		 * light, ...) does not restart the hold: the segment steps to
 		 * light down_ms after it first fell there.  A single pending
-		 * target restarted at every flip.  Measured: highway seed 2,
-		 * segment 8, held "heavy" for about 13 s while its bins said
-		 * light and free alternately.  Any tick at or above the level
-		 * ends every run under it: a brief dip keeps the level.
+		 * target restarted at every flip.  Measured (replays): highway
+		 * seed 2, segment 8, "heavy" held 15.2 s after its target fell
+		 * to light, flipping light / free every 1.6-2.9 s; intersection
+		 * seed 1, segment 6, "moderate" held from 89.0 s to 105.6 s
+		 * while its target flipped light / free every 0.1-1.3 s (now
+		 * light at 94.0 s).  Any tick at or above the level ends every
+		 * run under it: a brief dip keeps the level.
 		 */
 		for (k = 0; k < 4; k++) {
 			if (down > (int)k)
