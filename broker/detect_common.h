@@ -35,6 +35,12 @@ struct det_stopped_priv {
 				* merged standing from a closed lane */
 	uint8_t waited_at_closure; /* this stop has waited at a known
 				    * closure */
+	uint8_t judged;        /* slow traffic beside it or far ahead
+				* judged for this stop (at persist_ms) */
+	uint8_t flow_ahead;    /* standing before a known closure, it saw
+				* a vehicle drive on ahead of it in its
+				* lane, short of the closed stretch: the
+				* closure's queue did not reach it */
 	int32_t head_lane;     /* 1 + the lane it stood at the head of,
 				* with no reason to wait (0: none; a
 				* departure sideways from there is an
@@ -48,6 +54,8 @@ struct det_stopped_priv {
 				* hysteresis) since, 0 = not crawling */
 	float move_off_s;      /* when, after stop_ns, it began to move
 				* off (0 = standing) */
+	uint64_t far_track;    /* the slow vehicle far ahead that alone set
+				* crawl_persist (0: none) */
 };
 
 /* detect_hard_braking.c */

@@ -21,7 +21,9 @@
  * reason_hold_ms after the leader moved off or left the lane: drivers need
  * a moment to move off.  A leader farther ahead adds the time the wave of
  * moving off takes to come back through the queue between them (vehicles
- * the broker may not see) at START_WAVE_MPS.
+ * the broker may not see) at START_WAVE_MPS.  A leader faster than
+ * resume_mps has moved off: it holds a standing vehicle only for that
+ * hold, also while it is still below jam_speed_mps.
  * A vehicle that crawled (below jam_speed_mps) for crawl_ms before it
  * stopped is in stop-and-go traffic even when no slow leader is visible
  * (at 30 % V2X penetration and outside sensor coverage most vehicles
@@ -286,15 +288,45 @@ static int slow_alongside(struct stopped *st, const struct det_sample *s,
  * head of a queue, perhaps, whose vehicles in between are unseen (at 30 %
  * penetration 8 vehicles in a row without a BSM are 6 % of queues).
  */
-static int slow_far_ahead(const struct stopped *st, const struct det_entry *e)
+static const struct det_entry *slow_far_ahead(const struct stopped *st,
+					      const struct det_entry *e)
 {
 	const struct det_entry *lead;
 
 	if (st->queue_lookahead <= st->lookahead)
-		return 0;
+		return NULL;
 	lead = detect__lanes_leader(st->dl, e, DUP_DIST_M, st->queue_lookahead);
-	return lead && lead->along_m - e->along_m > st->lookahead &&
-	       (lead->speed_mps < st->jam_speed || lead->against);
+	if (lead && lead->along_m - e->along_m > st->lookahead &&
+	    (lead->speed_mps < st->jam_speed || lead->against))
+		return lead;
+	return NULL;
+}
+
+/*
+ * @e stands before a closure of its lane (within closure_upstream_m of its
+ * start, but farther than jam_lookahead_m: not where vehicles wait to
+ * merge), and its nearest confirmed vehicle ahead, within jam_lookahead_m
+ * and short of the closed stretch, drives on (at least jam_speed_mps, along
+ * the lane): no queue stands in front of @e.
+ */
+static int flow_before_closure(const struct stopped *st,
+			       const struct det_entry *e,
+			       const struct det_sample *s,
+			       const struct det_env *env)
+{
+	const struct det_entry *lead;
+	int32_t lane = s->match.lane;
+
+	if (!closures_at(env->closures, lane, s->match.along_m,
+			 st->closure_upstream, env->now_ns) ||
+	    closures_at(env->closures, lane, s->match.along_m, st->lookahead,
+			env->now_ns))
+		return 0;
+	lead = detect__lanes_leader(st->dl, e, DUP_DIST_M, st->lookahead);
+	return lead && !lead->against && lead->speed_mps >= st->jam_speed &&
+	       closures_at(env->closures, lane, lead->along_m,
+			   st->closure_upstream, env->now_ns) &&
+	       !closures_at(env->closures, lane, lead->along_m, 0.0f, env->now_ns);
 }
 
 /*
@@ -507,6 +539,9 @@ static void take_over_stop(struct stopped *st, struct det_entry *e,
 	PRIV(e)->crawl_ns = PRIV(best)->crawl_ns;
 	PRIV(e)->crawl_persist = PRIV(best)->crawl_persist;
 	PRIV(e)->waited_at_closure = PRIV(best)->waited_at_closure;
+	PRIV(e)->judged = PRIV(best)->judged;
+	PRIV(e)->flow_ahead = PRIV(best)->flow_ahead;
+	PRIV(e)->far_track = PRIV(best)->far_track;
 }
 
 static void stopped_on_sample(void *self, const struct det_sample *s,
@@ -544,6 +579,24 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		 */
 		lead = detect__lanes_leader(st->dl, e, DUP_DIST_M, st->lookahead);
 		waiting = lead && (lead->speed_mps < st->jam_speed || lead->against);
+		/*
+		 * A standing vehicle whose leader has moved off (faster than
+		 * resume_mps, the speed that ends a stop) is no longer held
+		 * by it: it follows within the hold below, the driver's
+		 * moment and the wave back through the queue between them.
+		 * A queue ahead that discharges below jam_speed_mps while
+		 * the vehicle stands is a queue it was left behind by, not
+		 * one it waits in (measured: intersection seed 29, incident
+		 * 15, a connected car broke down 40 m behind the visible
+		 * tail of a signal queue; the queue moved off at 1-5 m/s,
+		 * one seen leader after another within jam_lookahead_m, and
+		 * the next red's queue came back to 36-46 m ahead: it was
+		 * never reported).  One still creeping itself (a queue
+		 * moving up) is judged as before.
+		 */
+		if (waiting && !lead->against && slow &&
+		    lead->speed_mps >= st->resume)
+			waiting = 0;
 		/* Until when the reason holds once it is gone (hold_until_ns): a
 		 * moment for the driver, and for a leader farther ahead the
 		 * time its moving off takes to come back through the queue
@@ -578,11 +631,29 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 			waiting = 1;
 		if (waiting)
 			PRIV(e)->hold_until_ns = s->t_ns + hold_ns;
+		/*
+		 * Standing before a closure while a vehicle drives on ahead
+		 * of it in its lane, short of the closed stretch: the
+		 * closure's queue does not reach back to it, and for the
+		 * rest of this stop the closure is no reason (a queue that
+		 * grows back to it later is judged as any queue).  Measured:
+		 * highway seed 31, incident 15, a connected car broke down
+		 * 86 m before the closure of lanes 8 and 9, 83 m behind the
+		 * only car waiting at it; connected cars changing lanes
+		 * drove past it in its lane at 7-13 m/s for 20 s before the
+		 * queue grew back to it - never reported.
+		 */
+		if (slow && !PRIV(e)->flow_ahead &&
+		    flow_before_closure(st, e, s, env))
+			PRIV(e)->flow_ahead = 1;
 		/* A lane the cloud announced closed: the vehicle waits to
 		 * merge out at (or queues before) the closure. */
-		if (closures_at(env->closures, s->match.lane, s->match.along_m,
-				st->closure_upstream, env->now_ns) ||
-		    in_closure_queue(st, e, s, env)) {
+		if (PRIV(e)->flow_ahead) {
+			/* judged as in an open lane */
+		} else if (closures_at(env->closures, s->match.lane,
+				       s->match.along_m, st->closure_upstream,
+				       env->now_ns) ||
+			   in_closure_queue(st, e, s, env)) {
 			/*
 			 * Or it stands farther back in the closure's queue,
 			 * behind a vehicle that waits there (measured:
@@ -610,6 +681,7 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 			PRIV(e)->waited_at_closure = 0;
 			PRIV(e)->stop_ns = s->t_ns ? s->t_ns : 1;
 			PRIV(e)->crawl_persist = 1;
+			PRIV(e)->far_track = 0;
 		}
 		/* A signal has its own grace (green_grace_ms). */
 		waiting |= waiting_at_signal(st, s, env);
@@ -641,6 +713,9 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 		PRIV(e)->reported = 0;
 		PRIV(e)->crawl_persist = 0;
 		PRIV(e)->waited_at_closure = 0;
+		PRIV(e)->judged = 0;
+		PRIV(e)->flow_ahead = 0;
+		PRIV(e)->far_track = 0;
 		return;
 	}
 	if (!PRIV(e)->stop_ns && e->n_samples == 1)
@@ -659,23 +734,64 @@ static void stopped_on_sample(void *self, const struct det_sample *s,
 	    PRIV(e)->stop_ns - PRIV(e)->crawl_ns >= st->crawl_ns &&
 	    st->crawl_persist_ns > need)
 		need = st->crawl_persist_ns;
-	/* Traffic beside it in the neighbouring lanes stands or crawls too:
+	/*
+	 * Traffic beside it in the neighbouring lanes stands or crawls too:
 	 * a jam (or the queue at an obstruction), not a vehicle that broke
-	 * down in moving traffic. */
+	 * down in moving traffic.  Judged once, when the stop has lasted
+	 * persist_ms: later the traffic around a stopped vehicle slows
+	 * because of it - vehicles behind squeeze past in the lane beside -
+	 * or a queue grows back to it (measured: intersection seed 29,
+	 * incident 15, a car 37 s into its stop behind a signal queue was
+	 * given crawl_persist_ms by the queue beside it moving off).  A
+	 * slow vehicle far ahead that alone set it and is then seen driving
+	 * on was a queue head that moved off, not a jam: it holds only for
+	 * the reason hold and the wave back over the gap (measured: highway
+	 * seed 31, incident 15, a car slowing 67 m ahead to merge out at a
+	 * closure when the breakdown stopped, gone 3 s later).
+	 */
 	if (!PRIV(e)->reported && st->crawl_persist_ns > need &&
-	    s->t_ns - PRIV(e)->stop_ns >= st->persist_ns &&
-	    (PRIV(e)->crawl_persist || slow_alongside(st, s, env) ||
-	     slow_far_ahead(st, e))) {
-		PRIV(e)->crawl_persist = 1; /* for this stop */
-		need = st->crawl_persist_ns;
+	    s->t_ns - PRIV(e)->stop_ns >= st->persist_ns) {
+		const struct det_entry *far;
+
+		if (!PRIV(e)->judged) {
+			PRIV(e)->judged = 1;
+			if (!PRIV(e)->crawl_persist && slow_alongside(st, s, env)) {
+				PRIV(e)->crawl_persist = 1;
+			} else if (!PRIV(e)->crawl_persist &&
+				   (far = slow_far_ahead(st, e)) != NULL) {
+				PRIV(e)->crawl_persist = 1;
+				PRIV(e)->far_track = far->track_id;
+			}
+		} else if (PRIV(e)->far_track &&
+			   (far = detect__lanes_get(st->dl, PRIV(e)->far_track)) &&
+			   far->speed_mps >= st->jam_speed && !far->against) {
+			uint64_t until = s->t_ns + st->reason_hold_ns +
+				(uint64_t)((double)fmaxf(far->along_m - e->along_m, 0.0f) /
+					   START_WAVE_MPS * 1e9);
+
+			PRIV(e)->crawl_persist = 0;
+			PRIV(e)->far_track = 0;
+			if (until > PRIV(e)->hold_until_ns)
+				PRIV(e)->hold_until_ns = until;
+		}
+		if (PRIV(e)->crawl_persist)
+			need = st->crawl_persist_ns; /* for this stop */
 	}
 	if (s->t_ns - PRIV(e)->stop_ns < need)
 		return;
 	/* Stopped for a reason already reported (or normal), or for one
 	 * that went away a moment ago: the driver is about to move on (a
 	 * pedestrian who left the lane, a queue ahead that moved off, the
-	 * vehicle ahead that merged out of a closed lane). */
-	if (waiting || s->t_ns < PRIV(e)->hold_until_ns)
+	 * vehicle ahead that merged out of a closed lane).  Once reported,
+	 * the stop stays reported while it stands: a queue that forms ahead
+	 * of a broken-down vehicle later does not explain its stop
+	 * (measured: intersection seed 33, incident 8, the event of a truck
+	 * standing behind a signal queue cleared when the next red's queue
+	 * came back within jam_lookahead_m, and a second event opened when
+	 * it moved off; highway seed 31 and intersection seed 29 incident
+	 * 15 cleared the same way 14-20 s after they were raised). */
+	if (!PRIV(e)->reported &&
+	    (waiting || s->t_ns < PRIV(e)->hold_until_ns))
 		return;
 	/* Standing at the head of its lane: if it leaves sideways, the spot
 	 * is an obstruction (note_departure()). */

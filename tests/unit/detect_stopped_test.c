@@ -664,6 +664,119 @@ static void test_stop_in_closure_queue_beyond_upstream(void **state)
 }
 
 /*
+ * Lane 11 of the fixture map is closed from 600 to 660 m.  Car 2 (a BSM)
+ * drives east in it at 25 m/s and brakes at 3 m/s^2 to a stop at @stop_x,
+ * and stands 60 s.  Car 1 (a BSM; when @far) slows to 0.9 m/s 66 m ahead
+ * of car 2 as car 2 stops, then drives on at 2 m/s^2 to 11 m/s.  Car 3 (a
+ * BSM; when @pass_x >= 0) comes 16 s after car 2 stopped into the lane at
+ * @pass_x, drives on at 10 m/s to the end of the run.  Car 4 (a BSM; when
+ * @beside_after >= 0) stands in lane 12 beside car 2 from @beside_after s
+ * after car 2 stopped.  Returns the time of car 2's stopped-vehicle event
+ * after it stopped (s), or -1.
+ */
+static double passed_before_closure(double stop_x, int far, double pass_x,
+				    double beside_after)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct closures *cl = closures_new();
+	struct closure_msg m;
+	double x = stop_x - 125, x1 = stop_x + 60, x3 = pass_x, t_stop = -1, at = -1;
+	float v1 = 6.0f;
+
+	assert_non_null(f);
+	assert_non_null(cl);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.id, sizeof(m.id), "wz");
+	m.n_lanes = 1;
+	m.lanes[0] = 11;
+	m.has_range = 1;
+	m.from_m = 600;
+	m.to_m = 660;
+	m.length_m = 60;
+	assert_int_equal(fx_init(f, NULL), 0);
+	f->env.closures = cl;
+	assert_int_equal(closures_offer(cl, &m), 0);
+	for (int i = 0; i < 720; i++) {
+		double t = (double)(f->now - T0) / 1e9;
+		float v = (float)fmin(25.0, sqrt(6.0 * fmax(stop_x - x, 0.0)));
+
+		if (stop_x - x < 0.05)
+			v = 0.0f;
+		x = fmin(x + v * 0.1, stop_x);
+		if (v < f->cfg.stopped.speed_mps && t_stop < 0)
+			t_stop = t;
+		/* Car 1 brakes to 0.9 m/s as car 2 stops, then goes on. */
+		if (t_stop < 0 || t < t_stop + 2)
+			v1 = (float)fmax(0.9, v1 - 0.2);
+		else
+			v1 = (float)fmin(11.0, v1 + 0.2);
+		x1 += v1 * 0.1;
+		if (far && x1 < 800)
+			fx_sample(f, 1, CAR, x1, -43.5, v1, 90, V2X_SRC_V2X);
+		if (pass_x >= 0 && t_stop >= 0 && t >= t_stop + 16 && x3 < 800) {
+			fx_sample(f, 3, CAR, x3, -43.5, 10.0f, 90, V2X_SRC_V2X);
+			x3 += 1.0;
+		}
+		if (beside_after >= 0 && t_stop >= 0 && t >= t_stop + beside_after)
+			fx_sample(f, 4, CAR, stop_x + 5, -40, 0, 90, V2X_SRC_V2X);
+		fx_sample(f, 2, CAR, x, -43.5, v, 90, V2X_SRC_V2X);
+		fx_tick(f, STEP);
+	}
+	for (int i = 0; i < f->n_out && at < 0; i++)
+		if (f->out[i].type == V2X_EVT_STOPPED_VEHICLE &&
+		    f->out[i].status == V2X_EVT_NEW && f->out[i].tracks[0] == 2)
+			at = (double)(f->out[i].ts_ns - T0) / 1e9 - t_stop;
+	fx_fini(f);
+	closures_free(cl);
+	free(f);
+	return at;
+}
+
+/*
+ * Standing before a closure while vehicles drive on ahead of it in its
+ * lane, short of the closed stretch: not waiting at the closure (its queue
+ * does not reach back there).  Measured: highway seed 31, incident 15, a
+ * connected car broke down 86 m before the closure of lanes 8 and 9, 83 m
+ * behind the one car waiting at it, as a connected car slowed 67 m ahead
+ * of it to merge out (which set crawl_persist_ms for the whole stop) and
+ * drove on 3 s later; connected cars drove past it in its lane at 7-13 m/s
+ * from 16 s after it stopped, and the closure's queue grew back to it
+ * 38 s after: never reported.  Must not raise: the same stop with nobody
+ * passing (the closure's wait, as before), a car standing at the head of
+ * the closed lane while cars drive on past the closed stretch.  Slow
+ * traffic beside it is judged once, when the stop has lasted persist_ms: a
+ * car standing beside it from 10 s into the stop (traffic squeezing past
+ * the breakdown) does not make it wait crawl_persist_ms; one there from
+ * the start does.
+ */
+static void test_passed_before_closure(void **state)
+{
+	struct detect_config cfg;
+	double at, hold;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	hold = cfg.stopped.reason_hold_ms / 1000.0;
+	/* Passed 16 s after the stop, 16 m ahead: the closure's hold; car
+	 * 1's drive-off (3.3 s, 66 m + 2 m) plus the hold and the wave back
+	 * are over by then. */
+	at = passed_before_closure(514, 1, 530, -1);
+	assert_true(at >= 16 + hold - 0.5 && at <= 16 + hold + 1.5);
+	at = passed_before_closure(514, 1, 530, 10);
+	assert_true(at >= 16 + hold - 0.5 && at <= 16 + hold + 1.5);
+	at = passed_before_closure(514, 1, 530, 0);
+	assert_true(at < 0 || at >= cfg.stopped.crawl_persist_ms / 1000.0 - 0.5);
+	/* Nobody passing: waiting at the closure. */
+	assert_true(passed_before_closure(514, 1, -1, -1) < 0);
+	assert_true(passed_before_closure(514, 0, -1, -1) < 0);
+	/* At the head of the closed lane, cars going on beyond it; second
+	 * in its queue (within jam_lookahead_m of the closure), the head
+	 * merging out. */
+	assert_true(passed_before_closure(597, 0, 670, -1) < 0);
+	assert_true(passed_before_closure(560, 0, 575, -1) < 0);
+}
+
+/*
  * Car 4, a roadside sensor's track, drives east at 15 m/s at @y from x
  * stop_x - 150, brakes at 3 m/s^2 to a stop at stop_x and stands
  * @stand_s; while it stands, sample i reads pattern[i % len]: '.' 0 m/s,
@@ -896,15 +1009,132 @@ static void test_queue_moves_off_after_head(void **state)
 	/* 47 m back, moving off 7 s after the head: no event. */
 	assert_true(queue_after_head_left(47, 7) < 0);
 	/* Must still raise: standing on after the queue ahead left, 47 m
-	 * back - once the head is no longer slow (jam_speed_mps, 5 m/s, at
-	 * T + 2.5 s, 6.25 m on), the driver's moment and the wave back over
-	 * the gap at 5 m/s; */
+	 * back - once the head has moved off (faster than resume_mps,
+	 * 2 m/s, at T + 1 s, 1 m on), the driver's moment and the wave
+	 * back over the gap at 5 m/s; */
 	at = queue_after_head_left(47, -1);
-	assert_true(at >= 2.5 + hold + 47 / 5.0 - 0.5 &&
-		    at <= 2.5 + hold + (47 + 6.25) / 5.0 + 1.0);
+	assert_true(at >= 1.0 + hold + 47 / 5.0 - 0.5 &&
+		    at <= 1.0 + hold + (47 + 1.0) / 5.0 + 1.0);
 	/* right behind the head, the same with 8 m. */
 	at = queue_after_head_left(8, -1);
-	assert_true(at >= 0 && at <= 2.5 + hold + (8 + 6.25) / 5.0 + 1.0);
+	assert_true(at >= 0 && at <= 1.0 + hold + (8 + 1.0) / 5.0 + 1.0);
+}
+
+/*
+ * Car 2 (its BSMs) drives east in lane 23 at 10 m/s and brakes at 3 m/s^2
+ * to a stop at x 700, 40 m behind car 1, which stands at the tail of a
+ * queue (a BSM).  At T = 30 s the queue moves off: car 1 accelerates at
+ * 1 m/s^2 to @discharge m/s, and every 2.5 s another queued car (a
+ * roadside sensor's track: unseen while it stood) comes into view 38 m
+ * ahead of car 2 at @discharge m/s, until the end of the run (T + 60 s).
+ * Car 2 moves off @moves_after s after T (1 m/s^2; < 0: never).  Car 5
+ * (a BSM; when @requeue_at >= 0) creeps at 1.5 m/s from 15 m ahead of car
+ * 2, @requeue_at s after T, and stands 30 m ahead of it: the next queue
+ * (it crept 10 s: its own stop is not reported).  Returns when car 2's
+ * stopped-vehicle event opened, in s after T, or -1; *@cleared: its
+ * events cleared before the end of the run.
+ */
+static double left_behind_cleared(double discharge, double moves_after,
+				  double requeue_at, int *cleared)
+{
+	const double T = 30.0;
+	struct fx *f = ends_fx();
+	double x2 = 600, x1 = 740, stop_x = 700, at = -1;
+	double xs[32], x5 = stop_x + 15;
+	int ns = 0;
+
+	for (int i = 0; i < 900; i++) {
+		double t = i * 0.1;
+		float v1 = t < T ? 0.0f : (float)fmin(discharge, t - T);
+		float v2 = (float)fmin(10.0, sqrt(6.0 * fmax(stop_x - x2, 0.0)));
+
+		if (stop_x - x2 < 0.05)
+			v2 = 0.0f;
+		if (moves_after >= 0 && t >= T + moves_after)
+			v2 = (float)fmin(10.0, t - T - moves_after);
+		x1 += v1 * 0.1;
+		x2 += v2 * 0.1;
+		if (t >= T + 2.5 * (ns + 1) && ns < 32)
+			xs[ns++] = stop_x + 38;
+		fx_sample(f, 1, CAR, x1, -1.75, v1, 90, V2X_SRC_V2X);
+		fx_sample(f, 2, CAR, x2, -1.75, v2, 90, V2X_SRC_V2X);
+		if (requeue_at >= 0 && t >= T + requeue_at) {
+			float v5 = x5 < stop_x + 30 ? 1.5f : 0.0f;
+
+			x5 += v5 * 0.1;
+			fx_sample(f, 5, CAR, x5, -1.75, v5, 90, V2X_SRC_V2X);
+		}
+		for (int k = 0; k < ns; k++) {
+			xs[k] += discharge * 0.1;
+			if (xs[k] < 1000)
+				fx_sample(f, 10 + k, CAR, xs[k], -1.75,
+					  (float)discharge, 90, V2X_SRC_SENSOR);
+		}
+		fx_tick(f, STEP);
+	}
+	for (int i = 0; i < f->n_out && at < 0; i++) {
+		const struct v2x_event *e = &f->out[i];
+
+		if (e->type != V2X_EVT_STOPPED_VEHICLE || e->status != V2X_EVT_NEW)
+			continue;
+		for (int k = 0; k < e->n_tracks; k++)
+			if (e->tracks[k] == 2)
+				at = (double)(e->ts_ns - T0) / 1e9 - T;
+	}
+	*cleared = 0;
+	for (int i = 0; i < f->n_out; i++)
+		if (f->out[i].type == V2X_EVT_STOPPED_VEHICLE &&
+		    f->out[i].status == V2X_EVT_CLEARED &&
+		    f->out[i].n_tracks > 0 && f->out[i].tracks[0] == 2)
+			*cleared = 1;
+	ends_free(f);
+	return at;
+}
+
+static double left_behind(double discharge, double moves_after)
+{
+	int cleared;
+
+	return left_behind_cleared(discharge, moves_after, -1, &cleared);
+}
+
+/*
+ * A vehicle that stands on while the queue ahead of it moves off was left
+ * behind by it: the queue's leaders, one after another, below
+ * jam_speed_mps but moving off (faster than resume_mps) hold it only for
+ * the reason hold.  Measured: intersection seed 29, incident 15, a
+ * connected car broke down 40 m behind the visible tail of a signal queue
+ * (unseen cars between); the queue moved off at 1-5 m/s past the
+ * sensor's edge, one seen leader after another within jam_lookahead_m,
+ * until the next red's queue stood 36-46 m ahead - never reported.  Must
+ * not raise: a car that moves off 8 s after the queue (within the hold),
+ * and one behind a queue that only creeps (1.5 m/s, below resume_mps).
+ * Once reported, it stays reported while it stands, also when the next
+ * queue comes back within jam_lookahead_m (measured: intersection seed
+ * 33, incident 8, the event cleared and a second opened later).
+ */
+static void test_left_behind_by_discharging_queue(void **state)
+{
+	struct detect_config cfg;
+	double hold, at;
+
+	(void)state;
+	detect_config_defaults(&cfg);
+	hold = cfg.stopped.reason_hold_ms / 1000.0;
+	/* Car 1 passes resume_mps at T + 2 s, 2 m on: the hold and the wave
+	 * back over 42 m. */
+	at = left_behind(4.0, -1);
+	assert_true(at >= 2.0 + hold + 40 / 5.0 - 0.5 &&
+		    at <= 2.0 + hold + 42 / 5.0 + 1.0);
+	assert_true(left_behind(4.0, 8) < 0);
+	assert_true(left_behind(1.5, -1) < 0);
+	{
+		int cleared = -1;
+
+		at = left_behind_cleared(4.0, -1, 20, &cleared);
+		assert_true(at > 0 && at < 20);
+		assert_int_equal(cleared, 0);
+	}
 }
 
 int main(void)
@@ -922,6 +1152,8 @@ int main(void)
 		cmocka_unit_test(test_standing_facing_against_lane),
 		cmocka_unit_test(test_stop_in_closure_queue_beyond_upstream),
 		cmocka_unit_test(test_queue_moves_off_after_head),
+		cmocka_unit_test(test_left_behind_by_discharging_queue),
+		cmocka_unit_test(test_passed_before_closure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
