@@ -109,6 +109,7 @@ static void usage(FILE *f)
 "  --truth-stop-mps V         stopped: speed < V (0.5)\n"
 "  --truth-stop-min-s S       ... for at least S (0.8)\n"
 "  --truth-stop-clear-m M     ... with no vehicle, stop line or obstacle within M (20)\n"
+"  --truth-stop-lead-mps V    injected: ... no vehicle slower than V within M (5.0)\n"
 "  --truth-speed-tol-pct P    speeding: above limit + max(P %, K km/h) (10)\n"
 "  --truth-speed-tol-kph K    (5)\n"
 "  --truth-speed-min-s S      ... sustained S (0.8)\n"
@@ -317,6 +318,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			NUM(cfg->truth.stop_min_s, 0, 600);
 		} else if (!strcmp(a, "--truth-stop-clear-m")) {
 			NUM(cfg->truth.stop_clear_m, 0, 1000);
+		} else if (!strcmp(a, "--truth-stop-lead-mps")) {
+			NUM(cfg->truth.stop_lead_mps, 0, 100);
 		} else if (!strcmp(a, "--truth-speed-tol-pct")) {
 			NUM(cfg->truth.speed_tol_pct, 0, 500);
 		} else if (!strcmp(a, "--truth-speed-tol-kph")) {

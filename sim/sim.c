@@ -68,6 +68,7 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->truth.stop_mps = 0.5;
 	cfg->truth.stop_min_s = 0.8;
 	cfg->truth.stop_clear_m = 20.0;
+	cfg->truth.stop_lead_mps = 5.0;
 	cfg->truth.speed_tol_pct = 10;
 	cfg->truth.speed_tol_kph = 5;
 	cfg->truth.speed_min_s = 0.8;

@@ -65,6 +65,8 @@ struct sim_truth_config {
 	double stop_mps;          /* slower: stopped */
 	double stop_min_s;        /* ... this long, not waiting behind anything */
 	double stop_clear_m;      /* nothing (vehicle, stop line, obstacle) this close ahead */
+	double stop_lead_mps;     /* injected: only a vehicle ahead slower than
+				   * this is a reason to wait */
 	double speed_tol_pct;     /* speeding: above limit + max(pct, kph) */
 	double speed_tol_kph;
 	double speed_min_s;       /* ... sustained this long */
@@ -241,7 +243,8 @@ struct sim_incident {
 			       * braking beyond the threshold, driving the
 			       * wrong way faster than truth ww_mps (both in
 			       * all), speeding over the threshold, the TTC
-			       * under it (runs) - inc__step() */
+			       * under it, standing with nothing ahead
+			       * (sim__stands_clear()) (runs) - inc__step() */
 	struct sim_run stretch; /* wrong way: the stretch of driving
 				 * against the lane (dips under gap_s
 				 * kept) that cond's total is reached
@@ -387,6 +390,10 @@ int sim__truth_finish(struct sim_world *w);
 void sim__truth_free(struct sim_world *w);
 /* Gap (m) to the nearest closure, pedestrian, lane end or stopping stop line ahead. */
 double sim__obstacle_ahead(const struct sim_world *w, int lane, double s, int self);
+/* Does vehicle vi stand in a travel lane with nothing (vehicle @gap ahead,
+ * stop line, closure, pedestrian, lane end) within truth stop_clear_m ahead?
+ * The stopped-vehicle condition of the natural and the injected truth. */
+int sim__stands_clear(const struct sim_world *w, int vi, double gap);
 /* Sensors (sensor.c). */
 int sim__sensors_init(struct sim_world *w);
 void sim__sensors_step(struct sim_world *w, const struct sim_sink *sink);

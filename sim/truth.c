@@ -528,23 +528,40 @@ static int truth__ttc(struct sim_world *w, int vi, int *leader, double *gap, int
 	return cr;
 }
 
+/*
+ * sim__stands_clear() - does vehicle vi stand (slower than truth stop_mps)
+ * in a travel lane (a vehicle lane, not a junction connector) with nothing
+ * within truth stop_clear_m ahead: no vehicle, no stop line that stops it
+ * (@gap, the bumper gap to what is ahead as sim_world_leader() gives it),
+ * no closure, pedestrian on the road or lane end (sim__obstacle_ahead())?
+ * A vehicle waiting at a signal or in a queue is not a stopped vehicle,
+ * natural or injected: the stopped-vehicle condition of the truth.  Pure;
+ * any thread that owns w.
+ */
+int sim__stands_clear(const struct sim_world *w, int vi, double gap)
+{
+	const struct sim_truth_config *c = &w->cfg.truth;
+	const struct sim_vehicle *v = &w->veh[vi];
+	const struct sim_lane *l = &w->road.lane[v->lane];
+
+	return v->v < c->stop_mps && l->type == SIM_LANE_VEHICLE && !l->connector &&
+	       gap > c->stop_clear_m &&
+	       sim__obstacle_ahead(w, v->lane, v->s, vi) > c->stop_clear_m;
+}
+
 static void truth__vehicle(struct sim_world *w, struct sim_truth *t, int vi)
 {
 	const struct sim_truth_config *c = &w->cfg.truth;
 	const struct sim_vehicle *v = &w->veh[vi];
 	const struct sim_lane *l = &w->road.lane[v->lane];
 	double gap, mgap, limit = l->speed_limit;
-	int leader = -1, mleader = -1, hb, cr, crm, stop = 0, speed;
+	int leader = -1, mleader = -1, hb, cr, crm, stop, speed;
 
 	hb = truth__hard_braking(c, v);
 	/* The leader in the same travel lane (or its successor). */
 	cr = truth__ttc(w, vi, &leader, &gap, 0);
 	crm = truth__ttc(w, vi, &mleader, &mgap, 1);
-	if (v->v < c->stop_mps && l->type == SIM_LANE_VEHICLE && !l->connector) {
-		/* Not waiting behind a vehicle, a stop line, a closure, a lane end. */
-		stop = gap > c->stop_clear_m &&
-		       sim__obstacle_ahead(w, v->lane, v->s, vi) > c->stop_clear_m;
-	}
+	stop = sim__stands_clear(w, vi, gap);
 	speed = v->v > limit + fmax(limit * c->speed_tol_pct / 100.0, c->speed_tol_kph / 3.6);
 	truth__cond(w, t, vi, NAT_HB, hb, -1);
 	truth__cond(w, t, vi, NAT_CR, cr, leader);
