@@ -481,6 +481,19 @@ static void test_stop_carried_over_new_track_id(void **state)
 	assert_true(at >= persist && at <= persist + 1.0);
 }
 
+/* The closure the closure tests use: lane 11 of the fixture map, 600-660 m. */
+static void closure_lane11(struct closure_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->id, sizeof(m->id), "wz");
+	m->n_lanes = 1;
+	m->lanes[0] = 11;
+	m->has_range = 1;
+	m->from_m = 600;
+	m->to_m = 660;
+	m->length_m = 60;
+}
+
 /*
  * Lane 11 of the fixture map is closed from 600 to 660 m (a lane_closure
  * advisory); lane 12 beside it is open.  Car 1 drives east at 25 m/s in
@@ -499,14 +512,7 @@ static double merge_at_closure(int open_lane, double merge_at, double end_s)
 
 	assert_non_null(f);
 	assert_non_null(cl);
-	memset(&m, 0, sizeof(m));
-	snprintf(m.id, sizeof(m.id), "wz");
-	m.n_lanes = 1;
-	m.lanes[0] = 11;
-	m.has_range = 1;
-	m.from_m = 600;
-	m.to_m = 660;
-	m.length_m = 60;
+	closure_lane11(&m);
 	assert_int_equal(fx_init(f, NULL), 0);
 	f->env.closures = cl;
 	for (int i = 0; i < (int)(end_s * 10); i++) {
@@ -575,6 +581,7 @@ static void test_merged_out_of_closed_lane(void **state)
 static double closure_queue(int closed, double head_x, double mid_x, int lane,
 			    double stop_x, double stand_s)
 {
+	const struct v2x_event *e;
 	struct fx *f = calloc(1, sizeof(*f));
 	struct closures *cl = closures_new();
 	struct closure_msg m;
@@ -583,14 +590,7 @@ static double closure_queue(int closed, double head_x, double mid_x, int lane,
 
 	assert_non_null(f);
 	assert_non_null(cl);
-	memset(&m, 0, sizeof(m));
-	snprintf(m.id, sizeof(m.id), "wz");
-	m.n_lanes = 1;
-	m.lanes[0] = 11;
-	m.has_range = 1;
-	m.from_m = 600;
-	m.to_m = 660;
-	m.length_m = 60;
+	closure_lane11(&m);
 	assert_int_equal(fx_init(f, NULL), 0);
 	f->env.closures = cl;
 	if (closed)
@@ -611,10 +611,9 @@ static double closure_queue(int closed, double head_x, double mid_x, int lane,
 		fx_sample(f, 2, CAR, x, y, v, 90, V2X_SRC_V2X);
 		fx_tick(f, STEP);
 	}
-	for (int i = 0; i < f->n_out && at < 0; i++)
-		if (f->out[i].type == V2X_EVT_STOPPED_VEHICLE &&
-		    f->out[i].status == V2X_EVT_NEW && f->out[i].tracks[0] == 2)
-			at = (double)(f->out[i].ts_ns - T0) / 1e9 - t_stop;
+	e = fx_first_track(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW, 2);
+	if (e)
+		at = (double)(e->ts_ns - T0) / 1e9 - t_stop;
 	fx_fini(f);
 	closures_free(cl);
 	free(f);
@@ -677,6 +676,7 @@ static void test_stop_in_closure_queue_beyond_upstream(void **state)
 static double passed_before_closure(double stop_x, int far, double pass_x,
 				    double beside_after)
 {
+	const struct v2x_event *e;
 	struct fx *f = calloc(1, sizeof(*f));
 	struct closures *cl = closures_new();
 	struct closure_msg m;
@@ -685,14 +685,7 @@ static double passed_before_closure(double stop_x, int far, double pass_x,
 
 	assert_non_null(f);
 	assert_non_null(cl);
-	memset(&m, 0, sizeof(m));
-	snprintf(m.id, sizeof(m.id), "wz");
-	m.n_lanes = 1;
-	m.lanes[0] = 11;
-	m.has_range = 1;
-	m.from_m = 600;
-	m.to_m = 660;
-	m.length_m = 60;
+	closure_lane11(&m);
 	assert_int_equal(fx_init(f, NULL), 0);
 	f->env.closures = cl;
 	assert_int_equal(closures_offer(cl, &m), 0);
@@ -722,10 +715,9 @@ static double passed_before_closure(double stop_x, int far, double pass_x,
 		fx_sample(f, 2, CAR, x, -43.5, v, 90, V2X_SRC_V2X);
 		fx_tick(f, STEP);
 	}
-	for (int i = 0; i < f->n_out && at < 0; i++)
-		if (f->out[i].type == V2X_EVT_STOPPED_VEHICLE &&
-		    f->out[i].status == V2X_EVT_NEW && f->out[i].tracks[0] == 2)
-			at = (double)(f->out[i].ts_ns - T0) / 1e9 - t_stop;
+	e = fx_first_track(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW, 2);
+	if (e)
+		at = (double)(e->ts_ns - T0) / 1e9 - t_stop;
 	fx_fini(f);
 	closures_free(cl);
 	free(f);
@@ -958,6 +950,7 @@ static void test_standing_facing_against_lane(void **state)
  */
 static double queue_after_head_left(double gap, double moves_after)
 {
+	const struct v2x_event *e;
 	const double T = 30.0;
 	struct fx *f = ends_fx();
 	double x2 = 600, x1 = 800, stop_x = 800 - gap, at = -1;
@@ -977,15 +970,9 @@ static double queue_after_head_left(double gap, double moves_after)
 		fx_sample(f, 2, CAR, x2, -1.75, v2, 90, V2X_SRC_V2X);
 		fx_tick(f, STEP);
 	}
-	for (int i = 0; i < f->n_out && at < 0; i++) {
-		const struct v2x_event *e = &f->out[i];
-
-		if (e->type != V2X_EVT_STOPPED_VEHICLE || e->status != V2X_EVT_NEW)
-			continue;
-		for (int k = 0; k < e->n_tracks; k++)
-			if (e->tracks[k] == 2)
-				at = (double)(e->ts_ns - T0) / 1e9 - T;
-	}
+	e = fx_first_track(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW, 2);
+	if (e)
+		at = (double)(e->ts_ns - T0) / 1e9 - T;
 	ends_free(f);
 	return at;
 }
@@ -1037,6 +1024,7 @@ static void test_queue_moves_off_after_head(void **state)
 static double left_behind_cleared(double discharge, double moves_after,
 				  double requeue_at, int *cleared)
 {
+	const struct v2x_event *e;
 	const double T = 30.0;
 	struct fx *f = ends_fx();
 	double x2 = 600, x1 = 740, stop_x = 700, at = -1;
@@ -1072,21 +1060,10 @@ static double left_behind_cleared(double discharge, double moves_after,
 		}
 		fx_tick(f, STEP);
 	}
-	for (int i = 0; i < f->n_out && at < 0; i++) {
-		const struct v2x_event *e = &f->out[i];
-
-		if (e->type != V2X_EVT_STOPPED_VEHICLE || e->status != V2X_EVT_NEW)
-			continue;
-		for (int k = 0; k < e->n_tracks; k++)
-			if (e->tracks[k] == 2)
-				at = (double)(e->ts_ns - T0) / 1e9 - T;
-	}
-	*cleared = 0;
-	for (int i = 0; i < f->n_out; i++)
-		if (f->out[i].type == V2X_EVT_STOPPED_VEHICLE &&
-		    f->out[i].status == V2X_EVT_CLEARED &&
-		    f->out[i].n_tracks > 0 && f->out[i].tracks[0] == 2)
-			*cleared = 1;
+	e = fx_first_track(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_NEW, 2);
+	if (e)
+		at = (double)(e->ts_ns - T0) / 1e9 - T;
+	*cleared = fx_first_track(f, V2X_EVT_STOPPED_VEHICLE, V2X_EVT_CLEARED, 2) != NULL;
 	ends_free(f);
 	return at;
 }

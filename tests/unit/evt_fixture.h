@@ -318,4 +318,20 @@ static inline const struct v2x_event *fx_first(const struct fx *f, int type,
 	return NULL;
 }
 
+/* The first transition of @type with @status naming @track, or NULL. */
+static inline const struct v2x_event *fx_first_track(const struct fx *f, int type,
+						      int status, uint64_t track)
+{
+	for (int i = 0; i < f->n_out; i++) {
+		const struct v2x_event *e = &f->out[i];
+
+		if (e->type != type || e->status != status)
+			continue;
+		for (int k = 0; k < e->n_tracks; k++)
+			if (e->tracks[k] == track)
+				return e;
+	}
+	return NULL;
+}
+
 #endif
